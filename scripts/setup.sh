@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that building and testing virtpp needs.
+# Idempotent: apt-get runs only when something is missing. Must run as root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev lld-14
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libxerces-c-dev libbotan-2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # static linking of the single-binary tools
+  libicu-dev libcurl4-openssl-dev
+  # oracles and peers used by the tests
+  libvirt-daemon libvirt-clients python3-libvirt libsys-virt-perl libxml2-utils
+  python3 util-linux procps iproute2 expect
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
