@@ -17,23 +17,26 @@ int hex_value(char c) noexcept {
 }  // namespace
 
 std::optional<uuid> uuid::parse(std::string_view text) noexcept {
-    // As libvirt's virUUIDParse: leading blanks, then 16 hex pairs where a dash may precede any
-    // pair after the first, then only trailing blanks.
+    // As liberal as libvirt: leading and trailing white space, and any number of '-' or ' '
+    // between hex pairs, as long as there are exactly 32 hex digits.
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
     std::size_t i = 0;
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n')) ++i;
+    while (i < text.size() && space(text[i])) ++i;
     bytes_type raw{};
-    for (std::size_t n = 0; n < raw.size(); ++n) {
-        if (n > 0 && i < text.size() && text[i] == '-') ++i;
+    for (std::size_t n = 0; n < raw.size();) {
+        if (i >= text.size()) return std::nullopt;
+        if (text[i] == '-' || text[i] == ' ') {
+            ++i;
+            continue;
+        }
         if (i + 2 > text.size()) return std::nullopt;
         int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
         if (hi < 0 || lo < 0) return std::nullopt;
-        raw[n] = static_cast<std::uint8_t>(hi * 16 + lo);
+        raw[n++] = static_cast<std::uint8_t>(hi * 16 + lo);
         i += 2;
     }
-    while (i < text.size()) {
-        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n') return std::nullopt;
-        ++i;
-    }
+    for (; i < text.size(); ++i)
+        if (!space(text[i])) return std::nullopt;
     return uuid(raw);
 }
 

@@ -20,8 +20,8 @@ public:
     constexpr uuid() noexcept = default;
     constexpr explicit uuid(const bytes_type& raw) noexcept : bytes_(raw) {}
 
-    /// Accepts libvirt's input forms: 32 hex digits, optionally separated by dashes anywhere
-    /// between byte pairs, surrounded by white space. Returns nothing for anything else.
+    /// Accepts libvirt's input forms: 32 hex digits, with any dashes or blanks between
+    /// byte pairs, surrounded by white space. Returns nothing for anything else.
     [[nodiscard]] static std::optional<uuid> parse(std::string_view text) noexcept;
     /// Like parse, but raises INVALID_ARG naming the bad text.
     [[nodiscard]] static uuid from_string(std::string_view text);
