@@ -1,0 +1,90 @@
+// Typed virtual-network XML (<network>), as libvirt 9.0 parses and formats it: name, uuid, forward,
+// bridge, mac, domain, and IP blocks with their DHCP ranges and hosts. Unknown elements are dropped.
+#pragma once
+
+#include <virtpp/uuid.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace virtpp::xml {
+
+/// <forward mode='...'>: how the network reaches the outside. libvirt's default is nat.
+enum class network_forward_mode { nat, route, open, bridge, private_, vepa, passthrough, hostdev };
+
+[[nodiscard]] std::string_view to_string(network_forward_mode mode) noexcept;
+[[nodiscard]] std::optional<network_forward_mode> network_forward_mode_from_string(std::string_view text) noexcept;
+
+struct network_forward {
+    network_forward_mode mode = network_forward_mode::nat;
+    std::optional<std::string> dev;  ///< dev='...': the host interface traffic must leave through
+    friend bool operator==(const network_forward&, const network_forward&) = default;
+};
+
+struct network_bridge {
+    std::optional<std::string> name;  ///< the driver picks virbrN at define time when absent
+    bool stp = true;                  ///< stp='off' turns it off; libvirt's default is on
+    unsigned long delay = 0;          ///< forward delay in seconds
+    friend bool operator==(const network_bridge&, const network_bridge&) = default;
+};
+
+/// <domain name='example.com' localOnly='yes'/>: the DNS domain handed to DHCP clients.
+struct network_domain {
+    std::string name;
+    std::optional<bool> local_only;
+    friend bool operator==(const network_domain&, const network_domain&) = default;
+};
+
+struct network_dhcp_range {
+    std::string start;
+    std::string end;
+    friend bool operator==(const network_dhcp_range&, const network_dhcp_range&) = default;
+};
+
+/// <host mac='..' name='..' ip='..'/>: a fixed DHCP lease.
+struct network_dhcp_host {
+    std::optional<std::string> mac;
+    std::optional<std::string> id;
+    std::optional<std::string> name;
+    std::optional<std::string> ip;
+    friend bool operator==(const network_dhcp_host&, const network_dhcp_host&) = default;
+};
+
+struct network_ip {
+    std::optional<std::string> family;  ///< "ipv4" / "ipv6"; absent means ipv4
+    std::string address;
+    std::optional<std::string> netmask;
+    std::optional<unsigned> prefix;  ///< prefix='24', formatted only when given
+    std::vector<network_dhcp_range> dhcp_ranges;
+    std::vector<network_dhcp_host> dhcp_hosts;
+    friend bool operator==(const network_ip&, const network_ip&) = default;
+};
+
+struct network_def {
+    std::string name;
+    std::optional<virtpp::uuid> uuid;  ///< the driver generates one at define time when absent
+    std::optional<network_forward> forward;  ///< absent: an isolated network
+    std::optional<network_bridge> bridge;
+    std::optional<std::string> mac;  ///< <mac address='..'/>: the bridge's MAC address
+    std::optional<network_domain> domain;
+    std::vector<network_ip> ips;
+
+    friend bool operator==(const network_def&, const network_def&) = default;
+};
+
+struct network_format_flags {
+    bool inactive = false;  ///< VIR_NETWORK_XML_INACTIVE: the persistent config (no live-only data)
+    friend bool operator==(const network_format_flags&, const network_format_flags&) = default;
+};
+
+/// Parses a <network> document. Malformed XML raises XML_DETAIL; wrong content (missing name, bad
+/// uuid, unknown forward mode, bad number) raises XML_ERROR naming the element/attribute and line.
+[[nodiscard]] network_def parse_network_xml(std::string_view xml);
+
+/// libvirt 9.0's canonical layout; format(parse(x)) is a fixed point.
+[[nodiscard]] std::string format_network_xml(const network_def& def, network_format_flags flags = {});
+
+}  // namespace virtpp::xml
