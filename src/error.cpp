@@ -261,13 +261,19 @@ void report(const error_info& info, error_sink* connection) {
         default_error_handler(info);
 }
 
-void raise(const error_info& info, error_sink* connection) {
-    report(info, connection);
-    throw error(info);
+void raise(const error_info& info) { throw error(info); }
+
+void raise(error_code code, error_domain domain, std::string_view detail) {
+    raise(make_error_info(code, domain, detail));
 }
 
-void raise(error_code code, error_domain domain, std::string_view detail, error_sink* connection) {
-    raise(make_error_info(code, domain, detail), connection);
+namespace detail {
+namespace {
+thread_local int depth_now = 0;
 }
+boundary_depth::boundary_depth() noexcept { ++depth_now; }
+boundary_depth::~boundary_depth() { --depth_now; }
+bool boundary_depth::outermost() const noexcept { return depth_now == 1; }
+}  // namespace detail
 
 }  // namespace virtpp

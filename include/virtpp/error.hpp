@@ -90,9 +90,36 @@ private:
 /// last error.
 void report(const error_info& info, error_sink* connection = nullptr);
 
-/// Reports and throws: the path every failing API call takes.
-[[noreturn]] void raise(const error_info& info, error_sink* connection = nullptr);
-[[noreturn]] void raise(error_code code, error_domain domain, std::string_view detail,
-                        error_sink* connection = nullptr);
+/// Throws a libvirt error. Nothing is reported here: reporting happens once, at the public API
+/// boundary the error leaves through (see api_boundary), as libvirt's virDispatchError does.
+[[noreturn]] void raise(const error_info& info);
+[[noreturn]] void raise(error_code code, error_domain domain, std::string_view detail);
+
+/// Runs one public API call: an error escaping the outermost boundary on this thread is reported
+/// (connection handler, else global handler, else default handler; kept as last error) and
+/// rethrown. Nested boundaries (an API implemented with other API calls) report nothing.
+template <class F>
+decltype(auto) api_boundary(error_sink* connection, F&& body);
+
+namespace detail {
+struct boundary_depth {
+    boundary_depth() noexcept;
+    ~boundary_depth();
+    boundary_depth(const boundary_depth&) = delete;
+    boundary_depth& operator=(const boundary_depth&) = delete;
+    [[nodiscard]] bool outermost() const noexcept;
+};
+}  // namespace detail
+
+template <class F>
+decltype(auto) api_boundary(error_sink* connection, F&& body) {
+    detail::boundary_depth depth;
+    try {
+        return std::forward<F>(body)();
+    } catch (const error& e) {
+        if (depth.outermost()) report(e.info(), connection);
+        throw;
+    }
+}
 
 }  // namespace virtpp

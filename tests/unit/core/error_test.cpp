@@ -48,7 +48,7 @@ TEST_F(silence, connection_handler_wins_then_global_and_last_error_is_kept) {
     set_error_handler([&](const error_info&) { ++global_calls; });
     error_sink conn;
     conn.set_handler([&](const error_info&) { ++conn_calls; });
-    EXPECT_THROW(raise(error_code::no_domain, error_domain::test, "a", &conn), virtpp::error);
+    EXPECT_THROW(api_boundary(&conn, [] { raise(error_code::no_domain, error_domain::test, "a"); }), virtpp::error);
     EXPECT_EQ(conn_calls, 1);
     EXPECT_EQ(global_calls, 0);
     ASSERT_TRUE(conn.last_error());
@@ -62,6 +62,19 @@ TEST_F(silence, connection_handler_wins_then_global_and_last_error_is_kept) {
     EXPECT_EQ(last_error()->code, error_code::internal_error);
     reset_last_error();
     EXPECT_FALSE(last_error());
+}
+
+TEST_F(silence, nested_boundaries_report_once) {
+    int calls = 0;
+    set_error_handler([&](const error_info&) { ++calls; });
+    EXPECT_THROW(api_boundary(nullptr, [] {
+                     return api_boundary(nullptr, []() -> int { raise(error_code::no_domain, error_domain::test, "x"); });
+                 }),
+                 virtpp::error);
+    EXPECT_EQ(calls, 1);
+    EXPECT_EQ(api_boundary(nullptr, [] { return 7; }), 7);
+    EXPECT_THROW(raise(error_code::internal_error, error_domain::none, "not reported"), virtpp::error);
+    EXPECT_EQ(calls, 1);
 }
 
 TEST_F(silence, last_error_is_per_thread) {
