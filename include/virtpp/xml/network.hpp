@@ -21,6 +21,9 @@ enum class network_forward_mode { nat, route, open, bridge, private_, vepa, pass
 struct network_forward {
     network_forward_mode mode = network_forward_mode::nat;
     std::optional<std::string> dev;  ///< dev='...': the host interface traffic must leave through
+    /// <interface dev='..'/> children; libvirt lists dev as the first. When empty, dev alone is
+    /// formatted as the one interface. Parsing fills both.
+    std::vector<std::string> interfaces;
     friend bool operator==(const network_forward&, const network_forward&) = default;
 };
 
