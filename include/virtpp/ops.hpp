@@ -1,0 +1,163 @@
+// Every driver operation as a type: its arguments, its result, whether it changes anything (so
+// read-only connections refuse it), and libvirt's public API name (used in NO_SUPPORT messages).
+// Connections, handles, any_connection's dispatch table, the remote procedure table and
+// docs/support-matrix.md are all built from the list at the end of this file.
+#pragma once
+
+#include <virtpp/types.hpp>
+#include <virtpp/xml/node_info.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace virtpp::op {
+
+struct none {
+    friend bool operator==(const none&, const none&) = default;
+};
+
+#define VIRTPP_OP_TRAITS(api_name, is_mutating)                      \
+    static constexpr std::string_view name = api_name;               \
+    static constexpr bool mutates = is_mutating
+
+// ---- connection and node ---------------------------------------------------------------------
+struct connect_get_type { VIRTPP_OP_TRAITS("virConnectGetType", false); using args = none; using result = std::string; };
+struct connect_get_version { VIRTPP_OP_TRAITS("virConnectGetVersion", false); using args = none; using result = std::uint64_t; };
+struct connect_get_hostname { VIRTPP_OP_TRAITS("virConnectGetHostname", false); using args = none; using result = std::string; };
+struct connect_get_max_vcpus {
+    VIRTPP_OP_TRAITS("virConnectGetMaxVcpus", false);
+    struct args { std::optional<std::string> type; };
+    using result = int;
+};
+struct connect_get_capabilities { VIRTPP_OP_TRAITS("virConnectGetCapabilities", false); using args = none; using result = std::string; };
+struct node_get_info { VIRTPP_OP_TRAITS("virNodeGetInfo", false); using args = none; using result = node_info; };
+struct node_get_security_model { VIRTPP_OP_TRAITS("virNodeGetSecurityModel", false); using args = none; using result = security_model; };
+/// virNodeGetCPUMap: number of host CPUs and which are online.
+struct node_get_cpu_map { VIRTPP_OP_TRAITS("virNodeGetCPUMap", false); using args = none; using result = std::vector<bool>; };
+struct connect_supports_feature {
+    VIRTPP_OP_TRAITS("virConnectSupportsFeature", false);
+    struct args { int feature = 0; };
+    using result = bool;
+};
+
+// ---- listing ---------------------------------------------------------------------------------
+struct connect_num_of_domains { VIRTPP_OP_TRAITS("virConnectNumOfDomains", false); using args = none; using result = int; };
+struct connect_list_domains { VIRTPP_OP_TRAITS("virConnectListDomains", false); using args = none; using result = std::vector<int>; };
+struct connect_num_of_defined_domains { VIRTPP_OP_TRAITS("virConnectNumOfDefinedDomains", false); using args = none; using result = int; };
+struct connect_list_defined_domains { VIRTPP_OP_TRAITS("virConnectListDefinedDomains", false); using args = none; using result = std::vector<std::string>; };
+struct connect_list_all_domains {
+    VIRTPP_OP_TRAITS("virConnectListAllDomains", false);
+    struct args { unsigned flags = 0; };
+    using result = std::vector<domain_ref>;
+};
+struct connect_num_of_networks { VIRTPP_OP_TRAITS("virConnectNumOfNetworks", false); using args = none; using result = int; };
+struct connect_list_networks { VIRTPP_OP_TRAITS("virConnectListNetworks", false); using args = none; using result = std::vector<std::string>; };
+struct connect_num_of_defined_networks { VIRTPP_OP_TRAITS("virConnectNumOfDefinedNetworks", false); using args = none; using result = int; };
+struct connect_list_defined_networks { VIRTPP_OP_TRAITS("virConnectListDefinedNetworks", false); using args = none; using result = std::vector<std::string>; };
+struct connect_list_all_networks {
+    VIRTPP_OP_TRAITS("virConnectListAllNetworks", false);
+    struct args { unsigned flags = 0; };
+    using result = std::vector<network_ref>;
+};
+
+// ---- domain lookup and lifecycle -------------------------------------------------------------
+struct domain_lookup_by_id { VIRTPP_OP_TRAITS("virDomainLookupByID", false); struct args { int id = 0; }; using result = domain_ref; };
+struct domain_lookup_by_name { VIRTPP_OP_TRAITS("virDomainLookupByName", false); struct args { std::string name; }; using result = domain_ref; };
+struct domain_lookup_by_uuid { VIRTPP_OP_TRAITS("virDomainLookupByUUID", false); struct args { virtpp::uuid uuid; }; using result = domain_ref; };
+struct domain_create_xml { VIRTPP_OP_TRAITS("virDomainCreateXML", true); struct args { std::string xml; unsigned flags = 0; }; using result = domain_ref; };
+struct domain_define_xml { VIRTPP_OP_TRAITS("virDomainDefineXML", true); struct args { std::string xml; unsigned flags = 0; }; using result = domain_ref; };
+struct domain_undefine { VIRTPP_OP_TRAITS("virDomainUndefine", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+struct domain_create { VIRTPP_OP_TRAITS("virDomainCreate", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = domain_ref; };
+struct domain_suspend { VIRTPP_OP_TRAITS("virDomainSuspend", true); struct args { domain_ref dom; }; using result = void; };
+struct domain_resume { VIRTPP_OP_TRAITS("virDomainResume", true); struct args { domain_ref dom; }; using result = void; };
+struct domain_shutdown { VIRTPP_OP_TRAITS("virDomainShutdown", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+struct domain_reboot { VIRTPP_OP_TRAITS("virDomainReboot", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+struct domain_destroy { VIRTPP_OP_TRAITS("virDomainDestroy", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+struct domain_save { VIRTPP_OP_TRAITS("virDomainSave", true); struct args { domain_ref dom; std::string path; }; using result = void; };
+struct domain_restore { VIRTPP_OP_TRAITS("virDomainRestore", true); struct args { std::string path; }; using result = void; };
+struct domain_core_dump { VIRTPP_OP_TRAITS("virDomainCoreDump", true); struct args { domain_ref dom; std::string path; unsigned flags = 0; }; using result = void; };
+struct domain_has_managed_save_image { VIRTPP_OP_TRAITS("virDomainHasManagedSaveImage", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = bool; };
+
+// ---- domain properties -----------------------------------------------------------------------
+struct domain_get_info { VIRTPP_OP_TRAITS("virDomainGetInfo", false); struct args { domain_ref dom; }; using result = domain_info; };
+struct domain_get_state { VIRTPP_OP_TRAITS("virDomainGetState", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = domain_state_info; };
+struct domain_get_os_type { VIRTPP_OP_TRAITS("virDomainGetOSType", false); struct args { domain_ref dom; }; using result = std::string; };
+struct domain_get_xml_desc { VIRTPP_OP_TRAITS("virDomainGetXMLDesc", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = std::string; };
+struct domain_is_active { VIRTPP_OP_TRAITS("virDomainIsActive", false); struct args { domain_ref dom; }; using result = bool; };
+struct domain_is_persistent { VIRTPP_OP_TRAITS("virDomainIsPersistent", false); struct args { domain_ref dom; }; using result = bool; };
+struct domain_get_autostart { VIRTPP_OP_TRAITS("virDomainGetAutostart", false); struct args { domain_ref dom; }; using result = bool; };
+struct domain_set_autostart { VIRTPP_OP_TRAITS("virDomainSetAutostart", true); struct args { domain_ref dom; bool autostart = false; }; using result = void; };
+struct domain_get_max_memory { VIRTPP_OP_TRAITS("virDomainGetMaxMemory", false); struct args { domain_ref dom; }; using result = std::uint64_t; };
+struct domain_set_max_memory { VIRTPP_OP_TRAITS("virDomainSetMaxMemory", true); struct args { domain_ref dom; std::uint64_t kib = 0; }; using result = void; };
+/// virDomainSetMemoryFlags (virDomainSetMemory is flags = affect::live)
+struct domain_set_memory { VIRTPP_OP_TRAITS("virDomainSetMemoryFlags", true); struct args { domain_ref dom; std::uint64_t kib = 0; unsigned flags = affect::live; }; using result = void; };
+struct domain_get_max_vcpus { VIRTPP_OP_TRAITS("virDomainGetMaxVcpus", false); struct args { domain_ref dom; }; using result = int; };
+/// virDomainSetVcpusFlags (virDomainSetVcpus is flags = affect::live)
+struct domain_set_vcpus { VIRTPP_OP_TRAITS("virDomainSetVcpusFlags", true); struct args { domain_ref dom; unsigned count = 0; unsigned flags = affect::live; }; using result = void; };
+struct domain_get_vcpus_flags { VIRTPP_OP_TRAITS("virDomainGetVcpusFlags", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = int; };
+struct domain_pin_vcpu { VIRTPP_OP_TRAITS("virDomainPinVcpu", true); struct args { domain_ref dom; unsigned vcpu = 0; std::vector<bool> cpumap; }; using result = void; };
+struct domain_get_vcpus { VIRTPP_OP_TRAITS("virDomainGetVcpus", false); struct args { domain_ref dom; }; using result = std::vector<vcpu_info>; };
+struct domain_get_scheduler_type { VIRTPP_OP_TRAITS("virDomainGetSchedulerType", false); struct args { domain_ref dom; }; using result = scheduler_type; };
+struct domain_get_scheduler_parameters { VIRTPP_OP_TRAITS("virDomainGetSchedulerParameters", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = std::vector<typed_param>; };
+struct domain_set_scheduler_parameters { VIRTPP_OP_TRAITS("virDomainSetSchedulerParameters", true); struct args { domain_ref dom; std::vector<typed_param> params; unsigned flags = 0; }; using result = void; };
+struct domain_block_stats { VIRTPP_OP_TRAITS("virDomainBlockStats", false); struct args { domain_ref dom; std::string path; }; using result = block_stats; };
+struct domain_interface_stats { VIRTPP_OP_TRAITS("virDomainInterfaceStats", false); struct args { domain_ref dom; std::string path; }; using result = interface_stats; };
+struct domain_attach_device { VIRTPP_OP_TRAITS("virDomainAttachDeviceFlags", true); struct args { domain_ref dom; std::string xml; unsigned flags = affect::live; }; using result = void; };
+struct domain_detach_device { VIRTPP_OP_TRAITS("virDomainDetachDeviceFlags", true); struct args { domain_ref dom; std::string xml; unsigned flags = affect::live; }; using result = void; };
+struct domain_get_security_label { VIRTPP_OP_TRAITS("virDomainGetSecurityLabel", false); struct args { domain_ref dom; }; using result = security_label; };
+struct domain_snapshot_num { VIRTPP_OP_TRAITS("virDomainSnapshotNum", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = int; };
+/// virDomainGetMessages: tainting and deprecation messages
+struct domain_get_messages { VIRTPP_OP_TRAITS("virDomainGetMessages", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = std::vector<std::string>; };
+
+// ---- migration (libvirt's v3 protocol: begin on the source, prepare on the destination,
+//      perform on the source, finish on the destination, confirm on the source) --------------
+struct domain_migrate_begin { VIRTPP_OP_TRAITS("virDomainMigrateBegin3", true); struct args { domain_ref dom; std::optional<std::string> dname; unsigned flags = 0; }; using result = std::string; };
+struct domain_migrate_prepare { VIRTPP_OP_TRAITS("virDomainMigratePrepare3", true); struct args { std::string xml; std::optional<std::string> dname; unsigned flags = 0; }; using result = void; };
+struct domain_migrate_perform { VIRTPP_OP_TRAITS("virDomainMigratePerform3", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+struct domain_migrate_finish { VIRTPP_OP_TRAITS("virDomainMigrateFinish3", true); struct args { std::string name; unsigned flags = 0; bool cancelled = false; }; using result = domain_ref; };
+struct domain_migrate_confirm { VIRTPP_OP_TRAITS("virDomainMigrateConfirm3", true); struct args { domain_ref dom; unsigned flags = 0; bool cancelled = false; }; using result = void; };
+
+// ---- networks --------------------------------------------------------------------------------
+struct network_lookup_by_name { VIRTPP_OP_TRAITS("virNetworkLookupByName", false); struct args { std::string name; }; using result = network_ref; };
+struct network_lookup_by_uuid { VIRTPP_OP_TRAITS("virNetworkLookupByUUID", false); struct args { virtpp::uuid uuid; }; using result = network_ref; };
+struct network_create_xml { VIRTPP_OP_TRAITS("virNetworkCreateXML", true); struct args { std::string xml; }; using result = network_ref; };
+struct network_define_xml { VIRTPP_OP_TRAITS("virNetworkDefineXML", true); struct args { std::string xml; }; using result = network_ref; };
+struct network_undefine { VIRTPP_OP_TRAITS("virNetworkUndefine", true); struct args { network_ref net; }; using result = void; };
+struct network_create { VIRTPP_OP_TRAITS("virNetworkCreate", true); struct args { network_ref net; }; using result = void; };
+struct network_destroy { VIRTPP_OP_TRAITS("virNetworkDestroy", true); struct args { network_ref net; }; using result = void; };
+struct network_get_xml_desc { VIRTPP_OP_TRAITS("virNetworkGetXMLDesc", false); struct args { network_ref net; unsigned flags = 0; }; using result = std::string; };
+struct network_get_bridge_name { VIRTPP_OP_TRAITS("virNetworkGetBridgeName", false); struct args { network_ref net; }; using result = std::string; };
+struct network_get_autostart { VIRTPP_OP_TRAITS("virNetworkGetAutostart", false); struct args { network_ref net; }; using result = bool; };
+struct network_set_autostart { VIRTPP_OP_TRAITS("virNetworkSetAutostart", true); struct args { network_ref net; bool autostart = false; }; using result = void; };
+struct network_is_active { VIRTPP_OP_TRAITS("virNetworkIsActive", false); struct args { network_ref net; }; using result = bool; };
+struct network_is_persistent { VIRTPP_OP_TRAITS("virNetworkIsPersistent", false); struct args { network_ref net; }; using result = bool; };
+
+#undef VIRTPP_OP_TRAITS
+
+/// Every operation a driver may provide, in one list.
+using all = std::tuple<
+    connect_get_type, connect_get_version, connect_get_hostname, connect_get_max_vcpus, connect_get_capabilities,
+    node_get_info, node_get_security_model, node_get_cpu_map, connect_supports_feature,
+    connect_num_of_domains, connect_list_domains, connect_num_of_defined_domains, connect_list_defined_domains,
+    connect_list_all_domains, connect_num_of_networks, connect_list_networks, connect_num_of_defined_networks,
+    connect_list_defined_networks, connect_list_all_networks,
+    domain_lookup_by_id, domain_lookup_by_name, domain_lookup_by_uuid, domain_create_xml, domain_define_xml,
+    domain_undefine, domain_create, domain_suspend, domain_resume, domain_shutdown, domain_reboot, domain_destroy,
+    domain_save, domain_restore, domain_core_dump, domain_has_managed_save_image,
+    domain_get_info, domain_get_state, domain_get_os_type, domain_get_xml_desc, domain_is_active,
+    domain_is_persistent, domain_get_autostart, domain_set_autostart, domain_get_max_memory, domain_set_max_memory,
+    domain_set_memory, domain_get_max_vcpus, domain_set_vcpus, domain_get_vcpus_flags, domain_pin_vcpu,
+    domain_get_vcpus, domain_get_scheduler_type, domain_get_scheduler_parameters, domain_set_scheduler_parameters,
+    domain_block_stats, domain_interface_stats, domain_attach_device, domain_detach_device,
+    domain_get_security_label, domain_snapshot_num, domain_get_messages,
+    domain_migrate_begin, domain_migrate_prepare, domain_migrate_perform, domain_migrate_finish,
+    domain_migrate_confirm,
+    network_lookup_by_name, network_lookup_by_uuid, network_create_xml, network_define_xml, network_undefine,
+    network_create, network_destroy, network_get_xml_desc, network_get_bridge_name, network_get_autostart,
+    network_set_autostart, network_is_active, network_is_persistent>;
+
+}  // namespace virtpp::op

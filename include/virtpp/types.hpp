@@ -1,0 +1,146 @@
+// Plain values that cross the API: references to domains and networks (what libvirt's
+// virDomainPtr / virNetworkPtr carry), and the records operations return.
+#pragma once
+
+#include <virtpp/uuid.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace virtpp {
+
+/// Identifies a domain the way libvirt's remote_nonnull_domain does: name, UUID, and the runtime
+/// id (-1 when the domain is not running).
+struct domain_ref {
+    std::string name;
+    virtpp::uuid uuid;
+    int id = -1;
+    friend bool operator==(const domain_ref&, const domain_ref&) = default;
+};
+
+/// Identifies a virtual network (remote_nonnull_network).
+struct network_ref {
+    std::string name;
+    virtpp::uuid uuid;
+    friend bool operator==(const network_ref&, const network_ref&) = default;
+};
+
+/// virDomainState numbering.
+enum class domain_state : int {
+    nostate = 0, running = 1, blocked = 2, paused = 3, shutdown = 4, shutoff = 5, crashed = 6, pmsuspended = 7
+};
+
+/// The state with libvirt's reason code (its meaning depends on the state).
+struct domain_state_info {
+    domain_state state = domain_state::nostate;
+    int reason = 0;
+    friend bool operator==(const domain_state_info&, const domain_state_info&) = default;
+};
+
+/// virDomainInfo.
+struct domain_info {
+    domain_state state = domain_state::nostate;
+    std::uint64_t max_memory_kib = 0;
+    std::uint64_t memory_kib = 0;
+    unsigned vcpus = 0;
+    std::uint64_t cpu_time_ns = 0;
+    friend bool operator==(const domain_info&, const domain_info&) = default;
+};
+
+/// virVcpuInfo plus the vcpu's affinity map (one bool a host CPU).
+struct vcpu_info {
+    unsigned number = 0;
+    int state = 0;  ///< virVcpuState: 0 offline, 1 running, 2 blocked
+    std::uint64_t cpu_time_ns = 0;
+    int cpu = -1;  ///< host CPU it runs on, -1 when offline
+    std::vector<bool> affinity;
+    friend bool operator==(const vcpu_info&, const vcpu_info&) = default;
+};
+
+/// virDomainBlockStatsStruct; -1 marks a field the driver does not know.
+struct block_stats {
+    std::int64_t rd_req = -1, rd_bytes = -1, wr_req = -1, wr_bytes = -1, errs = -1;
+    friend bool operator==(const block_stats&, const block_stats&) = default;
+};
+
+/// virDomainInterfaceStatsStruct; -1 marks a field the driver does not know.
+struct interface_stats {
+    std::int64_t rx_bytes = -1, rx_packets = -1, rx_errs = -1, rx_drop = -1;
+    std::int64_t tx_bytes = -1, tx_packets = -1, tx_errs = -1, tx_drop = -1;
+    friend bool operator==(const interface_stats&, const interface_stats&) = default;
+};
+
+/// A typed parameter (virTypedParameter): scheduler parameters and the like.
+struct typed_param {
+    using value_type = std::variant<std::int32_t, std::uint32_t, std::int64_t, std::uint64_t, double, bool, std::string>;
+    std::string field;
+    value_type value;
+    friend bool operator==(const typed_param&, const typed_param&) = default;
+};
+
+/// Scheduler type and how many parameters it has (virDomainGetSchedulerType).
+struct scheduler_type {
+    std::string name;
+    int nparams = 0;
+    friend bool operator==(const scheduler_type&, const scheduler_type&) = default;
+};
+
+/// The security model of the host (virSecurityModel) and a domain's label (virSecurityLabel).
+struct security_model {
+    std::string model, doi;
+    friend bool operator==(const security_model&, const security_model&) = default;
+};
+struct security_label {
+    std::string label;
+    bool enforcing = false;
+    friend bool operator==(const security_label&, const security_label&) = default;
+};
+
+/// Flags of virConnectListAllDomains (VIR_CONNECT_LIST_DOMAINS_*).
+namespace list_flags {
+inline constexpr unsigned active = 1U << 0;
+inline constexpr unsigned inactive = 1U << 1;
+inline constexpr unsigned persistent = 1U << 2;
+inline constexpr unsigned transient = 1U << 3;
+inline constexpr unsigned running = 1U << 4;
+inline constexpr unsigned paused = 1U << 5;
+inline constexpr unsigned shutoff = 1U << 6;
+inline constexpr unsigned other = 1U << 7;
+inline constexpr unsigned managedsave = 1U << 8;
+inline constexpr unsigned no_managedsave = 1U << 9;
+inline constexpr unsigned autostart = 1U << 10;
+inline constexpr unsigned no_autostart = 1U << 11;
+inline constexpr unsigned has_snapshot = 1U << 12;
+inline constexpr unsigned no_snapshot = 1U << 13;
+}  // namespace list_flags
+
+/// Flags of virConnectListAllNetworks (VIR_CONNECT_LIST_NETWORKS_*).
+namespace network_list_flags {
+inline constexpr unsigned active = 1U << 1;  // VIR_CONNECT_LIST_NETWORKS_ACTIVE = 2
+inline constexpr unsigned inactive = 1U << 0;  // VIR_CONNECT_LIST_NETWORKS_INACTIVE = 1
+inline constexpr unsigned persistent = 1U << 2;
+inline constexpr unsigned transient = 1U << 3;
+inline constexpr unsigned autostart = 1U << 4;
+inline constexpr unsigned no_autostart = 1U << 5;
+}  // namespace network_list_flags
+
+/// Flags that select which definition an operation affects (virDomainModificationImpact).
+namespace affect {
+inline constexpr unsigned current = 0;
+inline constexpr unsigned live = 1U << 0;
+inline constexpr unsigned config = 1U << 1;
+inline constexpr unsigned maximum = 1U << 2;  ///< setvcpus / setmem: the maximum, not the current value
+}  // namespace affect
+
+/// virDomainXMLFlags subset.
+namespace xml_flags {
+inline constexpr unsigned secure = 1U << 0;
+inline constexpr unsigned inactive = 1U << 1;
+inline constexpr unsigned update_cpu = 1U << 2;
+inline constexpr unsigned migratable = 1U << 3;
+}  // namespace xml_flags
+
+}  // namespace virtpp

@@ -1,0 +1,111 @@
+#include <virtpp/connection.hpp>
+
+#include "unit/core/toy_policy.hpp"
+
+#include <virtpp/any.hpp>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace virtpp;
+
+static_assert(hypervisor_policy<toy::hypervisor>);
+static_assert(supports<toy::hypervisor, op::domain_suspend>);
+static_assert(!supports<toy::hypervisor, op::domain_resume>);
+static_assert(transport_policy<transport::local, toy::hypervisor>);
+
+struct connection : ::testing::Test {
+    std::vector<error_info> seen;
+    void SetUp() override { set_error_handler([this](const error_info& e) { seen.push_back(e); }); }
+    void TearDown() override { set_error_handler({}); }
+};
+
+TEST_F(connection, typed_calls_reach_the_policy) {
+    auto conn = toy::connection::open("toy:///");
+    EXPECT_EQ(conn.type(), "TOY");
+    EXPECT_EQ(conn.version(), 3u);
+    EXPECT_EQ(conn.uri(), "toy:///");
+    auto dom = conn.lookup_domain_by_name("a");
+    EXPECT_EQ(dom.name(), "a");
+    EXPECT_EQ(dom.id(), 1);
+    dom.suspend();
+    EXPECT_TRUE(conn.state().suspended);
+    EXPECT_TRUE(seen.empty());
+}
+
+TEST_F(connection, errors_reach_the_connection_handler_then_throw) {
+    auto conn = toy::connection::open("toy:///");
+    int conn_calls = 0;
+    conn.errors().set_handler([&](const error_info&) { ++conn_calls; });
+    try {
+        (void)conn.lookup_domain_by_name("zz");
+        FAIL();
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::no_domain);
+        EXPECT_EQ(std::string(e.what()), "Domain not found: no domain with matching name 'zz'");
+    }
+    EXPECT_EQ(conn_calls, 1);
+    EXPECT_TRUE(seen.empty());  // the global handler is not asked when the connection has one
+    ASSERT_TRUE(conn.errors().last_error());
+    EXPECT_EQ(conn.errors().last_error()->code, error_code::no_domain);
+}
+
+TEST_F(connection, read_only_refuses_mutating_calls) {
+    auto conn = toy::connection::open_read_only("toy:///");
+    EXPECT_TRUE(conn.read_only());
+    auto dom = conn.lookup_domain_by_name("a");  // reading is fine
+    try {
+        dom.suspend();
+        FAIL();
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::operation_denied);
+        EXPECT_EQ(std::string(e.what()), "operation forbidden: read only access prevents virDomainSuspend");
+    }
+    EXPECT_FALSE(conn.state().suspended);
+    ASSERT_EQ(seen.size(), 1u);
+}
+
+TEST_F(connection, handles_keep_the_connection_alive) {
+    std::optional<toy::connection::domain_type> dom;
+    {
+        auto conn = toy::connection::open("toy:///");
+        dom = conn.lookup_domain_by_name("a");
+    }
+    dom->suspend();
+    EXPECT_TRUE(dom->connection().state().suspended);
+}
+
+using toy_drivers = driver_list<driver<toy::hypervisor>>;
+
+TEST_F(connection, any_connection_dispatches_by_uri_and_reports_no_support) {
+    auto conn = any_connection::open<toy_drivers>("toy:///");
+    EXPECT_EQ(conn.driver_name(), "toy");
+    EXPECT_EQ(conn.type(), "TOY");
+    auto dom = conn.lookup_domain_by_name("a");
+    dom.suspend();
+    try {
+        dom.resume();
+        FAIL();
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::no_support);
+        EXPECT_EQ(e.domain(), error_domain::domain);
+        EXPECT_EQ(std::string(e.what()), "this function is not supported by the connection driver: virDomainResume");
+    }
+    EXPECT_THROW((void)any_connection::open<toy_drivers>("nothere:///"), virtpp::error);
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back().code, error_code::no_connect);
+}
+
+TEST_F(connection, any_connection_read_only_refuses_before_dispatch) {
+    auto conn = any_connection::open_read_only<toy_drivers>("toy:///");
+    auto dom = conn.lookup_domain_by_name("a");
+    try {
+        dom.resume();  // unsupported AND mutating: libvirt checks read-only first
+        FAIL();
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::operation_denied);
+    }
+}
+
+}  // namespace
