@@ -47,10 +47,10 @@ struct os_def {
 
 /// <features>: the switches the 0.3 format defines plus the ones the fixtures use.
 struct features_def {
-    bool pae = false;
     bool acpi = false;
     bool apic = false;
-    bool hap = false;
+    bool pae = false;
+    std::optional<bool> hap;  ///< <hap/> or <hap state='on|off'/>
     bool viridian = false;
     bool privnet = false;
 };
@@ -74,13 +74,15 @@ struct clock_def {
     std::vector<clock_timer_def> timers;
 };
 
-/// <address type=...> of a device: pci, drive, or whatever else with its attributes kept typed
-/// as strings in libvirt's order.
+/// <address type=...> of a device, for the address kinds the fixtures use. Numbers are kept as
+/// numbers and written in libvirt's notation (hex for pci, decimal for the others).
+enum class address_type { pci, drive, virtio_serial, ccid, usb };
 struct device_address {
-    std::string type;  ///< "pci", "drive", "virtio-serial", "ccid", "usb", "isa", ...
-    std::optional<std::string> domain, bus, slot, function, multifunction;  ///< pci (bus also drive/usb)
-    std::optional<std::string> controller, target, unit;                   ///< drive
-    std::optional<std::string> port;                                       ///< usb / virtio-serial
+    address_type type = address_type::pci;
+    std::optional<unsigned> domain, bus, slot, function;  ///< pci (bus also drive/usb/virtio-serial)
+    std::optional<bool> multifunction;                    ///< pci
+    std::optional<unsigned> controller, target, unit;     ///< drive (controller also virtio-serial/ccid)
+    std::optional<std::string> port;                      ///< usb ("1.2") / virtio-serial
 };
 
 struct disk_def {
@@ -92,8 +94,9 @@ struct disk_def {
     std::optional<std::string> source;        ///< <source file=> or <source dev=> (by type)
     std::string target_dev;
     std::optional<std::string> target_bus;  ///< ide, scsi, virtio, xen, usb, sata, fdc
-    bool readonly = false;
+    bool readonly = false;  ///< always set for cdroms, as libvirt does
     bool shareable = false;
+    bool backing_store_terminated = false;  ///< <backingStore/>: the chain ends here
     std::optional<device_address> address;
 };
 
@@ -105,19 +108,20 @@ struct controller_def {
     std::optional<device_address> address;
 };
 
-/// The seven network kinds of the 0.3 format, plus direct/hostdev/vhostuser spellings.
-enum class interface_type { user, network, bridge, ethernet, mcast, server, client, udp, direct };
+/// The seven network kinds of the 0.3 format (others are refused with CONFIG_UNSUPPORTED).
+enum class interface_type { user, network, bridge, ethernet, mcast, server, client };
 struct interface_def {
     interface_type type = interface_type::user;
+    /// lower-case "aa:bb:cc:dd:ee:ff"; empty when the input had none (a driver generates one on
+    /// define, as libvirt does; parsing stays deterministic)
     std::optional<std::string> mac;
     std::optional<std::string> source_network;  ///< network
     std::optional<std::string> source_bridge;   ///< bridge
-    std::optional<std::string> source_dev;      ///< direct (and 0.3-era ethernet)
-    std::optional<std::string> source_address;  ///< mcast/server/client/udp
-    std::optional<unsigned> source_port;        ///< mcast/server/client/udp
+    std::optional<std::string> source_address;  ///< mcast/server/client
+    std::optional<int> source_port;             ///< mcast/server/client
     std::vector<std::string> ip_addresses;      ///< <ip address=>
     std::optional<std::string> script;          ///< <script path=>
-    std::optional<std::string> target_dev;      ///< runtime name (vnetN, vifN.M)
+    std::optional<std::string> target_dev;      ///< vnetN / vifN.M names are runtime-only
     std::optional<std::string> model;           ///< <model type=>
     std::optional<std::uint64_t> bandwidth_inbound_average;   ///< <bandwidth><inbound average=>
     std::optional<std::uint64_t> bandwidth_outbound_average;  ///< <bandwidth><outbound average=>
@@ -125,17 +129,18 @@ struct interface_def {
 };
 
 /// Character device source kinds (<serial>/<parallel>/<console> type=...).
-enum class chardev_type { null, vc, pty, dev, file, pipe, stdio, udp, tcp, unix_socket, spicevmc };
+enum class chardev_type { null, vc, pty, dev, file, pipe, stdio, udp, tcp, unix_socket };
 struct chardev_def {
     chardev_type type = chardev_type::pty;
-    std::optional<std::string> path;  ///< dev/file/pipe/unix source path, or the pty's runtime path
-    /// tcp: mode bind/connect with host+service; udp: bind_* and connect_* pairs; unix: mode
-    std::optional<std::string> mode;
-    std::optional<std::string> host, service;                  ///< tcp, udp connect side
-    std::optional<std::string> bind_host, bind_service;        ///< udp bind side
-    std::optional<std::string> protocol;                       ///< tcp: raw / telnet / tls / telnets
-    std::optional<std::string> target_type;                    ///< console: serial, xen, virtio, ...
-    std::optional<unsigned> target_port;
+    /// dev/file/pipe/unix source path, or the pty's runtime path (also read from <console tty=>)
+    std::optional<std::string> path;
+    bool listen = false;  ///< tcp/unix: <source mode='bind'> (else 'connect')
+    std::optional<std::string> host, service;            ///< tcp; udp connect side
+    std::optional<std::string> bind_host, bind_service;  ///< udp bind side
+    std::string protocol = "raw";                        ///< tcp: raw, telnet, telnets, tls
+    /// serial: isa, usb, pci, ... (absent = none); console: serial, xen, virtio, ...
+    std::optional<std::string> target_type;
+    int target_port = 0;
     std::optional<device_address> address;
 };
 
@@ -147,19 +152,20 @@ struct input_def {
     std::optional<device_address> address;
 };
 
-enum class graphics_type { sdl, vnc, rdp, desktop, spice };
+/// The two kinds of the 0.3 format; others are refused with CONFIG_UNSUPPORTED (see docs).
+enum class graphics_type { sdl, vnc };
 struct graphics_listen_def {
-    std::string type = "address";  ///< address, network, socket, none
+    std::string type = "address";  ///< address, network, socket, none (vnc)
     std::optional<std::string> address;
     std::optional<std::string> network;
     std::optional<std::string> socket;
 };
 struct graphics_def {
     graphics_type type = graphics_type::vnc;
-    std::optional<int> port;      ///< vnc/spice/rdp; port='-1' is read as autoport
-    bool autoport = false;
-    std::optional<std::string> keymap;
-    std::optional<std::string> passwd;  ///< written only with domain_format_flags::secure
+    int port = 0;           ///< vnc; 0 = none, -1 (legacy) = pick one, which also sets autoport
+    bool autoport = false;  ///< vnc
+    std::optional<std::string> keymap;  ///< vnc
+    std::optional<std::string> passwd;  ///< vnc; written only with domain_format_flags::secure
     std::optional<std::string> display, xauth;  ///< sdl
     std::optional<bool> fullscreen;             ///< sdl
     std::vector<graphics_listen_def> listens;   ///< listen='x' reads as the first <listen>
