@@ -13,6 +13,7 @@
 #include <xercesc/util/PlatformUtils.hpp>
 #include <xercesc/util/SecurityManager.hpp>
 #include <xercesc/util/TransService.hpp>
+#include <xercesc/util/XMLNetAccessor.hpp>
 #include <xercesc/util/XMLString.hpp>
 
 #include <algorithm>
@@ -28,7 +29,12 @@ namespace {
 
 void ensure_xerces() {
     static std::once_flag once;
-    std::call_once(once, [] { xc::XMLPlatformUtils::Initialize(); });
+    std::call_once(once, [] {
+        xc::XMLPlatformUtils::Initialize();
+        // No parser of ours may fetch a URL: drop the network accessor altogether.
+        delete xc::XMLPlatformUtils::fgNetAccessor;
+        xc::XMLPlatformUtils::fgNetAccessor = nullptr;
+    });
 }
 
 std::string to_utf8(const XMLCh* s) {
