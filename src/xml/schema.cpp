@@ -71,6 +71,7 @@ public:
 struct problem {
     std::size_t line = 0;
     std::string what;
+    std::size_t column = 0;
 };
 
 // Collects validity errors (all of them, as xmllint lists them); fatal errors end the parse.
@@ -88,7 +89,8 @@ public:
 
 protected:
     void add(const xc::SAXParseException& e) {
-        problems.push_back({static_cast<std::size_t>(e.getLineNumber()), to_utf8(e.getMessage())});
+        problems.push_back({static_cast<std::size_t>(e.getLineNumber()), to_utf8(e.getMessage()),
+                            static_cast<std::size_t>(e.getColumnNumber())});
     }
 };
 
@@ -105,8 +107,10 @@ public:
         seen_root_ = true;
         auto root = to_utf8(qname);
         if (root != expected_root_) {
-            problems.push_back({locator_ ? static_cast<std::size_t>(locator_->getLineNumber()) : 1,
-                                "root element is '" + root + "', expected '" + std::string(expected_root_) + "'"});
+            // first: Xerces has already complained that the root has no declaration
+            problems.insert(problems.begin(),
+                            {locator_ ? static_cast<std::size_t>(locator_->getLineNumber()) : 1,
+                             "root element is '" + root + "', expected '" + std::string(expected_root_) + "'"});
             throw stop_parsing{};
         }
     }
@@ -183,6 +187,33 @@ const xc::XMLGrammarPool& grammar_for(const std::filesystem::path& path) {
 bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
            c == '.' || c == ':' || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// Xerces reports a problem at the end of the tag it was found in, without always naming the
+// element; the tag just before that point in the text is the element the problem is about.
+std::string element_at(std::string_view text, std::size_t line, std::size_t column) {
+    std::size_t offset = 0;
+    for (std::size_t l = 1; l < line; ++l) {
+        offset = text.find('\n', offset);
+        if (offset == std::string_view::npos) return {};
+        ++offset;
+    }
+    offset += column > 0 ? column - 1 : 0;
+    if (offset == 0 || offset > text.size()) return {};
+    auto open = text.rfind('<', offset - 1);
+    if (open == std::string_view::npos) return {};
+    std::size_t start = open + 1;
+    if (start < text.size() && text[start] == '/') ++start;
+    std::size_t end = start;
+    while (end < text.size() && is_name_char(text[end])) ++end;
+    return std::string(text.substr(start, end - start));
+}
+
+// "element 'vcpu': value '-1' must be ..." unless the message already names the element.
+std::string describe(std::string_view text, const problem& p) {
+    auto element = element_at(text, p.line, p.column);
+    if (element.empty() || p.what.find("'" + element + "'") != std::string::npos) return p.what;
+    return "element '" + element + "': " + p.what;
 }
 
 }  // namespace
@@ -295,7 +326,7 @@ void validate_document(std::string_view xml, document_kind kind, std::string_vie
 
     std::string detail = "Unable to validate doc against " + path.string();
     for (std::size_t i = 0; i < checker.problems.size() && i < max_reported_problems; ++i)
-        detail += "\n" + name + ":" + std::to_string(checker.problems[i].line) + ": " + checker.problems[i].what;
+        detail += "\n" + name + ":" + std::to_string(checker.problems[i].line) + ": " + describe(xml, checker.problems[i]);
     if (checker.problems.size() > max_reported_problems)
         detail += "\n(" + std::to_string(checker.problems.size() - max_reported_problems) + " more problems)";
     auto info = make_error_info(error_code::xml_invalid_schema, error_domain::xml, detail);
