@@ -1,0 +1,335 @@
+// XDR (RFC 4506) encoding as libvirt's rpcgen-generated code writes it: big-endian 4-byte words,
+// 8-byte hypers, strings and opaques as a length word plus bytes padded to 4, optional data as a
+// 0/1 discriminant. Every length read from the wire is checked against its protocol maximum and
+// against the bytes actually left *before* anything is allocated.
+//
+// Structures are encoded field by field: a type takes part by having an overload
+//   auto xdr_fields(T& value)  ->  std::tie(field1, field2, ...)
+// found by argument-dependent lookup (or in namespace virtpp::rpc::xdr).
+#pragma once
+
+#include <virtpp/error.hpp>
+#include <virtpp/uuid.hpp>
+
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+namespace virtpp::rpc::xdr {
+
+/// libvirt 9.0's limits (remote_protocol.x).
+inline constexpr std::size_t string_max = 4194304;  ///< REMOTE_STRING_MAX
+
+/// Raised for malformed input; the connection that sent it is closed.
+[[noreturn]] inline void fail(std::string_view what) { raise(error_code::rpc, error_domain::rpc, std::string(what)); }
+
+/// A variable-length array with its protocol maximum: `T items<Max>`.
+template <class T, std::size_t Max>
+struct array {
+    std::vector<T> items;
+    friend bool operator==(const array&, const array&) = default;
+};
+
+/// A string with a maximum below REMOTE_STRING_MAX.
+template <std::size_t Max>
+struct bounded_string {
+    std::string value;
+    friend bool operator==(const bounded_string&, const bounded_string&) = default;
+};
+
+/// `opaque data<Max>`
+template <std::size_t Max>
+struct opaque {
+    std::vector<std::uint8_t> bytes;
+    friend bool operator==(const opaque&, const opaque&) = default;
+};
+
+/// `char name[N]`: a fixed array of xdr_char, each item a 4-byte word.
+template <std::size_t N>
+struct fixed_chars {
+    std::array<char, N> chars{};
+    friend bool operator==(const fixed_chars&, const fixed_chars&) = default;
+};
+
+/// An empty body (void args or ret).
+struct none {
+    friend bool operator==(const none&, const none&) = default;
+};
+
+class encoder {
+public:
+    explicit encoder(std::vector<std::uint8_t>& out) : out_(out) {}
+
+    void u32(std::uint32_t v) {
+        std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)};
+        out_.insert(out_.end(), b, b + 4);
+    }
+    void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
+    void u64(std::uint64_t v) {
+        u32(static_cast<std::uint32_t>(v >> 32));
+        u32(static_cast<std::uint32_t>(v));
+    }
+    void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+    void f64(double v) { u64(std::bit_cast<std::uint64_t>(v)); }
+    void fixed_bytes(const void* data, std::size_t n) {
+        auto p = static_cast<const std::uint8_t*>(data);
+        out_.insert(out_.end(), p, p + n);
+        out_.resize(out_.size() + ((4 - n % 4) % 4), 0);
+    }
+    void variable_bytes(const void* data, std::size_t n, std::size_t max) {
+        if (n > max) fail("outgoing data of " + std::to_string(n) + " bytes is over the limit of " + std::to_string(max));
+        u32(static_cast<std::uint32_t>(n));
+        fixed_bytes(data, n);
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return out_.size(); }
+    std::vector<std::uint8_t>& buffer() noexcept { return out_; }
+
+private:
+    std::vector<std::uint8_t>& out_;
+};
+
+class decoder {
+public:
+    decoder(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
+    explicit decoder(std::span<const std::uint8_t> s) : decoder(s.data(), s.size()) {}
+
+    std::uint32_t u32() {
+        need(4);
+        std::uint32_t v = (std::uint32_t(p_[0]) << 24) | (std::uint32_t(p_[1]) << 16) | (std::uint32_t(p_[2]) << 8) | p_[3];
+        p_ += 4;
+        return v;
+    }
+    std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
+    std::uint64_t u64() {
+        std::uint64_t hi = u32();
+        return (hi << 32) | u32();
+    }
+    std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
+    double f64() { return std::bit_cast<double>(u64()); }
+    bool boolean() {
+        auto v = u32();
+        if (v > 1) fail("boolean out of range: " + std::to_string(v));
+        return v == 1;
+    }
+    void fixed_bytes(void* into, std::size_t n) {
+        std::size_t padded = n + (4 - n % 4) % 4;
+        need(padded);
+        std::memcpy(into, p_, n);
+        p_ += padded;
+    }
+    /// Reads a length word and checks it against `max` and the bytes left, before allocating.
+    std::size_t length(std::size_t max, std::size_t item_wire_size) {
+        std::size_t n = u32();
+        if (n > max) fail("array or string length " + std::to_string(n) + " over the limit of " + std::to_string(max));
+        if (item_wire_size > 0 && n > remaining() / item_wire_size)
+            fail("length " + std::to_string(n) + " exceeds the " + std::to_string(remaining()) + " bytes left");
+        return n;
+    }
+    [[nodiscard]] std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+    [[nodiscard]] bool at_end() const noexcept { return p_ == end_; }
+    void expect_end() const {
+        if (!at_end()) fail(std::to_string(remaining()) + " unexpected bytes after the message body");
+    }
+
+private:
+    void need(std::size_t n) const {
+        if (remaining() < n) fail("message truncated: " + std::to_string(n) + " bytes needed, " + std::to_string(remaining()) + " left");
+    }
+    const std::uint8_t* p_;
+    const std::uint8_t* end_;
+};
+
+// ---- the codec, by type ---------------------------------------------------------------------
+
+template <class T>
+struct codec;  // specialised below; structures go through xdr_fields
+
+template <class T>
+void encode(encoder& e, const T& v) {
+    codec<T>::encode(e, v);
+}
+template <class T>
+void decode(decoder& d, T& v) {
+    codec<T>::decode(d, v);
+}
+
+/// Smallest number of bytes a T takes on the wire (bounds array lengths before allocation).
+template <class T>
+constexpr std::size_t min_wire_size() {
+    if constexpr (requires { codec<T>::min_size; })
+        return codec<T>::min_size;
+    else
+        return 4;
+}
+
+template <>
+struct codec<none> {
+    static constexpr std::size_t min_size = 0;
+    static void encode(encoder&, const none&) {}
+    static void decode(decoder&, none&) {}
+};
+template <>
+struct codec<std::int32_t> {
+    static void encode(encoder& e, std::int32_t v) { e.i32(v); }
+    static void decode(decoder& d, std::int32_t& v) { v = d.i32(); }
+};
+template <>
+struct codec<std::uint32_t> {
+    static void encode(encoder& e, std::uint32_t v) { e.u32(v); }
+    static void decode(decoder& d, std::uint32_t& v) { v = d.u32(); }
+};
+template <>
+struct codec<std::int64_t> {
+    static constexpr std::size_t min_size = 8;
+    static void encode(encoder& e, std::int64_t v) { e.i64(v); }
+    static void decode(decoder& d, std::int64_t& v) { v = d.i64(); }
+};
+template <>
+struct codec<std::uint64_t> {
+    static constexpr std::size_t min_size = 8;
+    static void encode(encoder& e, std::uint64_t v) { e.u64(v); }
+    static void decode(decoder& d, std::uint64_t& v) { v = d.u64(); }
+};
+template <>
+struct codec<double> {
+    static constexpr std::size_t min_size = 8;
+    static void encode(encoder& e, double v) { e.f64(v); }
+    static void decode(decoder& d, double& v) { v = d.f64(); }
+};
+template <>
+struct codec<bool> {
+    static void encode(encoder& e, bool v) { e.u32(v ? 1 : 0); }
+    static void decode(decoder& d, bool& v) { v = d.boolean(); }
+};
+/// nstr: string<REMOTE_STRING_MAX>
+template <>
+struct codec<std::string> {
+    static void encode(encoder& e, const std::string& v) { e.variable_bytes(v.data(), v.size(), string_max); }
+    static void decode(decoder& d, std::string& v) {
+        auto n = d.length(string_max, 1);
+        v.resize(n);
+        d.fixed_bytes(v.data(), n);
+    }
+};
+template <std::size_t Max>
+struct codec<bounded_string<Max>> {
+    static void encode(encoder& e, const bounded_string<Max>& v) { e.variable_bytes(v.value.data(), v.value.size(), Max); }
+    static void decode(decoder& d, bounded_string<Max>& v) {
+        auto n = d.length(Max, 1);
+        v.value.resize(n);
+        d.fixed_bytes(v.value.data(), n);
+    }
+};
+template <std::size_t Max>
+struct codec<opaque<Max>> {
+    static void encode(encoder& e, const opaque<Max>& v) { e.variable_bytes(v.bytes.data(), v.bytes.size(), Max); }
+    static void decode(decoder& d, opaque<Max>& v) {
+        auto n = d.length(Max, 1);
+        v.bytes.resize(n);
+        d.fixed_bytes(v.bytes.data(), n);
+    }
+};
+template <std::size_t N>
+struct codec<fixed_chars<N>> {
+    static constexpr std::size_t min_size = 4 * N;
+    static void encode(encoder& e, const fixed_chars<N>& v) {
+        for (char c : v.chars) e.i32(static_cast<signed char>(c));
+    }
+    static void decode(decoder& d, fixed_chars<N>& v) {
+        for (char& c : v.chars) c = static_cast<char>(d.i32());
+    }
+};
+/// uuid: opaque[16]
+template <>
+struct codec<virtpp::uuid> {
+    static constexpr std::size_t min_size = 16;
+    static void encode(encoder& e, const virtpp::uuid& v) { e.fixed_bytes(v.bytes().data(), 16); }
+    static void decode(decoder& d, virtpp::uuid& v) {
+        virtpp::uuid::bytes_type raw{};
+        d.fixed_bytes(raw.data(), raw.size());
+        v = virtpp::uuid(raw);
+    }
+};
+/// Optional data (an XDR pointer): a 0/1 word, then the value when 1. ostr is optional<string>.
+template <class T>
+struct codec<std::optional<T>> {
+    static void encode(encoder& e, const std::optional<T>& v) {
+        e.u32(v ? 1 : 0);
+        if (v) xdr::encode(e, *v);
+    }
+    static void decode(decoder& d, std::optional<T>& v) {
+        if (d.boolean()) {
+            v.emplace();
+            xdr::decode(d, *v);
+        } else {
+            v.reset();
+        }
+    }
+};
+template <class T, std::size_t Max>
+struct codec<array<T, Max>> {
+    static void encode(encoder& e, const array<T, Max>& v) {
+        if (v.items.size() > Max) fail("outgoing array of " + std::to_string(v.items.size()) + " items is over the limit of " + std::to_string(Max));
+        e.u32(static_cast<std::uint32_t>(v.items.size()));
+        for (const auto& item : v.items) xdr::encode(e, item);
+    }
+    static void decode(decoder& d, array<T, Max>& v) {
+        auto n = d.length(Max, min_wire_size<T>());
+        v.items.clear();
+        v.items.resize(n);
+        for (auto& item : v.items) xdr::decode(d, item);
+    }
+};
+
+/// Structures: every type with an xdr_fields overload.
+template <class T>
+concept has_fields = requires(T& t) { xdr_fields(t); };
+
+template <class T>
+    requires has_fields<T>
+struct codec<T> {
+    static constexpr std::size_t min_size = [] {
+        std::size_t total = 0;
+        using tuple = decltype(xdr_fields(std::declval<T&>()));
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((total += min_wire_size<std::remove_cvref_t<std::tuple_element_t<I, tuple>>>()), ...);
+        }(std::make_index_sequence<std::tuple_size_v<tuple>>{});
+        return total;
+    }();
+    static void encode(encoder& e, const T& v) {
+        std::apply([&](const auto&... f) { (xdr::encode(e, f), ...); }, xdr_fields(const_cast<T&>(v)));
+    }
+    static void decode(decoder& d, T& v) {
+        std::apply([&](auto&... f) { (xdr::decode(d, f), ...); }, xdr_fields(v));
+    }
+};
+
+/// Encodes a whole body.
+template <class T>
+std::vector<std::uint8_t> to_bytes(const T& v) {
+    std::vector<std::uint8_t> out;
+    encoder e(out);
+    encode(e, v);
+    return out;
+}
+
+/// Decodes a whole body; trailing bytes are an error.
+template <class T>
+T from_bytes(std::span<const std::uint8_t> bytes) {
+    decoder d(bytes);
+    T v{};
+    decode(d, v);
+    d.expect_end();
+    return v;
+}
+
+}  // namespace virtpp::rpc::xdr
