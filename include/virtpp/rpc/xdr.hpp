@@ -290,26 +290,105 @@ struct codec<array<T, Max>> {
     }
 };
 
-/// Structures: every type with an xdr_fields overload.
+/// Enumerations travel as their 4-byte value.
+template <class E>
+    requires std::is_enum_v<E>
+struct codec<E> {
+    static void encode(encoder& e, E v) { e.i32(static_cast<std::int32_t>(v)); }
+    static void decode(decoder& d, E& v) { v = static_cast<E>(d.i32()); }
+};
+
+/// A discriminated union whose discriminant is the alternative's index + 1 — the layout of
+/// libvirt's typed parameters (1 int, 2 uint, 3 llong, 4 ullong, 5 double, 6 boolean, 7 string).
+template <class... Ts>
+struct codec<std::variant<Ts...>> {
+    static void encode(encoder& e, const std::variant<Ts...>& v) {
+        e.i32(static_cast<std::int32_t>(v.index() + 1));
+        std::visit([&](const auto& x) { xdr::encode(e, x); }, v);
+    }
+    static void decode(decoder& d, std::variant<Ts...>& v) {
+        auto tag = d.i32();
+        if (tag < 1 || tag > static_cast<std::int32_t>(sizeof...(Ts))) fail("unknown union discriminant " + std::to_string(tag));
+        decode_at<0>(d, v, static_cast<std::size_t>(tag - 1));
+    }
+    template <std::size_t I>
+    static void decode_at(decoder& d, std::variant<Ts...>& v, std::size_t index) {
+        if constexpr (I < sizeof...(Ts)) {
+            if (index == I) {
+                xdr::decode(d, v.template emplace<I>());
+                return;
+            }
+            decode_at<I + 1>(d, v, index);
+        }
+    }
+};
+
+/// Structures with an explicit layout: an xdr_fields overload.
 template <class T>
 concept has_fields = requires(T& t) { xdr_fields(t); };
 
+namespace reflect {
+/// Converts to anything: counts an aggregate's fields by brace-initialising it.
+struct any_value {
+    template <class T>
+    operator T() const;  // NOLINT: declared only, used in unevaluated contexts
+};
+template <class T, class... A>
+constexpr std::size_t field_count() {
+    if constexpr (requires { T{std::declval<A>()..., any_value{}}; })
+        return field_count<T, A..., any_value>();
+    else
+        return sizeof...(A);
+}
+/// The fields of a plain aggregate, in declaration order, as a tuple of references.
 template <class T>
-    requires has_fields<T>
+auto tie_fields(T& t) {
+    constexpr auto n = field_count<T>();
+    static_assert(n <= 12, "virtpp::rpc::xdr: aggregate with more than 12 fields needs an xdr_fields overload");
+    if constexpr (n == 0) return std::tie();
+    else if constexpr (n == 1) { auto& [a] = t; return std::tie(a); }
+    else if constexpr (n == 2) { auto& [a, b] = t; return std::tie(a, b); }
+    else if constexpr (n == 3) { auto& [a, b, c] = t; return std::tie(a, b, c); }
+    else if constexpr (n == 4) { auto& [a, b, c, d] = t; return std::tie(a, b, c, d); }
+    else if constexpr (n == 5) { auto& [a, b, c, d, e] = t; return std::tie(a, b, c, d, e); }
+    else if constexpr (n == 6) { auto& [a, b, c, d, e, f] = t; return std::tie(a, b, c, d, e, f); }
+    else if constexpr (n == 7) { auto& [a, b, c, d, e, f, g] = t; return std::tie(a, b, c, d, e, f, g); }
+    else if constexpr (n == 8) { auto& [a, b, c, d, e, f, g, h] = t; return std::tie(a, b, c, d, e, f, g, h); }
+    else if constexpr (n == 9) { auto& [a, b, c, d, e, f, g, h, i] = t; return std::tie(a, b, c, d, e, f, g, h, i); }
+    else if constexpr (n == 10) { auto& [a, b, c, d, e, f, g, h, i, j] = t; return std::tie(a, b, c, d, e, f, g, h, i, j); }
+    else if constexpr (n == 11) { auto& [a, b, c, d, e, f, g, h, i, j, k] = t; return std::tie(a, b, c, d, e, f, g, h, i, j, k); }
+    else { auto& [a, b, c, d, e, f, g, h, i, j, k, l] = t; return std::tie(a, b, c, d, e, f, g, h, i, j, k, l); }
+}
+}  // namespace reflect
+
+/// The fields of T: its xdr_fields overload, else (for a plain aggregate) its members in order.
+template <class T>
+auto fields_of(T& t) {
+    if constexpr (has_fields<T>)
+        return xdr_fields(t);
+    else
+        return reflect::tie_fields(t);
+}
+
+template <class T>
+concept structure = has_fields<T> || (std::is_aggregate_v<T> && std::is_class_v<T> && !std::is_array_v<T>);
+
+template <class T>
+    requires structure<T>
 struct codec<T> {
     static constexpr std::size_t min_size = [] {
         std::size_t total = 0;
-        using tuple = decltype(xdr_fields(std::declval<T&>()));
+        using tuple = decltype(fields_of(std::declval<T&>()));
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((total += min_wire_size<std::remove_cvref_t<std::tuple_element_t<I, tuple>>>()), ...);
         }(std::make_index_sequence<std::tuple_size_v<tuple>>{});
         return total;
     }();
     static void encode(encoder& e, const T& v) {
-        std::apply([&](const auto&... f) { (xdr::encode(e, f), ...); }, xdr_fields(const_cast<T&>(v)));
+        std::apply([&](const auto&... f) { (xdr::encode(e, f), ...); }, fields_of(const_cast<T&>(v)));
     }
     static void decode(decoder& d, T& v) {
-        std::apply([&](auto&... f) { (xdr::decode(d, f), ...); }, xdr_fields(v));
+        std::apply([&](auto&... f) { (xdr::decode(d, f), ...); }, fields_of(v));
     }
 };
 

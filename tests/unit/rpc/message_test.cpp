@@ -105,3 +105,35 @@ TEST_F(rpc_message, scalars_and_padding) {
 }
 
 }  // namespace
+
+namespace {
+struct plain_args {
+    virtpp::domain_ref dom;
+    std::uint64_t memory = 0;
+    std::uint32_t flags = 0;
+};
+struct with_union {
+    std::string field;
+    std::variant<std::int32_t, std::uint32_t, std::int64_t, std::uint64_t, double, bool, std::string> value;
+};
+
+TEST_F(rpc_message, plain_aggregates_encode_field_by_field) {
+    plain_args a{{"t", *virtpp::uuid::parse("00000000000000000000000000000001"), 1}, 1048576, 1};
+    auto bytes = xdr::to_bytes(a);
+    EXPECT_EQ(bytes, hex("00000001 74000000 00000000000000000000000000000001 00000001 00000000 00100000 00000001"));
+    auto back = xdr::from_bytes<plain_args>(bytes);
+    EXPECT_EQ(back.dom, a.dom);
+    EXPECT_EQ(back.memory, a.memory);
+    static_assert(xdr::codec<plain_args>::min_size == 4 + 16 + 4 + 8 + 4);
+}
+
+TEST_F(rpc_message, typed_parameter_unions) {
+    with_union p{"weight", std::uint32_t{50}};
+    EXPECT_EQ(xdr::to_bytes(p), hex("00000006 77656967 68740000 00000002 00000032"));
+    auto back = xdr::from_bytes<with_union>(xdr::to_bytes(p));
+    EXPECT_EQ(std::get<std::uint32_t>(back.value), 50u);
+    EXPECT_THROW((void)xdr::from_bytes<with_union>(hex("00000001 61000000 00000009 00000000")), virtpp::error);
+    with_union b{"on", true};
+    EXPECT_EQ(xdr::to_bytes(b), hex("00000002 6f6e0000 00000006 00000001"));
+}
+}  // namespace
