@@ -362,8 +362,21 @@ public:
     std::string out_;
 };
 
+// libvirt's escaping plus character references for the white space a parser would otherwise
+// normalize away (CR anywhere; tab and newline inside attribute values), keeping round trips exact.
+std::string escape_exact(std::string_view raw, bool in_attribute) {
+    std::string out;
+    for (char c : detail::escape(raw)) {
+        if (c == '\r') out += "&#13;";
+        else if (in_attribute && c == '\n') out += "&#10;";
+        else if (in_attribute && c == '\t') out += "&#9;";
+        else out += c;
+    }
+    return out;
+}
+
 std::string attr(std::string_view key, std::string_view value) {
-    return " " + std::string(key) + "='" + detail::escape(value) + "'";
+    return " " + std::string(key) + "='" + escape_exact(value, true) + "'";
 }
 
 }  // namespace
@@ -478,7 +491,7 @@ network_def parse_network_xml(std::string_view xml) {
 std::string format_network_xml(const network_def& def, network_format_flags /*flags*/) {
     lines out;
     out.add(0, "<network>");
-    out.add(1, "<name>" + detail::escape(def.name) + "</name>");
+    out.add(1, "<name>" + escape_exact(def.name, false) + "</name>");
     if (def.uuid) out.add(1, "<uuid>" + def.uuid->str() + "</uuid>");
 
     auto mode = def.forward ? std::optional(def.forward->mode) : std::nullopt;
