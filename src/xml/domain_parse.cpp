@@ -312,11 +312,10 @@ disk_def parse_disk(const element& e, const domain_def& def) {
             xml_fail(e, "Invalid value for attribute 'device' in element 'disk': " + quoted(*dev));
         d.device = *dev;
     }
-    if (const auto* src = e.child("source")) {
-        d.source = nonempty_attr(*src, d.type == "block" ? "dev" : "file");
-    } else {
-        d.type = "file";  // libvirt resets the type when there is no <source>
-    }
+    if (const auto* src = e.child("source")) d.source = nonempty_attr(*src, d.type == "block" ? "dev" : "file");
+    // libvirt resets the type when there is no <source>; an empty one is the same here, so that
+    // what we write (no <source> for no path) reads back the same
+    if (!d.source) d.type = "file";
     if (const auto* drv = e.child("driver")) {
         d.driver_name = attr(*drv, "name");
         if (auto fmt = attr(*drv, "type")) d.driver_type = *fmt == "aio" ? "raw" : *fmt;  // Xen back-compat
