@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include <virtpp/version.hpp>
 #ifndef VIRTPP_VERSION_STRING
 #define VIRTPP_VERSION_STRING "0.1.0"
 #endif
