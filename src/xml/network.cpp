@@ -329,6 +329,11 @@ network_forward parse_forward(const element& e, const std::string& net) {
         if (!parsed) fail(error_code::config_unsupported, e, "unknown forwarding type " + quoted(*mode));
         fwd.mode = *parsed;
     }
+    // managed means something (and is written back) only for hostdev pools.
+    if (const auto* managed = e.attr("managed"); managed && fwd.mode == network_forward_mode::hostdev)
+        fwd.managed = managed->size() == 3 && std::tolower(static_cast<unsigned char>((*managed)[0])) == 'y' &&
+                      std::tolower(static_cast<unsigned char>((*managed)[1])) == 'e' &&
+                      std::tolower(static_cast<unsigned char>((*managed)[2])) == 's';
     if (const auto* dev = e.attr("dev")) fwd.interfaces.push_back(*dev);
     bool dev_given = !fwd.interfaces.empty();
     auto ifaces = e.children_named("interface");
@@ -501,6 +506,7 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
         std::string start = "<forward";
         if (!ifaces.empty()) start += attr("dev", ifaces.front());
         start += attr("mode", to_string(def.forward->mode));
+        if (def.forward->mode == network_forward_mode::hostdev) start += attr("managed", def.forward->managed ? "yes" : "no");
         if (ifaces.empty()) {
             out.add(1, start + "/>");
         } else {

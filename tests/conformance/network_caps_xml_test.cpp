@@ -60,6 +60,7 @@ TEST_F(conformance, network_output_matches_virsh_net_dumpxml) {
         {data_dir / "network/route.xml", data_dir / "network/route.xml"},
         {data_dir / "network/bridge.xml", data_dir / "network/bridge.xml"},
         {data_dir / "network/passthrough.xml", data_dir / "network/passthrough.xml"},
+        {data_dir / "network/hostdev.xml", data_dir / "network/hostdev.xml"},
     };
     for (const auto& c : cases) EXPECT_EQ(net_roundtrip(slurp(c.input)), slurp(c.expected)) << c.input;
 }

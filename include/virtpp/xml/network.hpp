@@ -24,6 +24,7 @@ struct network_forward {
     /// <interface dev='..'/> children; libvirt lists dev as the first. When empty, dev alone is
     /// formatted as the one interface. Parsing fills both.
     std::vector<std::string> interfaces;
+    bool managed = false;  ///< managed='yes' (hostdev mode only, where libvirt always writes it)
     friend bool operator==(const network_forward&, const network_forward&) = default;
 };
 
