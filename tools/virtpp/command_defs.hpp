@@ -1,0 +1,317 @@
+// virsh 9.0's definitions of the commands virtpp implements: option names, types, flags and
+// help texts, in virsh's order (help output and option parsing must match virsh byte for byte).
+// Generated once from virsh's command tables; edit by hand from here on.
+#pragma once
+
+#include "command_def.hpp"
+
+namespace virtpp::cli::defs {
+
+inline constexpr option_def opts_attach_device[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"file", opt_type::data, opt_flag::required, "XML file"},
+    {"persistent", opt_type::boolean, 0, "make live change persistent"},
+    {"config", opt_type::boolean, 0, "affect next boot"},
+    {"live", opt_type::boolean, 0, "affect running domain"},
+    {"current", opt_type::boolean, 0, "affect current domain"},
+};
+inline constexpr option_def opts_autostart[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"disable", opt_type::boolean, 0, "disable autostarting"},
+};
+inline constexpr option_def opts_create[] = {
+    {"file", opt_type::data, opt_flag::required, "file containing an XML domain description"},
+    {"console", opt_type::boolean, 0, "attach to console after creation"},
+    {"paused", opt_type::boolean, 0, "leave the guest paused after creation"},
+    {"autodestroy", opt_type::boolean, 0, "automatically destroy the guest when virsh disconnects"},
+    {"pass-fds", opt_type::string, 0, "pass file descriptors N,M,... to the guest"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+    {"reset-nvram", opt_type::boolean, 0, "re-initialize NVRAM from its pristine template"},
+};
+inline constexpr option_def opts_define[] = {
+    {"file", opt_type::data, opt_flag::required, "file containing an XML domain description"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_destroy[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"graceful", opt_type::boolean, 0, "terminate gracefully"},
+    {"remove-logs", opt_type::boolean, 0, "remove domain logs"},
+};
+inline constexpr option_def opts_detach_device[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"file", opt_type::data, opt_flag::required, "XML file"},
+    {"persistent", opt_type::boolean, 0, "make live change persistent"},
+    {"config", opt_type::boolean, 0, "affect next boot"},
+    {"live", opt_type::boolean, 0, "affect running domain"},
+    {"current", opt_type::boolean, 0, "affect current domain"},
+};
+inline constexpr option_def opts_domid[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name or uuid"},
+};
+inline constexpr option_def opts_domname[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain id or uuid"},
+};
+inline constexpr option_def opts_domuuid[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain id or name"},
+};
+inline constexpr option_def opts_dump[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"file", opt_type::data, opt_flag::required, "where to dump the core"},
+    {"live", opt_type::boolean, 0, "perform a live core dump if supported"},
+    {"crash", opt_type::boolean, 0, "crash the domain after core dump"},
+    {"bypass-cache", opt_type::boolean, 0, "avoid file system cache when dumping"},
+    {"reset", opt_type::boolean, 0, "reset the domain after core dump"},
+    {"verbose", opt_type::boolean, 0, "display the progress of dump"},
+    {"memory-only", opt_type::boolean, 0, "dump domain's memory only"},
+    {"format", opt_type::string, 0, "specify the format of memory-only dump"},
+};
+inline constexpr option_def opts_dumpxml[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"update-cpu", opt_type::boolean, 0, "update guest CPU according to host CPU"},
+    {"migratable", opt_type::boolean, 0, "provide XML suitable for migrations"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_reboot[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"mode", opt_type::string, 0, "shutdown mode: acpi|agent|initctl|signal|paravirt"},
+};
+inline constexpr option_def opts_restore[] = {
+    {"file", opt_type::data, opt_flag::required, "the state to restore"},
+    {"bypass-cache", opt_type::boolean, 0, "avoid file system cache when restoring"},
+    {"xml", opt_type::string, 0, "filename containing updated XML for the target"},
+    {"running", opt_type::boolean, 0, "restore domain into running state"},
+    {"paused", opt_type::boolean, 0, "restore domain into paused state"},
+    {"reset-nvram", opt_type::boolean, 0, "re-initialize NVRAM from its pristine template"},
+};
+inline constexpr option_def opts_resume[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+};
+inline constexpr option_def opts_save[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"file", opt_type::data, opt_flag::required, "where to save the data"},
+    {"bypass-cache", opt_type::boolean, 0, "avoid file system cache when saving"},
+    {"xml", opt_type::string, 0, "filename containing updated XML for the target"},
+    {"running", opt_type::boolean, 0, "set domain to be running on restore"},
+    {"paused", opt_type::boolean, 0, "set domain to be paused on restore"},
+    {"verbose", opt_type::boolean, 0, "display the progress of save"},
+};
+inline constexpr option_def opts_setmaxmem[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"kilobytes", opt_type::alias, 0, "size"},
+    {"size", opt_type::integer, opt_flag::required, "new maximum memory size, as scaled integer (default KiB)"},
+    {"config", opt_type::boolean, 0, "affect next boot"},
+    {"live", opt_type::boolean, 0, "affect running domain"},
+    {"current", opt_type::boolean, 0, "affect current domain"},
+};
+inline constexpr option_def opts_setmem[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"kilobytes", opt_type::alias, 0, "size"},
+    {"size", opt_type::integer, opt_flag::required, "new memory size, as scaled integer (default KiB)"},
+    {"config", opt_type::boolean, 0, "affect next boot"},
+    {"live", opt_type::boolean, 0, "affect running domain"},
+    {"current", opt_type::boolean, 0, "affect current domain"},
+};
+inline constexpr option_def opts_setvcpus[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"count", opt_type::integer, opt_flag::required, "number of virtual CPUs"},
+    {"maximum", opt_type::boolean, 0, "set maximum limit on next boot"},
+    {"config", opt_type::boolean, 0, "affect next boot"},
+    {"live", opt_type::boolean, 0, "affect running domain"},
+    {"current", opt_type::boolean, 0, "affect current domain"},
+    {"guest", opt_type::boolean, 0, "modify cpu state in the guest"},
+    {"hotpluggable", opt_type::boolean, 0, "make added vcpus hot(un)pluggable"},
+};
+inline constexpr option_def opts_shutdown[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"mode", opt_type::string, 0, "shutdown mode: acpi|agent|initctl|signal|paravirt"},
+};
+inline constexpr option_def opts_start[] = {
+    {"domain", opt_type::data, opt_flag::required, "name of the inactive domain"},
+    {"console", opt_type::boolean, 0, "attach to console after creation"},
+    {"paused", opt_type::boolean, 0, "leave the guest paused after creation"},
+    {"autodestroy", opt_type::boolean, 0, "automatically destroy the guest when virsh disconnects"},
+    {"bypass-cache", opt_type::boolean, 0, "avoid file system cache when loading"},
+    {"force-boot", opt_type::boolean, 0, "force fresh boot by discarding any managed save"},
+    {"pass-fds", opt_type::string, 0, "pass file descriptors N,M,... to the guest"},
+    {"reset-nvram", opt_type::boolean, 0, "re-initialize NVRAM from its pristine template"},
+};
+inline constexpr option_def opts_suspend[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+};
+inline constexpr option_def opts_ttyconsole[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+};
+inline constexpr option_def opts_undefine[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"managed-save", opt_type::boolean, 0, "remove domain managed state file"},
+    {"storage", opt_type::string, 0, "remove associated storage volumes (comma separated list of targets or source paths) (see domblklist)"},
+    {"remove-all-storage", opt_type::boolean, 0, "remove all associated storage volumes (use with caution)"},
+    {"delete-snapshots", opt_type::alias, 0, "delete-storage-volume-snapshots"},
+    {"delete-storage-volume-snapshots", opt_type::boolean, 0, "delete snapshots associated with volume(s), requires --remove-all-storage (must be supported by storage driver)"},
+    {"wipe-storage", opt_type::boolean, 0, "wipe data on the removed volumes"},
+    {"snapshots-metadata", opt_type::boolean, 0, "remove all domain snapshot metadata (vm must be inactive)"},
+    {"checkpoints-metadata", opt_type::boolean, 0, "remove all domain checkpoint metadata (vm must be inactive)"},
+    {"nvram", opt_type::boolean, 0, "remove nvram file"},
+    {"keep-nvram", opt_type::boolean, 0, "keep nvram file"},
+    {"tpm", opt_type::boolean, 0, "remove TPM state"},
+    {"keep-tpm", opt_type::boolean, 0, "keep TPM state"},
+};
+inline constexpr option_def opts_vcpuinfo[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"pretty", opt_type::boolean, 0, "return human readable output"},
+};
+inline constexpr option_def opts_domblkstat[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"device", opt_type::string, opt_flag::empty_ok, "block device"},
+    {"human", opt_type::boolean, 0, "print a more human readable output"},
+};
+inline constexpr option_def opts_domifstat[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"interface", opt_type::data, opt_flag::required, "interface device specified by name or MAC Address"},
+};
+inline constexpr option_def opts_dominfo[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+};
+inline constexpr option_def opts_domstate[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"reason", opt_type::boolean, 0, "also print reason for the state"},
+};
+inline constexpr option_def opts_list[] = {
+    {"inactive", opt_type::boolean, 0, "list inactive domains"},
+    {"all", opt_type::boolean, 0, "list inactive & active domains"},
+    {"transient", opt_type::boolean, 0, "list transient domains"},
+    {"persistent", opt_type::boolean, 0, "list persistent domains"},
+    {"with-snapshot", opt_type::boolean, 0, "list domains with existing snapshot"},
+    {"without-snapshot", opt_type::boolean, 0, "list domains without a snapshot"},
+    {"with-checkpoint", opt_type::boolean, 0, "list domains with existing checkpoint"},
+    {"without-checkpoint", opt_type::boolean, 0, "list domains without a checkpoint"},
+    {"state-running", opt_type::boolean, 0, "list domains in running state"},
+    {"state-paused", opt_type::boolean, 0, "list domains in paused state"},
+    {"state-shutoff", opt_type::boolean, 0, "list domains in shutoff state"},
+    {"state-other", opt_type::boolean, 0, "list domains in other states"},
+    {"autostart", opt_type::boolean, 0, "list domains with autostart enabled"},
+    {"no-autostart", opt_type::boolean, 0, "list domains with autostart disabled"},
+    {"with-managed-save", opt_type::boolean, 0, "list domains with managed save state"},
+    {"without-managed-save", opt_type::boolean, 0, "list domains without managed save"},
+    {"uuid", opt_type::boolean, 0, "list uuid's only"},
+    {"name", opt_type::boolean, 0, "list domain names only"},
+    {"id", opt_type::boolean, 0, "list domain IDs only"},
+    {"table", opt_type::boolean, 0, "list table (default)"},
+    {"managed-save", opt_type::boolean, 0, "mark inactive domains with managed save state"},
+    {"title", opt_type::boolean, 0, "show domain title"},
+};
+inline constexpr option_def opts_version[] = {
+    {"daemon", opt_type::boolean, 0, "report daemon version too"},
+};
+inline constexpr option_def opts_net_autostart[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+    {"disable", opt_type::boolean, 0, "disable autostarting"},
+};
+inline constexpr option_def opts_net_create[] = {
+    {"file", opt_type::data, opt_flag::required, "file containing an XML network description"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_net_define[] = {
+    {"file", opt_type::data, opt_flag::required, "file containing an XML network description"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_net_destroy[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+};
+inline constexpr option_def opts_net_dumpxml[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+    {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_net_info[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+};
+inline constexpr option_def opts_net_list[] = {
+    {"inactive", opt_type::boolean, 0, "list inactive networks"},
+    {"all", opt_type::boolean, 0, "list inactive & active networks"},
+    {"persistent", opt_type::boolean, 0, "list persistent networks"},
+    {"transient", opt_type::boolean, 0, "list transient networks"},
+    {"autostart", opt_type::boolean, 0, "list networks with autostart enabled"},
+    {"no-autostart", opt_type::boolean, 0, "list networks with autostart disabled"},
+    {"uuid", opt_type::boolean, 0, "list uuid's only"},
+    {"name", opt_type::boolean, 0, "list network names only"},
+    {"table", opt_type::boolean, 0, "list table (default)"},
+};
+inline constexpr option_def opts_net_name[] = {
+    {"network", opt_type::data, opt_flag::required, "network uuid"},
+};
+inline constexpr option_def opts_net_start[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+};
+inline constexpr option_def opts_net_undefine[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+};
+inline constexpr option_def opts_net_uuid[] = {
+    {"network", opt_type::data, opt_flag::required, "network name"},
+};
+inline constexpr option_def opts_connect[] = {
+    {"name", opt_type::string, opt_flag::empty_ok, "hypervisor connection URI"},
+    {"readonly", opt_type::boolean, 0, "read-only connection"},
+};
+inline constexpr option_def opts_help[] = {
+    {"command", opt_type::string, 0, "Prints global help, command specific help, or help for a group of related commands"},
+};
+
+/// In virsh's group order, and within a group in virsh's order.
+inline constexpr command_def commands[] = {
+    {"attach-device", "domain", "attach device from an XML file", "Attach device from an XML <file>.", opts_attach_device, 0},
+    {"autostart", "domain", "autostart a domain", "Configure a domain to be automatically started at boot.", opts_autostart, 0},
+    {"create", "domain", "create a domain from an XML file", "Create a domain.", opts_create, 0},
+    {"define", "domain", "define (but don't start) a domain from an XML file", "Define a domain.", opts_define, 0},
+    {"destroy", "domain", "destroy (stop) a domain", "Forcefully stop a given domain, but leave its resources intact.", opts_destroy, 0},
+    {"detach-device", "domain", "detach device from an XML file", "Detach device from an XML <file>", opts_detach_device, 0},
+    {"domid", "domain", "convert a domain name or UUID to domain id", "", opts_domid, 0},
+    {"domname", "domain", "convert a domain id or UUID to domain name", "", opts_domname, 0},
+    {"domuuid", "domain", "convert a domain name or id to domain UUID", "", opts_domuuid, 0},
+    {"dump", "domain", "dump the core of a domain to a file for analysis", "Core dump a domain.", opts_dump, 0},
+    {"dumpxml", "domain", "domain information in XML", "Output the domain information as an XML dump to stdout.", opts_dumpxml, 0},
+    {"reboot", "domain", "reboot a domain", "Run a reboot command in the target domain.", opts_reboot, 0},
+    {"restore", "domain", "restore a domain from a saved state in a file", "Restore a domain.", opts_restore, 0},
+    {"resume", "domain", "resume a domain", "Resume a previously suspended domain.", opts_resume, 0},
+    {"save", "domain", "save a domain state to a file", "Save the RAM state of a running domain.", opts_save, 0},
+    {"setmaxmem", "domain", "change maximum memory limit", "Change the maximum memory allocation limit in the guest domain.", opts_setmaxmem, 0},
+    {"setmem", "domain", "change memory allocation", "Change the current memory allocation in the guest domain.", opts_setmem, 0},
+    {"setvcpus", "domain", "change number of virtual CPUs", "Change the number of virtual CPUs in the guest domain.", opts_setvcpus, 0},
+    {"shutdown", "domain", "gracefully shutdown a domain", "Run shutdown in the target domain.", opts_shutdown, 0},
+    {"start", "domain", "start a (previously defined) inactive domain", "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no managedsave state\n    is present.", opts_start, 0},
+    {"suspend", "domain", "suspend a domain", "Suspend a running domain.", opts_suspend, 0},
+    {"ttyconsole", "domain", "tty console", "Output the device for the TTY console.", opts_ttyconsole, 0},
+    {"undefine", "domain", "undefine a domain", "Undefine an inactive domain, or convert persistent to transient.", opts_undefine, 0},
+    {"vcpuinfo", "domain", "detailed domain vcpu information", "Returns basic information about the domain virtual CPUs.", opts_vcpuinfo, 0},
+    {"domblkstat", "monitor", "get device block stats for a domain", "Get device block stats for a running domain. See man page or use --human for explanation of fields", opts_domblkstat, 0},
+    {"domifstat", "monitor", "get network interface stats for a domain", "Get network interface stats for a running domain.", opts_domifstat, 0},
+    {"dominfo", "monitor", "domain information", "Returns basic information about the domain.", opts_dominfo, 0},
+    {"domstate", "monitor", "domain state", "Returns state about a domain.", opts_domstate, 0},
+    {"list", "monitor", "list domains", "Returns list of domains.", opts_list, 0},
+    {"capabilities", "host", "capabilities", "Returns capabilities of hypervisor/driver.", {}, 0},
+    {"hostname", "host", "print the hypervisor hostname", "", {}, 0},
+    {"nodeinfo", "host", "node information", "Returns basic information about the node.", {}, 0},
+    {"uri", "host", "print the hypervisor canonical URI", "", {}, 0},
+    {"version", "host", "show version", "Display the system version information.", opts_version, 0},
+    {"net-autostart", "network", "autostart a network", "Configure a network to be automatically started at boot.", opts_net_autostart, 0},
+    {"net-create", "network", "create a network from an XML file", "Create a network.", opts_net_create, 0},
+    {"net-define", "network", "define an inactive persistent virtual network or modify an existing persistent one from an XML file", "Define or modify a persistent virtual network.", opts_net_define, 0},
+    {"net-destroy", "network", "destroy (stop) a network", "Forcefully stop a given network.", opts_net_destroy, 0},
+    {"net-dumpxml", "network", "network information in XML", "Output the network information as an XML dump to stdout.", opts_net_dumpxml, 0},
+    {"net-info", "network", "network information", "Returns basic information about the network", opts_net_info, 0},
+    {"net-list", "network", "list networks", "Returns list of networks.", opts_net_list, 0},
+    {"net-name", "network", "convert a network UUID to network name", "", opts_net_name, 0},
+    {"net-start", "network", "start a (previously defined) inactive network", "Start a network.", opts_net_start, 0},
+    {"net-undefine", "network", "undefine a persistent network", "Undefine the configuration for a persistent network.", opts_net_undefine, 0},
+    {"net-uuid", "network", "convert a network name to network UUID", "", opts_net_uuid, 0},
+    {"connect", "virsh", "(re)connect to hypervisor", "Connect to local hypervisor. This is built-in command after shell start up.", opts_connect, cmd_flag::no_connect},
+    {"exit", "virsh", "quit this interactive terminal", "", {}, cmd_flag::no_connect},
+    {"help", "virsh", "print help", "Prints global help, command specific help, or help for a\n    group of related commands", opts_help, cmd_flag::no_connect},
+    {"quit", "virsh", "quit this interactive terminal", "", {}, cmd_flag::no_connect},
+};
+
+}  // namespace virtpp::cli::defs

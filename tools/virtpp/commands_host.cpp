@@ -1,0 +1,105 @@
+// Host and hypervisor commands (virsh's "host" group).
+#include "shell.hpp"
+#include "version.hpp"
+
+#include <cstdio>
+
+namespace virtpp::cli {
+
+namespace {
+
+std::string node_field(std::string_view label, std::string_view value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%-20s ", std::string(label).c_str());
+    return buf + std::string(value) + "\n";
+}
+
+std::string dotted(std::uint64_t v) {
+    return std::to_string(v / 1000000) + "." + std::to_string(v % 1000000 / 1000) + "." + std::to_string(v % 1000);
+}
+
+bool cmd_capabilities(shell& sh, const parsed_command&) {
+    std::string caps;
+    try {
+        caps = sh.connection()->capabilities();
+    } catch (const virtpp::error&) {
+        sh.error("failed to get capabilities");
+        return false;
+    }
+    sh.print(caps + "\n");
+    return true;
+}
+
+bool cmd_nodeinfo(shell& sh, const parsed_command&) {
+    node_info info;
+    try {
+        info = sh.connection()->node_info();
+    } catch (const virtpp::error&) {
+        sh.error("failed to get node information");
+        return false;
+    }
+    sh.print(node_field("CPU model:", info.model));
+    sh.print(node_field("CPU(s):", std::to_string(info.cpus)));
+    if (info.mhz != 0) sh.print(node_field("CPU frequency:", std::to_string(info.mhz) + " MHz"));
+    sh.print(node_field("CPU socket(s):", std::to_string(info.sockets)));
+    sh.print(node_field("Core(s) per socket:", std::to_string(info.cores)));
+    sh.print(node_field("Thread(s) per core:", std::to_string(info.threads)));
+    sh.print(node_field("NUMA cell(s):", std::to_string(info.nodes)));
+    sh.print(node_field("Memory size:", std::to_string(info.memory_kib) + " KiB"));
+    return true;
+}
+
+bool cmd_hostname(shell& sh, const parsed_command&) {
+    std::string name;
+    try {
+        name = sh.connection()->hostname();
+    } catch (const virtpp::error&) {
+        sh.error("failed to get hostname");
+        return false;
+    }
+    sh.print(name + "\n");
+    return true;
+}
+
+bool cmd_uri(shell& sh, const parsed_command&) {
+    sh.print(sh.connection()->uri() + "\n");
+    return true;
+}
+
+bool cmd_version(shell& sh, const parsed_command& cmd) {
+    std::string type;
+    try {
+        type = sh.connection()->type();
+    } catch (const virtpp::error&) {
+        sh.error("failed to get hypervisor type");
+        return false;
+    }
+    // the library lines name virtpp; the API level and hypervisor lines follow virsh
+    sh.print(std::string("Compiled against library: virtpp ") + version_string + "\n");
+    sh.print(std::string("Using library: virtpp ") + version_string + "\n");
+    sh.print("Using API: " + type + " " + api_version_string + "\n");
+    std::uint64_t hv = 0;
+    try {
+        hv = sh.connection()->version();
+    } catch (const virtpp::error&) {
+        sh.error("failed to get the hypervisor version");
+        return false;
+    }
+    if (hv == 0)
+        sh.print("Cannot extract running " + type + " hypervisor version\n");
+    else
+        sh.print("Running hypervisor: " + type + " " + dotted(hv) + "\n");
+    if (cmd.has("daemon")) sh.print(std::string("Running against daemon: virtpp ") + version_string + "\n");
+    return true;
+}
+
+constexpr handler_entry handlers[] = {
+    {"capabilities", cmd_capabilities}, {"nodeinfo", cmd_nodeinfo}, {"hostname", cmd_hostname},
+    {"uri", cmd_uri},                   {"version", cmd_version},
+};
+
+}  // namespace
+
+std::span<const handler_entry> host_handlers() { return handlers; }
+
+}  // namespace virtpp::cli

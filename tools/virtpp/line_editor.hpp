@@ -1,0 +1,37 @@
+// A small line editor on termios (no readline: the binary links statically): cursor movement,
+// editing keys, history, and tab completion through a callback. When stdin is not a terminal it
+// behaves like readline does there: prints the prompt, reads a line and echoes it.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace virtpp::cli {
+
+class shell;
+
+class line_editor {
+public:
+    /// Candidates for the word that ends at `cursor` in `line`.
+    using completer = std::function<std::vector<std::string>(const std::string& line, std::size_t cursor)>;
+
+    explicit line_editor(bool terminal) : terminal_(terminal) {}
+    void set_completer(completer c) { complete_ = std::move(c); }
+    void add_history(const std::string& line);
+    /// The next line without its newline; nullopt at end of input.
+    std::optional<std::string> read_line(const std::string& prompt);
+
+private:
+    std::optional<std::string> read_raw(const std::string& prompt);
+    bool terminal_;
+    completer complete_;
+    std::vector<std::string> history_;
+};
+
+/// What tab completes at `cursor`: command names first, then the command's --options, and
+/// domain or network names for those options.
+std::vector<std::string> complete_line(shell& sh, const std::string& line, std::size_t cursor);
+
+}  // namespace virtpp::cli
