@@ -220,6 +220,7 @@ int main(int argc, char** argv) {
         }
         std::cout.flush();
     }
-    if (eof) std::fputc('\n', stdout);
+    // readline ends a non-terminal session with a newline either way
+    if (eof || !stdin_tty) std::fputc('\n', stdout);
     return EXIT_SUCCESS;
 }
