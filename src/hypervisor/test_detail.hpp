@@ -1,0 +1,121 @@
+// Internal: the state behind hypervisor::test, shared by its source files.
+#pragma once
+
+#include <virtpp/error.hpp>
+#include <virtpp/hypervisor/test.hpp>
+#include <virtpp/xml/domain.hpp>
+#include <virtpp/xml/network.hpp>
+
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace virtpp::hypervisor::test_detail {
+
+/// virDomainRunningReason / virDomainPausedReason / virDomainShutoffReason values the driver uses.
+namespace reason {
+inline constexpr int running_booted = 1, running_migrated = 2, running_restored = 3, running_unpaused = 5,
+                     running_migration_canceled = 6;
+inline constexpr int paused_user = 1, paused_migration = 2;
+inline constexpr int shutoff_unknown = 0, shutoff_shutdown = 1, shutoff_destroyed = 2, shutoff_crashed = 3,
+                     shutoff_migrated = 4, shutoff_saved = 5;
+}  // namespace reason
+
+/// virDomainMigrateFlags the steps look at.
+namespace migrate_flags {
+inline constexpr unsigned persist_dest = 1U << 3;
+inline constexpr unsigned undefine_source = 1U << 4;
+inline constexpr unsigned paused = 1U << 5;
+}  // namespace migrate_flags
+
+enum class migration_stage { none, begun, performed, incoming };
+
+struct domain_obj {
+    xml::domain_def config;               ///< the persistent definition (transient: the one it started with)
+    std::optional<xml::domain_def> live;  ///< the running definition, while active
+    bool persistent = false;
+    domain_state state = domain_state::shutoff;
+    int reason = reason::shutoff_unknown;
+    bool autostart = false;
+    bool managed_save = false;
+    unsigned scheduler_weight = 50;
+    std::vector<std::vector<bool>> vcpu_affinity;  ///< live, one map a vcpu; empty map = every host CPU
+    migration_stage migration = migration_stage::none;
+
+    [[nodiscard]] bool active() const noexcept { return live.has_value(); }
+    [[nodiscard]] const xml::domain_def& current() const noexcept { return live ? *live : config; }
+    [[nodiscard]] xml::domain_def& current() noexcept { return live ? *live : config; }
+    [[nodiscard]] int id() const noexcept { return live && live->id ? *live->id : -1; }
+    [[nodiscard]] domain_ref ref() const { return {current().name, *current().uuid, id()}; }
+};
+
+struct network_obj {
+    xml::network_def config;               ///< the persistent (or only) definition
+    std::optional<xml::network_def> live;  ///< the running definition, while active
+    std::optional<xml::network_def> next;  ///< a definition redefined while running, applied at destroy
+    bool persistent = false;
+    bool autostart = false;
+
+    [[nodiscard]] bool active() const noexcept { return live.has_value(); }
+    [[nodiscard]] const xml::network_def& current() const noexcept { return live ? *live : config; }
+    [[nodiscard]] network_ref ref() const { return {current().name, *current().uuid}; }
+};
+
+/// What a host definition gives beyond its domains and networks.
+struct host_facts {
+    node_info node;
+    bool numa_cells = false;  ///< the built-in host has two NUMA cells in its capabilities
+};
+
+}  // namespace virtpp::hypervisor::test_detail
+
+namespace virtpp::hypervisor {
+
+struct test::state::impl {
+    mutable std::shared_mutex mutex;
+    test_detail::host_facts host;
+    std::vector<std::unique_ptr<test_detail::domain_obj>> domains;  ///< in definition order
+    std::unordered_map<virtpp::uuid, test_detail::domain_obj*> domains_by_uuid;
+    std::vector<std::unique_ptr<test_detail::network_obj>> networks;
+    int next_id = 1;
+
+    // ---- helpers; callers hold the mutex
+    /// The domain a reference names, else NO_DOMAIN with the test driver's message.
+    test_detail::domain_obj& domain(const domain_ref& ref) const;
+    test_detail::domain_obj* find_domain_by_name(std::string_view name) const noexcept;
+    test_detail::domain_obj& add_domain(std::unique_ptr<test_detail::domain_obj> obj);
+    void remove_domain(const test_detail::domain_obj& obj);
+    /// virDomainObjListAdd's checks for a new definition: the name/uuid conflicts and (for starts)
+    /// an already active domain. Returns the existing domain with that uuid, if any.
+    test_detail::domain_obj* check_domain_conflicts(const xml::domain_def& def, bool starting) const;
+    /// Parses domain XML and fills what the test driver's post-parse fills (uuid, arch, boot
+    /// device, MACs, interface names).
+    xml::domain_def parse_domain(std::string_view xml) const;
+    void start(test_detail::domain_obj& obj, int why);
+    /// Stops a domain; a transient one is removed (obj is invalid afterwards then).
+    void stop(test_detail::domain_obj& obj, int why);
+
+    test_detail::network_obj& network(const network_ref& ref) const;
+    test_detail::network_obj* find_network_by_name(std::string_view name) const noexcept;
+    test_detail::network_obj* find_network_by_uuid(const virtpp::uuid& id) const noexcept;
+    test_detail::network_obj& add_network(xml::network_def def, bool live);
+};
+
+namespace test_detail {
+/// Reads a test host definition file (libvirt's <node> format) into a fresh host.
+std::shared_ptr<test::state::impl> load_host_file(const std::string& path);
+/// The built-in host of test:///default.
+std::shared_ptr<test::state::impl> make_default_host();
+/// The capabilities document of a host.
+std::string capabilities_xml(const host_facts& host);
+/// Adds a domain definition read from a host file or the built-in host, running unless told.
+void add_host_domain(test::state::impl& host, xml::domain_def def, bool running, bool persistent);
+/// errno's text, as libvirt's virReportSystemError appends it.
+std::string errno_text(int err);
+}  // namespace test_detail
+
+}  // namespace virtpp::hypervisor

@@ -1,0 +1,230 @@
+// hypervisor::test: virtual networks, with libvirt 9.0's test driver's transitions and messages.
+#include "hypervisor/test_detail.hpp"
+
+#include <virtpp/error.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+
+namespace virtpp::hypervisor {
+
+using test_detail::network_obj;
+
+namespace {
+using read_lock = std::shared_lock<std::shared_mutex>;
+using write_lock = std::unique_lock<std::shared_mutex>;
+
+[[noreturn]] void no_network_named(const std::string& name) {
+    raise(error_code::no_network, error_domain::test, "no network with matching name '" + name + "'");
+}
+}  // namespace
+
+network_obj& test::state::impl::network(const network_ref& ref) const {
+    // 9.0's test driver finds networks of a handle by name
+    if (auto* n = find_network_by_name(ref.name)) return *n;
+    no_network_named(ref.name);
+}
+network_obj* test::state::impl::find_network_by_name(std::string_view name) const noexcept {
+    for (const auto& n : networks)
+        if (n->current().name == name) return n.get();
+    return nullptr;
+}
+network_obj* test::state::impl::find_network_by_uuid(const virtpp::uuid& id) const noexcept {
+    for (const auto& n : networks)
+        if (n->current().uuid == id) return n.get();
+    return nullptr;
+}
+network_obj& test::state::impl::add_network(xml::network_def def, bool live) {
+    if (!def.uuid) def.uuid = virtpp::uuid::generate();
+    auto obj = std::make_unique<network_obj>();
+    obj->config = def;
+    obj->persistent = true;
+    if (live) obj->live = std::move(def);
+    networks.push_back(std::move(obj));
+    return *networks.back();
+}
+
+namespace {
+/// virNetworkObjAssignDef's checks. Returns the network with that uuid, if any.
+network_obj* check_network_conflicts(const test::state::impl& host, xml::network_def& def, bool starting) {
+    if (!def.uuid) def.uuid = virtpp::uuid::generate();
+    if (auto* existing = host.find_network_by_uuid(*def.uuid)) {
+        if (existing->current().name != def.name)
+            raise(error_code::operation_failed, error_domain::network,
+                  "network '" + existing->current().name + "' is already defined with uuid " + def.uuid->str());
+        if (starting && existing->active())
+            raise(error_code::operation_invalid, error_domain::network,
+                  "network is already active as '" + existing->current().name + "'");
+        return existing;
+    }
+    if (auto* same_name = host.find_network_by_name(def.name))
+        raise(error_code::operation_failed, error_domain::network,
+              "network '" + def.name + "' already exists with uuid " + same_name->current().uuid->str());
+    return nullptr;
+}
+}  // namespace
+
+int test::state::perform(op::connect_num_of_networks, const op::none&) {
+    pause();
+    read_lock lock(impl_->mutex);
+    return static_cast<int>(std::count_if(impl_->networks.begin(), impl_->networks.end(),
+                                          [](const auto& n) { return n->active(); }));
+}
+std::vector<std::string> test::state::perform(op::connect_list_networks, const op::none&) {
+    pause();
+    read_lock lock(impl_->mutex);
+    std::vector<std::string> out;
+    for (const auto& n : impl_->networks)
+        if (n->active()) out.push_back(n->current().name);
+    return out;
+}
+int test::state::perform(op::connect_num_of_defined_networks, const op::none&) {
+    pause();
+    read_lock lock(impl_->mutex);
+    return static_cast<int>(std::count_if(impl_->networks.begin(), impl_->networks.end(),
+                                          [](const auto& n) { return !n->active(); }));
+}
+std::vector<std::string> test::state::perform(op::connect_list_defined_networks, const op::none&) {
+    pause();
+    read_lock lock(impl_->mutex);
+    std::vector<std::string> out;
+    for (const auto& n : impl_->networks)
+        if (!n->active()) out.push_back(n->current().name);
+    return out;
+}
+std::vector<network_ref> test::state::perform(op::connect_list_all_networks, const op::connect_list_all_networks::args& a) {
+    pause();
+    using namespace network_list_flags;
+    if ((a.flags & ~0x3fU) != 0) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "0x%x", a.flags & ~0x3fU);
+        raise(error_code::invalid_arg, error_domain::test,
+              std::string("unsupported flags (") + buf + ") in function testConnectListAllNetworks");
+    }
+    auto pick = [&](unsigned yes, unsigned no, bool value) {
+        if ((a.flags & (yes | no)) == 0 || (a.flags & (yes | no)) == (yes | no)) return true;
+        return (a.flags & yes) ? value : !value;
+    };
+    read_lock lock(impl_->mutex);
+    std::vector<network_ref> out;
+    for (const auto& n : impl_->networks) {
+        if (!pick(active, inactive, n->active())) continue;
+        if (!pick(persistent, transient, n->persistent)) continue;
+        if (!pick(network_list_flags::autostart, no_autostart, n->autostart)) continue;
+        out.push_back(n->ref());
+    }
+    return out;
+}
+
+network_ref test::state::perform(op::network_lookup_by_name, const op::network_lookup_by_name::args& a) {
+    pause();
+    read_lock lock(impl_->mutex);
+    return impl_->network({a.name, {}}).ref();
+}
+network_ref test::state::perform(op::network_lookup_by_uuid, const op::network_lookup_by_uuid::args& a) {
+    pause();
+    read_lock lock(impl_->mutex);
+    if (auto* n = impl_->find_network_by_uuid(a.uuid)) return n->ref();
+    raise(error_code::no_network, error_domain::test, "no network with matching uuid '" + a.uuid.str() + "'");
+}
+
+network_ref test::state::perform(op::network_create_xml, const op::network_create_xml::args& a) {
+    pause();
+    auto def = xml::parse_network_xml(a.xml);
+    write_lock lock(impl_->mutex);
+    auto* existing = check_network_conflicts(*impl_, def, true);
+    if (existing == nullptr) {
+        existing = &impl_->add_network(def, true);
+        existing->persistent = false;
+    } else {
+        existing->live = std::move(def);  // the persistent configuration stays for later starts
+    }
+    return existing->ref();
+}
+
+network_ref test::state::perform(op::network_define_xml, const op::network_define_xml::args& a) {
+    pause();
+    auto def = xml::parse_network_xml(a.xml);
+    write_lock lock(impl_->mutex);
+    auto* existing = check_network_conflicts(*impl_, def, false);
+    if (existing == nullptr) return impl_->add_network(std::move(def), false).ref();
+    if (existing->active()) existing->next = std::move(def);  // takes effect when it stops
+    else existing->config = std::move(def);
+    existing->persistent = true;
+    return existing->ref();
+}
+
+void test::state::perform(op::network_undefine, const op::network_undefine::args& a) {
+    pause();
+    write_lock lock(impl_->mutex);
+    auto& obj = impl_->network(a.net);
+    if (obj.active())
+        raise(error_code::operation_invalid, error_domain::test, "Network '" + a.net.name + "' is still running");
+    std::erase_if(impl_->networks, [&](const auto& n) { return n.get() == &obj; });
+}
+
+void test::state::perform(op::network_create, const op::network_create::args& a) {
+    pause();
+    write_lock lock(impl_->mutex);
+    auto& obj = impl_->network(a.net);
+    if (obj.active())
+        raise(error_code::operation_invalid, error_domain::test, "Network '" + a.net.name + "' is already running");
+    obj.live = obj.config;
+}
+
+void test::state::perform(op::network_destroy, const op::network_destroy::args& a) {
+    pause();
+    write_lock lock(impl_->mutex);
+    auto& obj = impl_->network(a.net);
+    // 9.0 does not check that the network runs: destroying a stopped network succeeds
+    obj.live.reset();
+    if (obj.next) {
+        obj.config = std::move(*obj.next);
+        obj.next.reset();
+    }
+    if (!obj.persistent) std::erase_if(impl_->networks, [&](const auto& n) { return n.get() == &obj; });
+}
+
+std::string test::state::perform(op::network_get_xml_desc, const op::network_get_xml_desc::args& a) {
+    pause();
+    if (a.flags != 0) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "0x%x", a.flags);
+        raise(error_code::invalid_arg, error_domain::test, std::string("unsupported flags (") + buf + ") in function testNetworkGetXMLDesc");
+    }
+    read_lock lock(impl_->mutex);
+    return xml::format_network_xml(impl_->network(a.net).current());
+}
+
+std::string test::state::perform(op::network_get_bridge_name, const op::network_get_bridge_name::args& a) {
+    pause();
+    read_lock lock(impl_->mutex);
+    const auto& def = impl_->network(a.net).current();
+    if (!def.bridge || !def.bridge->name)
+        raise(error_code::internal_error, error_domain::test, "network '" + def.name + "' does not have a bridge name.");
+    return *def.bridge->name;
+}
+
+bool test::state::perform(op::network_get_autostart, const op::network_get_autostart::args& a) {
+    pause();
+    read_lock lock(impl_->mutex);
+    return impl_->network(a.net).autostart;
+}
+void test::state::perform(op::network_set_autostart, const op::network_set_autostart::args& a) {
+    pause();
+    write_lock lock(impl_->mutex);
+    impl_->network(a.net).autostart = a.autostart;
+}
+bool test::state::perform(op::network_is_active, const op::network_is_active::args& a) {
+    pause();
+    read_lock lock(impl_->mutex);
+    return impl_->network(a.net).active();
+}
+bool test::state::perform(op::network_is_persistent, const op::network_is_persistent::args& a) {
+    pause();
+    read_lock lock(impl_->mutex);
+    return impl_->network(a.net).persistent;
+}
+
+}  // namespace virtpp::hypervisor
