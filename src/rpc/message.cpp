@@ -31,11 +31,18 @@ header decode_header(std::span<const std::uint8_t> packet) {
 }
 
 std::vector<std::uint8_t> frame(const header& h, std::span<const std::uint8_t> body) {
-    auto out = frame_body(h, xdr::none{});
-    out.insert(out.end(), body.begin(), body.end());
-    if (out.size() - length_word_size > message_max) xdr::fail("outgoing message is over the limit");
-    auto n = static_cast<std::uint32_t>(out.size());
-    out[0] = std::uint8_t(n >> 24), out[1] = std::uint8_t(n >> 16), out[2] = std::uint8_t(n >> 8), out[3] = std::uint8_t(n);
+    if (header_size + body.size() > message_max) xdr::fail("outgoing message is over the limit");
+    std::vector<std::uint8_t> out;
+    out.reserve(length_word_size + header_size + body.size());
+    xdr::encoder e(out);
+    e.u32(static_cast<std::uint32_t>(length_word_size + header_size + body.size()));
+    e.u32(h.prog);
+    e.u32(h.vers);
+    e.i32(h.proc);
+    e.i32(static_cast<std::int32_t>(h.type));
+    e.u32(h.serial);
+    e.i32(static_cast<std::int32_t>(h.status));
+    for (auto b : body) out.push_back(b);
     return out;
 }
 

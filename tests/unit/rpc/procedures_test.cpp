@@ -41,7 +41,10 @@ TEST(rpc_procedures, conversions_round_trip) {
     EXPECT_EQ(M::to_wire(online).online, 15u);
 
     using V = proc::domain_pin_vcpu;
-    op::domain_pin_vcpu::args pin{{"t", {}, 1}, 1, {true, false, true}};
+    op::domain_pin_vcpu::args pin;
+    pin.dom.name = "t";
+    pin.vcpu = 1;
+    pin.cpumap = {true, false, true};
     auto back = V::to_op(V::from_op(pin));
     EXPECT_EQ(back.cpumap.size(), 8u);
     EXPECT_TRUE(back.cpumap[0] && !back.cpumap[1] && back.cpumap[2]);
