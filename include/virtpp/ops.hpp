@@ -70,7 +70,7 @@ struct domain_lookup_by_name { VIRTPP_OP_TRAITS("virDomainLookupByName", false);
 struct domain_lookup_by_uuid { VIRTPP_OP_TRAITS("virDomainLookupByUUID", false); struct args { virtpp::uuid uuid; }; using result = domain_ref; };
 struct domain_create_xml { VIRTPP_OP_TRAITS("virDomainCreateXML", true); struct args { std::string xml; unsigned flags = 0; }; using result = domain_ref; };
 struct domain_define_xml { VIRTPP_OP_TRAITS("virDomainDefineXML", true); struct args { std::string xml; unsigned flags = 0; }; using result = domain_ref; };
-struct domain_undefine { VIRTPP_OP_TRAITS("virDomainUndefine", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+struct domain_undefine { VIRTPP_OP_TRAITS("virDomainUndefineFlags", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
 struct domain_create { VIRTPP_OP_TRAITS("virDomainCreate", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = domain_ref; };
 struct domain_suspend { VIRTPP_OP_TRAITS("virDomainSuspend", true); struct args { domain_ref dom; }; using result = void; };
 struct domain_resume { VIRTPP_OP_TRAITS("virDomainResume", true); struct args { domain_ref dom; }; using result = void; };

@@ -1,0 +1,67 @@
+// docs/support-matrix.md is generated from op::all and each driver's policy: this test fails when
+// the document and the code disagree. Regenerate with VIRTPP_UPDATE_SUPPORT_MATRIX=1.
+#include <virtpp/concepts.hpp>
+#include <virtpp/hypervisor/test.hpp>
+#include <virtpp/ops.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+struct column {
+    std::string_view title;
+    std::string_view note;
+};
+
+template <class... Hs>
+struct drivers {};
+
+template <class Op, class... Hs>
+std::string row(drivers<Hs...>) {
+    std::string line = "| `" + std::string(Op::name) + "` | " + (Op::mutates ? "yes" : "no") + " |";
+    ((line += virtpp::supports<Hs, Op> ? " yes |" : " NO_SUPPORT |"), ...);
+    return line;
+}
+
+template <class... Ops, class D>
+std::string rows(std::tuple<Ops...>, D d) {
+    std::string out;
+    ((out += row<Ops>(d) + "\n"), ...);
+    return out;
+}
+
+std::string generate() {
+    using compiled = drivers<virtpp::hypervisor::test>;
+    std::ostringstream doc;
+    doc << "# Support matrix\n\n"
+           "Generated from `op::all` and the driver policies by tests/unit/core/support_matrix_test.cpp; the\n"
+           "test fails when this file and the code disagree (regenerate with VIRTPP_UPDATE_SUPPORT_MATRIX=1).\n\n"
+           "`yes`: the driver performs the operation. `NO_SUPPORT`: on a statically typed handle the call\n"
+           "does not compile; through `any_connection` (and so the CLI and the daemon) it fails with\n"
+           "libvirt's VIR_ERR_NO_SUPPORT, \"this function is not supported by the connection driver: <API>\".\n"
+           "*Mutates*: refused with VIR_ERR_OPERATION_DENIED on read-only connections.\n\n"
+           "Remote URIs (`driver+transport://host/...`) forward every operation to the daemon, which answers\n"
+           "with the support of the driver it runs there. The QEMU/KVM, Xen and network drivers are not\n"
+           "built yet: a URI for them is refused with VIR_ERR_NO_CONNECT.\n\n"
+           "| operation | mutates | test |\n|---|---|---|\n";
+    doc << rows(virtpp::op::all{}, compiled{});
+    return doc.str();
+}
+
+TEST(support_matrix, document_matches_the_code) {
+    const std::string path = std::string(VIRTPP_SOURCE_DIR) + "/docs/support-matrix.md";
+    auto expected = generate();
+    if (const char* update = std::getenv("VIRTPP_UPDATE_SUPPORT_MATRIX"); update && *update == '1') {
+        std::ofstream(path) << expected;
+    }
+    std::ifstream in(path);
+    std::stringstream actual;
+    actual << in.rdbuf();
+    EXPECT_EQ(actual.str(), expected) << "docs/support-matrix.md is stale: rerun with VIRTPP_UPDATE_SUPPORT_MATRIX=1";
+}
+
+}  // namespace
