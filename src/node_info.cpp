@@ -260,7 +260,7 @@ node_info node_info_from_proc(std::string_view cpuinfo, std::string_view meminfo
     return info;
 }
 
-node_info read_node_info(const node_info_sources& sources) {
+node_info read_node_info_unreported(const node_info_sources& sources) {
     std::string machine = sources.machine.empty() ? uname_machine() : sources.machine;
     fs::path proc = sources.proc_root;
     auto cpuinfo = read_file(proc / "cpuinfo");
@@ -294,6 +294,11 @@ std::string format_node_info_summary(const node_info& info) {
     return "CPUs: " + std::to_string(info.cpus) + ", MHz: " + std::to_string(info.mhz) + ", Nodes: " +
            std::to_string(info.nodes) + ", Sockets: " + std::to_string(info.sockets) + ", Cores: " +
            std::to_string(info.cores) + ", Threads: " + std::to_string(info.threads);
+}
+
+// The public entry point: an error is reported through the handlers, then thrown.
+node_info read_node_info(const node_info_sources& sources) {
+    return api_boundary(nullptr, [&] { return read_node_info_unreported(sources); });
 }
 
 }  // namespace virtpp

@@ -483,7 +483,7 @@ std::string_view to_string(guest_feature_kind kind) noexcept {
     return guest_feature_names[static_cast<std::size_t>(kind)];
 }
 
-capabilities parse_capabilities_xml(std::string_view xml) {
+capabilities parse_capabilities_xml_unreported(std::string_view xml) {
     auto root = detail::parse_document(xml, "(capabilities)", caps_domain);
     if (root.name != "capabilities") fail(root, "expecting root element of 'capabilities', not " + quoted(root.name));
     capabilities caps;
@@ -500,6 +500,11 @@ std::string format_capabilities_xml(const capabilities& caps) {
     for (const auto& g : caps.guests) format_guest(out, g);
     out.add(0, "</capabilities>");
     return std::move(out.out_);
+}
+
+// The public entry point: an error is reported through the handlers, then thrown.
+capabilities parse_capabilities_xml(std::string_view xml) {
+    return api_boundary(nullptr, [&] { return parse_capabilities_xml_unreported(xml); });
 }
 
 }  // namespace virtpp::xml

@@ -995,7 +995,7 @@ std::optional<lifecycle_action> lifecycle_action_from_string(std::string_view s)
     return detail::lifecycle_names.parse(s);
 }
 
-domain_def parse_domain_xml(std::string_view text) {
+domain_def parse_domain_xml_unreported(std::string_view text) {
     const element root = detail::parse_document(text, "(domain_definition)");
     if (root.name != "domain") xml_fail(root, "expecting root element of 'domain', not " + quoted(root.name));
     domain_def def;
@@ -1053,6 +1053,11 @@ domain_def parse_domain_xml(std::string_view text) {
     // an HVM guest with no boot order boots from its first hard disk
     if (detail::is_hvm(def) && def.os.boot.empty()) def.os.boot.push_back(boot_device::hd);
     return def;
+}
+
+// The public entry point: an error is reported through the handlers, then thrown.
+domain_def parse_domain_xml(std::string_view text) {
+    return api_boundary(nullptr, [&] { return parse_domain_xml_unreported(text); });
 }
 
 }  // namespace virtpp::xml

@@ -396,7 +396,7 @@ std::optional<network_forward_mode> network_forward_mode_from_string(std::string
     return std::nullopt;
 }
 
-network_def parse_network_xml(std::string_view xml) {
+network_def parse_network_xml_unreported(std::string_view xml) {
     auto root = detail::parse_document(xml, "(network_definition)", network_domain_id);
     if (root.name != "network") fail_xml(root, "expecting root element of 'network', not " + quoted(root.name));
 
@@ -557,6 +557,11 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
     }
     out.add(0, "</network>");
     return std::move(out.out_);
+}
+
+// The public entry point: an error is reported through the handlers, then thrown.
+network_def parse_network_xml(std::string_view xml) {
+    return api_boundary(nullptr, [&] { return parse_network_xml_unreported(xml); });
 }
 
 }  // namespace virtpp::xml

@@ -282,7 +282,7 @@ std::filesystem::path schema_file(document_kind kind) {
     raise_internal("no schema " + file + " in " + searched);
 }
 
-void validate_document(std::string_view xml, document_kind kind, std::string_view document_name) {
+void validate_document_unreported(std::string_view xml, document_kind kind, std::string_view document_name) {
     const std::string name(document_name.empty() ? default_document_name(kind) : document_name);
     // Well-formedness first, so malformed input gets the same xml_detail report (line, source
     // line and caret) as every parser in virtpp gives it.
@@ -332,6 +332,11 @@ void validate_document(std::string_view xml, document_kind kind, std::string_vie
     auto info = make_error_info(error_code::xml_invalid_schema, error_domain::xml, detail);
     info.int1 = static_cast<int>(checker.problems.front().line);
     raise(info);
+}
+
+// The public entry point: an error is reported through the handlers, then thrown.
+void validate_document(std::string_view xml, document_kind kind, std::string_view document_name) {
+    return api_boundary(nullptr, [&] { return validate_document_unreported(xml, kind, document_name); });
 }
 
 }  // namespace virtpp::xml
