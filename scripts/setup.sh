@@ -15,6 +15,10 @@ packages=(
   # oracles and peers used by the tests
   libvirt-daemon libvirt-clients python3-libvirt libsys-virt-perl libxml2-utils
   python3 util-linux procps iproute2 expect
+  gnutls-bin socat netcat-openbsd openssh-server openssh-client
+  qemu-system-x86 qemu-utils
+  # benchmarks
+  hyperfine
 )
 
 missing=()
