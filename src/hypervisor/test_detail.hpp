@@ -114,6 +114,11 @@ std::shared_ptr<test::state::impl> make_default_host();
 std::string capabilities_xml(const host_facts& host);
 /// Adds a domain definition read from a host file or the built-in host, running unless told.
 void add_host_domain(test::state::impl& host, xml::domain_def def, bool running, bool persistent);
+/// Raises an error whose message is `text` as it is, without the code's generic prefix: libvirt
+/// reports virCheckFlags and the flag-combination checks that way.
+[[noreturn]] void raise_verbatim(error_code code, error_domain domain, std::string text);
+/// virCheckFlags: flags outside `allowed` are INVALID_ARG "unsupported flags (0x..) in function f".
+void check_flags(unsigned flags, unsigned allowed, std::string_view function);
 /// errno's text, as libvirt's virReportSystemError appends it.
 std::string errno_text(int err);
 }  // namespace test_detail

@@ -17,16 +17,10 @@ using test_detail::migration_stage;
 namespace reason = test_detail::reason;
 namespace migrate_flags = test_detail::migrate_flags;
 
+using test_detail::check_flags;
+
 namespace {
 using write_lock = std::unique_lock<std::shared_mutex>;
-
-void check_flags(unsigned flags, unsigned allowed, std::string_view function) {
-    if ((flags & ~allowed) == 0) return;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%x", flags & ~allowed);
-    raise(error_code::invalid_arg, error_domain::test,
-          std::string("unsupported flags (") + buf + ") in function " + std::string(function));
-}
 
 /// A parsed device snippet: one disk or one interface.
 struct device {

@@ -22,6 +22,20 @@ using test_detail::host_facts;
 
 namespace test_detail {
 
+void raise_verbatim(error_code code, error_domain domain, std::string text) {
+    auto info = make_error_info(code, domain, text);
+    info.message = std::move(text);
+    raise(info);
+}
+
+void check_flags(unsigned flags, unsigned allowed, std::string_view function) {
+    if ((flags & ~allowed) == 0) return;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%x", flags & ~allowed);
+    raise_verbatim(error_code::invalid_arg, error_domain::test,
+                   std::string("unsupported flags (") + buf + ") in function " + std::string(function));
+}
+
 std::string errno_text(int err) {
     char buf[256];
     // GNU strerror_r returns the message pointer (which may not be buf)
@@ -119,9 +133,19 @@ std::string directory_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
-bool ends_with_name(const std::string& name, std::string_view local) {
-    if (name == local) return true;
-    return name.size() > local.size() && name.ends_with(local) && name[name.size() - local.size() - 1] == ':';
+/// The namespace of the test driver's own per-domain elements.
+constexpr std::string_view test_namespace_uri = "http://libvirt.org/schemas/domain/test/1.0";
+
+/// The local name of `name` when its prefix is bound to the test namespace on `self` or `outer`.
+std::optional<std::string_view> test_local_name(const std::string& name, const xml::detail::element& self,
+                                                const xml::detail::element* outer) {
+    auto colon = name.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    std::string decl = "xmlns:" + name.substr(0, colon);
+    const std::string* uri = self.attr(decl);
+    if (uri == nullptr && outer != nullptr) uri = outer->attr(decl);
+    if (uri == nullptr || *uri != test_namespace_uri) return std::nullopt;
+    return std::string_view(name).substr(colon + 1);
 }
 
 /// The test driver's own per-domain settings (<test:runstate>, <test:transient/>, <test:hasmanagedsave/>).
@@ -131,13 +155,14 @@ struct test_namespace {
     bool has_managed_save = false;
 };
 
-test_namespace read_test_namespace(const xml::detail::element& dom) {
+test_namespace read_test_namespace(const xml::detail::element& dom, const xml::detail::element* outer) {
     test_namespace ns;
     for (const auto& c : dom.children) {
-        if (c.name.find(':') == std::string::npos) continue;
-        if (ends_with_name(c.name, "transient")) ns.transient = true;
-        if (ends_with_name(c.name, "hasmanagedsave")) ns.has_managed_save = true;
-        if (ends_with_name(c.name, "runstate")) {
+        auto local = test_local_name(c.name, dom, outer);
+        if (!local) continue;
+        if (*local == "transient") ns.transient = true;
+        if (*local == "hasmanagedsave") ns.has_managed_save = true;
+        if (*local == "runstate") {
             auto text = c.trimmed_text();
             int v = -1;
             try {
@@ -230,7 +255,10 @@ void add_host_domain(test::state::impl& host, xml::domain_def def, bool running,
     obj->config = std::move(def);
     obj->persistent = persistent;
     auto& added = host.add_domain(std::move(obj));
-    if (running) host.start(added, reason::running_booted);
+    if (running) {
+        host.start(added, reason::running_booted);
+        added.reason = 0;  // 9.0 sets a host file's run state afterwards with reason 0
+    }
 }
 
 std::shared_ptr<test::state::impl> make_default_host() {
@@ -252,7 +280,8 @@ std::shared_ptr<test::state::impl> load_host_file(const std::string& path) {
     read_node_info(root, host->host.node);
     for (const auto* dom : root.children_named("domain")) {
         auto src = resolve_definition(*dom, path, "domain");
-        auto ns = read_test_namespace(src.root);
+        // an inline definition may use a prefix bound on <node>
+        auto ns = read_test_namespace(src.root, dom->attr("file") ? nullptr : &root);
         auto def = host->parse_domain(src.text);
         bool running = ns.runstate.value_or(1) != static_cast<int>(domain_state::shutoff);
         add_host_domain(*host, std::move(def), running, !ns.transient);
@@ -359,11 +388,7 @@ unsigned delay_from(const virtpp::uri& u) {
 bool test::accepts(const virtpp::uri& u) { return u.driver() == "test" && !u.is_remote(); }
 
 std::shared_ptr<test::state> test::open(const virtpp::uri& u, unsigned flags) {
-    if ((flags & ~open_flags::read_only) != 0) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "0x%x", flags & ~open_flags::read_only);
-        raise(error_code::invalid_arg, error_domain::test, std::string("unsupported flags (") + buf + ") in function testConnectOpen");
-    }
+    test_detail::check_flags(flags, open_flags::read_only, "testConnectOpen");
     const auto& path = u.path();
     if (path.empty() || path == "/")
         raise(error_code::invalid_arg, error_domain::test, "testOpen: supply a path or use test:///default");

@@ -96,12 +96,7 @@ std::vector<std::string> test::state::perform(op::connect_list_defined_networks,
 std::vector<network_ref> test::state::perform(op::connect_list_all_networks, const op::connect_list_all_networks::args& a) {
     pause();
     using namespace network_list_flags;
-    if ((a.flags & ~0x3fU) != 0) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "0x%x", a.flags & ~0x3fU);
-        raise(error_code::invalid_arg, error_domain::test,
-              std::string("unsupported flags (") + buf + ") in function testConnectListAllNetworks");
-    }
+    test_detail::check_flags(a.flags, 0x3fU, "testConnectListAllNetworks");
     auto pick = [&](unsigned yes, unsigned no, bool value) {
         if ((a.flags & (yes | no)) == 0 || (a.flags & (yes | no)) == (yes | no)) return true;
         return (a.flags & yes) ? value : !value;
@@ -188,11 +183,7 @@ void test::state::perform(op::network_destroy, const op::network_destroy::args& 
 
 std::string test::state::perform(op::network_get_xml_desc, const op::network_get_xml_desc::args& a) {
     pause();
-    if (a.flags != 0) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "0x%x", a.flags);
-        raise(error_code::invalid_arg, error_domain::test, std::string("unsupported flags (") + buf + ") in function testNetworkGetXMLDesc");
-    }
+    test_detail::check_flags(a.flags, 0, "testNetworkGetXMLDesc");
     read_lock lock(impl_->mutex);
     return xml::format_network_xml(impl_->network(a.net).current());
 }
