@@ -1,0 +1,486 @@
+#include "daemon/session.hpp"
+#include <virtpp/rpc/server.hpp>
+
+#include "rpc/tls.hpp"
+
+#include <virtpp/error.hpp>
+
+#include <boost/asio.hpp>
+
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <stdexcept>
+
+namespace virtpp::daemon {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using unix_socket = asio::local::stream_protocol;
+using steady = std::chrono::steady_clock;
+
+std::string default_unix_sock_dir() {
+    if (::geteuid() == 0) return "/run/libvirt";
+    if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg != '\0')
+        return std::string(xdg) + "/libvirt";
+    return "/tmp/virtppd-" + std::to_string(::geteuid());
+}
+
+namespace {
+
+template <class Socket>
+class client_connection;
+
+std::string address_text(const asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+    return a.to_string();
+}
+
+}  // namespace
+
+struct server::impl {
+    server_options opt;
+    asio::io_context io;
+    asio::thread_pool workers;
+    asio::signal_set signals{io, SIGINT, SIGTERM};
+    asio::steady_timer idle_timer{io};
+    struct unix_listener {
+        std::unique_ptr<unix_socket::acceptor> acceptor;
+        bool read_only = false;
+        std::string path;
+    };
+    struct tcp_listener {
+        std::unique_ptr<tcp::acceptor> acceptor;
+        bool tls = false;
+    };
+    std::vector<unix_listener> unix_listeners;
+    std::vector<tcp_listener> tcp_listeners;
+    std::shared_ptr<const rpc::tls::credentials> tls_creds;
+    std::vector<std::string> endpoint_names;
+    std::atomic<std::size_t> clients{0};
+    steady::time_point last_client_change = steady::now();
+
+    explicit impl(server_options o)
+        : opt(std::move(o)), workers(std::max(1U, opt.config.max_workers)) {}
+
+    void log(int level, const std::string& line) {
+        if (opt.log != nullptr) opt.log->write(level, line);
+    }
+
+    session_options session_opts(std::string peer, bool read_only) const {
+        session_options s;
+        s.read_only_socket = read_only;
+        s.max_client_requests = opt.config.max_client_requests;
+        s.keepalive_interval = opt.config.keepalive_interval;
+        s.keepalive_count = opt.config.keepalive_count;
+        s.peer = std::move(peer);
+        s.open = opt.open;
+        return s;
+    }
+
+    void client_gone() {
+        asio::post(io, [this] {
+            --clients;
+            last_client_change = steady::now();
+        });
+    }
+
+    bool admit(const std::string& peer) {
+        if (clients >= opt.config.max_clients) {
+            log(3, "refused client " + peer + ": max_clients (" + std::to_string(opt.config.max_clients) + ") reached");
+            return false;
+        }
+        ++clients;
+        last_client_change = steady::now();
+        return true;
+    }
+
+    void setup_unix();
+    void setup_tcp(const std::string& port, bool tls);
+    void accept_unix(unix_listener& l);
+    void accept_tcp(tcp_listener& l);
+    void watch_idle();
+};
+
+namespace {
+
+template <class Socket>
+class client_connection : public session_host, public std::enable_shared_from_this<client_connection<Socket>> {
+public:
+    client_connection(server::impl& srv, Socket socket, std::string peer, bool read_only,
+                      std::unique_ptr<rpc::tls::engine> tls)
+        : srv_(srv), socket_(std::move(socket)), timer_(srv.io), peer_(std::move(peer)), read_only_(read_only),
+          tls_(std::move(tls)) {}
+
+    void start() {
+        auto self = this->shared_from_this();
+        session_ = std::make_shared<client_session>(srv_.session_opts(peer_, read_only_),
+                                                    std::weak_ptr<session_host>(std::static_pointer_cast<session_host>(self)));
+        srv_.log(2, "client " + peer_ + ": connected" + (read_only_ ? " (read-only socket)" : "") +
+                        (tls_ ? " (TLS)" : ""));
+        tick();
+        read();
+    }
+
+    // ---- session_host (any thread)
+    void send(std::vector<std::uint8_t> packet) override {
+        asio::post(srv_.io, [self = this->shared_from_this(), p = std::move(packet)]() mutable { self->queue_write(std::move(p)); });
+    }
+    void post(std::function<void()> work) override { asio::post(srv_.workers, std::move(work)); }
+    void close_after_flush() override {
+        asio::post(srv_.io, [self = this->shared_from_this()] {
+            self->close_after_flush_ = true;
+            if (!self->writing_) self->close("connection closed by CONNECT_CLOSE", 2);
+        });
+    }
+    void resume_reading() override {
+        asio::post(srv_.io, [self = this->shared_from_this()] {
+            if (!self->reading_ && !self->closed_) self->read();
+        });
+    }
+    void log(int level, const std::string& line) override { srv_.log(level, line); }
+
+private:
+    void read() {
+        reading_ = true;
+        socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+            self->reading_ = false;
+            if (ec) {
+                self->close(ec == asio::error::eof ? "disconnected" : "read failed: " + ec.message(), 2);
+                return;
+            }
+            self->on_data(n);
+        });
+    }
+
+    void on_data(std::size_t n) {
+        if (closed_) return;
+        std::span<const std::uint8_t> data(buffer_.data(), n);
+        std::vector<std::uint8_t> plain;
+        if (tls_) {
+            try {
+                tls_->received(data.data(), data.size());
+            } catch (const std::exception& e) {
+                close(std::string("TLS failure: ") + e.what(), 3);
+                return;
+            }
+            flush_tls();
+            if (tls_->closed()) {
+                close("TLS session closed by the client", 2);
+                return;
+            }
+            if (!tls_->established()) {
+                read();
+                return;
+            }
+            if (!confirmed_) {
+                if (!check_certificate()) return;
+                confirmed_ = true;
+                const std::uint8_t ok = 1;  // libvirt's confirmation byte: the client is accepted
+                tls_->send(&ok, 1);
+                flush_tls();
+            }
+            tls_->take_plaintext(plain);
+            if (plain.empty()) {
+                read();
+                return;
+            }
+            data = plain;
+        }
+        try {
+            if (session_->receive(data)) read();
+            // else: too many waiting calls; resume_reading() restarts the reader
+        } catch (const protocol_error& e) {
+            close(std::string("protocol error: ") + e.what(), 3);
+        }
+    }
+
+    bool check_certificate() {
+        const auto& cfg = srv_.opt.config;
+        if (!tls_->verify_failure().empty()) {
+            if (!cfg.tls_no_verify_certificate) {
+                close("refused: certificate check failed: " + tls_->verify_failure(), 3);
+                return false;
+            }
+            srv_.log(3, "client " + peer_ + ": certificate check failed, allowed by tls_no_verify_certificate: " +
+                            tls_->verify_failure());
+        }
+        if (!list_allows(cfg.tls_allowed_dn_list, tls_->peer_dn())) {
+            if (!cfg.tls_no_verify_certificate) {
+                close("refused: Distinguished Name '" + tls_->peer_dn() +
+                          "' is not on the list of allowed clients (tls_allowed_dn_list)", 3);
+                return false;
+            }
+            srv_.log(3, "client " + peer_ + ": DN '" + tls_->peer_dn() +
+                            "' not in tls_allowed_dn_list, allowed by tls_no_verify_certificate");
+        }
+        return true;
+    }
+
+    void flush_tls() {
+        auto out = tls_->take_outgoing();
+        if (!out.empty()) push_wire(std::move(out));
+    }
+
+    void queue_write(std::vector<std::uint8_t> packet) {
+        if (closed_) return;
+        if (tls_) {
+            tls_->send(packet.data(), packet.size());
+            flush_tls();
+            return;
+        }
+        push_wire(std::move(packet));
+    }
+
+    void push_wire(std::vector<std::uint8_t> bytes) {
+        out_.push_back(std::move(bytes));
+        if (!writing_) write_next();
+    }
+
+    void write_next() {
+        if (out_.empty()) {
+            writing_ = false;
+            if (close_after_flush_) close("connection closed by CONNECT_CLOSE", 2);
+            return;
+        }
+        writing_ = true;
+        asio::async_write(socket_, asio::buffer(out_.front()), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+            if (ec) {
+                self->close("write failed: " + ec.message(), 2);
+                return;
+            }
+            self->out_.pop_front();
+            self->write_next();
+        });
+    }
+
+    void tick() {
+        timer_.expires_after(std::chrono::seconds(1));
+        timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+            if (ec || self->closed_) return;
+            switch (self->session_->keepalive_tick(steady::now())) {
+            case client_session::keepalive_action::ping:
+                self->srv_.log(1, "client " + self->peer_ + ": keepalive PING");
+                self->queue_write(client_session::ping_packet());
+                break;
+            case client_session::keepalive_action::drop: {
+                const auto& c = self->srv_.opt.config;
+                self->close("no response after " + std::to_string(c.keepalive_count) + " keepalive messages in " +
+                                std::to_string(c.keepalive_interval * static_cast<int>(c.keepalive_count + 1)) + " seconds",
+                            3);
+                return;
+            }
+            case client_session::keepalive_action::none: break;
+            }
+            self->tick();
+        });
+    }
+
+    void close(const std::string& reason, int level) {
+        if (closed_) return;
+        closed_ = true;
+        srv_.log(level, "client " + peer_ + ": closed: " + reason);
+        boost::system::error_code ignored;
+        timer_.cancel();
+        socket_.shutdown(Socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        out_.clear();
+        session_->shutdown();
+        srv_.client_gone();
+    }
+
+    server::impl& srv_;
+    Socket socket_;
+    asio::steady_timer timer_;
+    std::string peer_;
+    bool read_only_;
+    std::unique_ptr<rpc::tls::engine> tls_;
+    bool confirmed_ = false;
+    std::shared_ptr<client_session> session_;
+    std::array<std::uint8_t, 65536> buffer_{};
+    std::deque<std::vector<std::uint8_t>> out_;
+    bool writing_ = false;
+    bool reading_ = false;
+    bool closed_ = false;
+    bool close_after_flush_ = false;
+};
+
+unsigned parse_mode(const std::string& text) { return static_cast<unsigned>(std::stoul(text, nullptr, 8)); }
+
+}  // namespace
+
+void server::impl::setup_unix() {
+    std::string dir = opt.config.unix_sock_dir.empty() ? default_unix_sock_dir() : opt.config.unix_sock_dir;
+    std::error_code fs_ec;
+    std::filesystem::create_directories(dir, fs_ec);
+    if (fs_ec) throw std::runtime_error("cannot create socket directory " + dir + ": " + fs_ec.message());
+    std::optional<gid_t> group;
+    if (!opt.config.unix_sock_group.empty()) {
+        struct group* g = ::getgrnam(opt.config.unix_sock_group.c_str());
+        if (g == nullptr) throw std::runtime_error("unix_sock_group: no group named '" + opt.config.unix_sock_group + "'");
+        group = g->gr_gid;
+    }
+    for (bool ro : {false, true}) {
+        unix_listener l;
+        l.read_only = ro;
+        l.path = dir + (ro ? "/libvirt-sock-ro" : "/libvirt-sock");
+        ::unlink(l.path.c_str());  // a socket left by a daemon that did not exit cleanly
+        l.acceptor = std::make_unique<unix_socket::acceptor>(io);
+        boost::system::error_code ec;
+        l.acceptor->open(unix_socket(), ec);
+        if (!ec) l.acceptor->bind(unix_socket::endpoint(l.path), ec);
+        if (!ec) l.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) throw std::runtime_error("cannot listen on " + l.path + ": " + ec.message());
+        auto mode = parse_mode(ro ? opt.config.unix_sock_ro_perms : opt.config.unix_sock_rw_perms);
+        if (::chmod(l.path.c_str(), mode) != 0)
+            throw std::runtime_error("cannot set the mode of " + l.path + ": " + std::strerror(errno));
+        if (group && ::chown(l.path.c_str(), static_cast<uid_t>(-1), *group) != 0)
+            throw std::runtime_error("cannot set the group of " + l.path + ": " + std::strerror(errno));
+        endpoint_names.push_back("unix:" + l.path + (ro ? " (read-only)" : ""));
+        unix_listeners.push_back(std::move(l));
+    }
+}
+
+void server::impl::setup_tcp(const std::string& port, bool tls) {
+    tcp::resolver resolver(io);
+    boost::system::error_code ec;
+    auto results = resolver.resolve(opt.config.listen_addr, port, tcp::resolver::passive | tcp::resolver::address_configured, ec);
+    std::string where = (opt.config.listen_addr.empty() ? std::string("*") : opt.config.listen_addr) + ":" + port;
+    if (ec) throw std::runtime_error("cannot resolve " + where + ": " + ec.message());
+    std::string failures;
+    std::size_t bound = 0;
+    for (const auto& r : results) {
+        auto ep = r.endpoint();
+        auto acc = std::make_unique<tcp::acceptor>(io);
+        boost::system::error_code e;
+        acc->open(ep.protocol(), e);
+        if (!e) acc->set_option(asio::socket_base::reuse_address(true), e);
+        if (!e && ep.address().is_v6()) acc->set_option(asio::ip::v6_only(true), e);
+        if (!e) acc->bind(ep, e);
+        if (!e) acc->listen(asio::socket_base::max_listen_connections, e);
+        if (e) {
+            failures += " " + ep.address().to_string() + ": " + e.message() + ";";
+            continue;
+        }
+        auto local = acc->local_endpoint();
+        endpoint_names.push_back(std::string(tls ? "tls:" : "tcp:") +
+                                 (local.address().is_v6() ? "[" + local.address().to_string() + "]" : local.address().to_string()) +
+                                 ":" + std::to_string(local.port()));
+        tcp_listeners.push_back({std::move(acc), tls});
+        ++bound;
+    }
+    if (bound == 0) throw std::runtime_error("cannot listen on " + where + ":" + failures);
+    if (!failures.empty()) log(3, "some addresses of " + where + " could not be used:" + failures);
+}
+
+void server::impl::accept_unix(unix_listener& l) {
+    l.acceptor->async_accept([this, &l](boost::system::error_code ec, unix_socket::socket s) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+            std::string peer = std::string("unix") + (l.read_only ? "-ro" : "") + "#" + std::to_string(s.native_handle());
+            if (admit(peer))
+                std::make_shared<client_connection<unix_socket::socket>>(*this, std::move(s), peer, l.read_only, nullptr)->start();
+        } else {
+            log(3, "accept on " + l.path + " failed: " + ec.message());
+        }
+        accept_unix(l);
+    });
+}
+
+void server::impl::accept_tcp(tcp_listener& l) {
+    l.acceptor->async_accept([this, &l](boost::system::error_code ec, tcp::socket s) {
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) {
+            boost::system::error_code e;
+            auto remote = s.remote_endpoint(e);
+            std::string addr = e ? std::string("?") : address_text(remote.address());
+            std::string peer = (remote.address().is_v6() && addr.find(':') != std::string::npos ? "[" + addr + "]" : addr) +
+                               ":" + std::to_string(remote.port());
+            bool allowed = list_allows(opt.config.tls_allowed_ip_list, addr);
+            if (!allowed && opt.config.tls_no_verify_address) {
+                log(3, "client " + peer + ": address not in tls_allowed_ip_list, allowed by tls_no_verify_address");
+                allowed = true;
+            }
+            if (!allowed) {
+                log(3, "refused client " + peer + ": address not in tls_allowed_ip_list");
+                s.close(e);
+            } else if (admit(peer)) {
+                std::unique_ptr<rpc::tls::engine> engine;
+                if (l.tls) engine = rpc::tls::engine::server(tls_creds);
+                std::make_shared<client_connection<tcp::socket>>(*this, std::move(s), peer, false, std::move(engine))->start();
+            }
+        } else {
+            log(3, "accept failed: " + ec.message());
+        }
+        accept_tcp(l);
+    });
+}
+
+void server::impl::watch_idle() {
+    idle_timer.expires_after(std::chrono::seconds(1));
+    idle_timer.async_wait([this](boost::system::error_code ec) {
+        if (ec) return;
+        if (opt.timeout_seconds > 0 && clients == 0 &&
+            steady::now() - last_client_change >= std::chrono::seconds(opt.timeout_seconds)) {
+            log(2, "no clients for " + std::to_string(opt.timeout_seconds) + " seconds: exiting");
+            io.stop();
+            return;
+        }
+        watch_idle();
+    });
+}
+
+server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
+    auto& o = impl_->opt;
+    if (o.unix_sockets) impl_->setup_unix();
+    if (o.listen && o.config.listen_tcp) impl_->setup_tcp(o.config.tcp_port, false);
+    if (o.listen && o.config.listen_tls) {
+        try {
+            impl_->tls_creds = rpc::tls::load_server_credentials(
+                {o.config.ca_file, o.config.crl_file, o.config.cert_file, o.config.key_file, !o.config.tls_no_verify_certificate});
+        } catch (const error& e) {
+            throw std::runtime_error(std::string("TLS listener (listen_tls = 1): ") + e.what());
+        }
+        impl_->setup_tcp(o.config.tls_port, true);
+    }
+}
+
+server::~server() {
+    impl_->workers.join();
+    for (const auto& l : impl_->unix_listeners) ::unlink(l.path.c_str());
+}
+
+void server::run() {
+    auto& s = *impl_;
+    for (auto& l : s.unix_listeners) s.accept_unix(l);
+    for (auto& l : s.tcp_listeners) s.accept_tcp(l);
+    s.signals.async_wait([&s](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        s.log(2, "signal " + std::to_string(sig) + ": exiting");
+        s.io.stop();
+    });
+    s.watch_idle();
+    for (const auto& e : s.endpoint_names) s.log(2, "listening on " + e);
+    s.io.run();
+}
+
+void server::stop() { impl_->io.stop(); }
+
+std::vector<std::string> server::endpoints() const { return impl_->endpoint_names; }
+
+unsigned short server::tcp_port() const {
+    for (const auto& l : impl_->tcp_listeners)
+        if (!l.tls) return l.acceptor->local_endpoint().port();
+    return 0;
+}
+
+std::size_t server::client_count() const { return impl_->clients; }
+
+}  // namespace virtpp::daemon

@@ -1,0 +1,502 @@
+#include "daemon/session.hpp"
+
+#include <virtpp/version.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace virtpp::daemon {
+
+namespace xdr = rpc::xdr;
+
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+/// A decoded call, ready to run on a worker: returns the encoded reply body, or raises
+/// virtpp::error for an error reply.
+using bound_call = std::function<bytes(client_session&)>;
+/// Decodes a call's arguments (raising on malformed input) and binds them.
+using binder = bound_call (*)(std::span<const std::uint8_t> body);
+
+struct table_entry {
+    std::int32_t number = 0;
+    binder bind = nullptr;
+};
+
+std::string hex(std::uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%x", v);
+    return buf;
+}
+
+bytes error_reply(const rpc::header& call, const error_info& info) {
+    rpc::header h = call;
+    h.type = rpc::message_type::reply;
+    h.status = rpc::message_status::error;
+    return rpc::frame_body(h, rpc::to_remote_error(info));
+}
+
+bytes keepalive_packet(std::int32_t proc) {
+    rpc::header h;
+    h.prog = rpc::keepalive_program;
+    h.vers = rpc::keepalive_protocol_version;
+    h.proc = proc;
+    h.type = rpc::message_type::message;
+    h.serial = 0;
+    h.status = rpc::message_status::ok;
+    return rpc::frame_body(h, xdr::none{});
+}
+
+}  // namespace
+
+/// The procedure handlers; a friend of client_session.
+struct dispatcher {
+    /// The driver connection for Op; libvirtd's errors when CONNECT_OPEN has not run.
+    template <class Op>
+    static any_connection connection(client_session& s) {
+        std::lock_guard lock(s.mutex_);
+        if (!s.conn_) {
+            // libvirtd looks the hypervisor connection up for every call except the network
+            // driver's, whose connection is opened on demand from a URI it does not have yet.
+            if constexpr (Op::name.starts_with("virNetwork"))
+                raise(error_code::internal_error, error_domain::rpc, "connection not open");
+            else
+                raise(error_code::internal_error, error_domain::rpc, "hypervisor connection not open");
+        }
+        return *s.conn_;
+    }
+    static any_connection open_connection(client_session& s) {
+        std::lock_guard lock(s.mutex_);
+        if (!s.conn_) raise(error_code::internal_error, error_domain::rpc, "hypervisor connection not open");
+        return *s.conn_;
+    }
+
+    /// One entry of rpc::procedures.
+    template <class P>
+    static bound_call bind_procedure(std::span<const std::uint8_t> body) {
+        auto wire_args = xdr::from_bytes<typename P::args>(body);
+        return [a = std::move(wire_args)](client_session& s) -> bytes {
+            using Op = typename P::operation;
+            auto conn = connection<Op>(s);
+            if constexpr (Op::mutates) {
+                if (conn.read_only()) {
+                    if (auto host = s.host_.lock())
+                        host->log(3, "client " + s.options_.peer + ": refused " + std::string(Op::name) +
+                                         " (procedure " + std::to_string(P::number) + ") on a read-only connection");
+                    raise(error_code::operation_denied, detail::api_error_domain<Op>(),
+                          "read only access prevents " + std::string(Op::name));
+                }
+            }
+            auto op_args = P::to_op(a);
+            if constexpr (std::is_void_v<typename Op::result>) {
+                conn.template call<Op>(op_args);
+                return xdr::to_bytes(P::to_wire());
+            } else {
+                return xdr::to_bytes(P::to_wire(conn.template call<Op>(op_args)));
+            }
+        };
+    }
+
+    // ---- session procedures
+
+    static bound_call connect_open(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::session::open_args>(body);
+        return [a](client_session& s) -> bytes {
+            {
+                std::lock_guard lock(s.mutex_);
+                if (s.conn_) raise(error_code::internal_error, error_domain::rpc, "connection already open");
+            }
+            unsigned flags = a.flags;
+            // the read-only socket makes every connection read-only, whatever the client asked
+            if (s.options_.read_only_socket) flags |= open_flags::read_only;
+            std::string name = a.name.value_or("");
+            auto host = s.host_.lock();
+            any_connection conn = [&] {
+                try {
+                    return s.options_.open(name, flags);
+                } catch (const error& e) {
+                    if (host) host->log(3, "client " + s.options_.peer + ": cannot open '" + name + "': " + e.what());
+                    throw;
+                }
+            }();
+            conn.errors().set_handler([](const error_info&) {});  // errors go back to the client
+            std::lock_guard lock(s.mutex_);
+            if (s.conn_) raise(error_code::internal_error, error_domain::rpc, "connection already open");
+            s.conn_.emplace(std::move(conn));
+            s.uri_ = name;
+            s.read_only_ = (flags & open_flags::read_only) != 0;
+            if (host)
+                host->log(2, "client " + s.options_.peer + ": opened '" + name + "'" +
+                                 (s.read_only_ ? " read-only" : " read-write"));
+            return {};
+        };
+    }
+    static bound_call connect_close(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s) -> bytes {
+            std::optional<any_connection> dropped;
+            {
+                std::lock_guard lock(s.mutex_);
+                dropped.swap(s.conn_);
+                s.close_requested_ = true;
+            }
+            return {};
+        };
+    }
+    static bound_call auth_list(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session&) -> bytes {
+            rpc::session::auth_list_ret r;
+            r.types.items.push_back(0);  // REMOTE_AUTH_NONE: the only method virtppd offers
+            return xdr::to_bytes(r);
+        };
+    }
+    static bound_call connect_get_uri(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s) -> bytes {
+            (void)open_connection(s);
+            std::lock_guard lock(s.mutex_);
+            return xdr::to_bytes(s.uri_);
+        };
+    }
+    static bound_call connect_get_lib_version(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s) -> bytes {
+            (void)open_connection(s);
+            return xdr::to_bytes(static_cast<std::uint64_t>(libvirt_api_version));
+        };
+    }
+    static bound_call connect_supports_feature(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<op::connect_supports_feature::args>(body);
+        return [a](client_session& s) -> bytes {
+            std::int32_t supported = 0;
+            if (a.feature == rpc::feature::program_keepalive) {
+                // asked before CONNECT_OPEN: this client answers PINGs, so the daemon may send them
+                std::lock_guard lock(s.mutex_);
+                s.keepalive_ = true;
+                s.last_received_ = client_session::clock::now();
+                s.pings_sent_ = 0;
+                supported = 1;
+            } else {
+                auto conn = open_connection(s);
+                switch (a.feature) {
+                case rpc::feature::remote_close_callback: supported = 1; break;
+                case rpc::feature::remote_event_callback:  // no event callbacks yet
+                case rpc::feature::fd_passing:             // no file descriptor passing
+                    supported = 0;
+                    break;
+                default: supported = conn.call<op::connect_supports_feature>({a.feature}) ? 1 : 0;
+                }
+            }
+            return xdr::to_bytes(supported);
+        };
+    }
+    struct block_stats_flags_args {
+        domain_ref dom;
+        std::string path;
+        std::int32_t nparams = 0;
+        std::uint32_t flags = 0;
+    };
+    static bound_call domain_block_stats_flags(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<block_stats_flags_args>(body);
+        return [](client_session& s) -> bytes {
+            (void)open_connection(s);
+            // not implemented: NO_SUPPORT makes virsh fall back to DOMAIN_BLOCK_STATS
+            raise(error_code::no_support, error_domain::domain, "virDomainBlockStatsFlags");
+        };
+    }
+    static bound_call register_close_callback(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s) -> bytes {
+            (void)open_connection(s);
+            std::lock_guard lock(s.mutex_);
+            if (s.close_callback_)
+                raise(error_code::operation_invalid, error_domain::none, "A close callback is already registered");
+            s.close_callback_ = true;
+            return {};
+        };
+    }
+    static bound_call unregister_close_callback(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s) -> bytes {
+            (void)open_connection(s);
+            std::lock_guard lock(s.mutex_);
+            if (!s.close_callback_)
+                raise(error_code::operation_invalid, error_domain::none, "A different callback was requested");
+            s.close_callback_ = false;
+            return {};
+        };
+    }
+
+    // ---- the table, sorted by number at compile time
+
+    template <class... Ps>
+    static constexpr auto procedure_entries(std::tuple<Ps...>*) {
+        return std::array<table_entry, sizeof...(Ps)>{table_entry{Ps::number, &bind_procedure<Ps>}...};
+    }
+
+    static constexpr auto build_table() {
+        constexpr std::array<table_entry, 9> session_entries{{
+            {rpc::session::connect_open, &connect_open},
+            {rpc::session::connect_close, &connect_close},
+            {rpc::session::auth_list, &auth_list},
+            {rpc::session::connect_get_uri, &connect_get_uri},
+            {rpc::session::connect_get_lib_version, &connect_get_lib_version},
+            {rpc::proc::connect_supports_feature::number, &connect_supports_feature},
+            {rpc::session::domain_block_stats_flags, &domain_block_stats_flags},
+            {rpc::session::connect_register_close_callback, &register_close_callback},
+            {rpc::session::connect_unregister_close_callback, &unregister_close_callback},
+        }};
+        constexpr auto from_table = procedure_entries(static_cast<rpc::procedures*>(nullptr));
+        // the session's own SUPPORTS_FEATURE replaces the table's (features 10, 14, 15 are the daemon's)
+        constexpr std::size_t overridden = 1;
+        std::array<table_entry, session_entries.size() + from_table.size() - overridden> all{};
+        std::size_t n = 0;
+        for (auto e : session_entries) all[n++] = e;
+        for (auto e : from_table)
+            if (e.number != rpc::proc::connect_supports_feature::number) all[n++] = e;
+        std::sort(all.begin(), all.end(), [](const table_entry& a, const table_entry& b) { return a.number < b.number; });
+        return all;
+    }
+
+    static binder find(std::int32_t number);
+};
+
+namespace {
+constexpr auto procedure_table = dispatcher::build_table();
+static_assert(std::adjacent_find(procedure_table.begin(), procedure_table.end(),
+                                 [](const table_entry& a, const table_entry& b) { return a.number == b.number; }) ==
+                  procedure_table.end(),
+              "virtppd: two handlers for one procedure number");
+}  // namespace
+
+binder dispatcher::find(std::int32_t number) {
+    auto it = std::lower_bound(procedure_table.begin(), procedure_table.end(), number,
+                               [](const table_entry& e, std::int32_t n) { return e.number < n; });
+    return it != procedure_table.end() && it->number == number ? it->bind : nullptr;
+}
+
+std::vector<std::int32_t> served_procedures() {
+    std::vector<std::int32_t> out;
+    for (const auto& e : procedure_table) out.push_back(e.number);
+    return out;
+}
+
+// ---- client_session ---------------------------------------------------------------------------
+
+client_session::client_session(session_options options, std::weak_ptr<session_host> host)
+    : options_(std::move(options)), host_(std::move(host)) {
+    if (options_.max_client_requests == 0) options_.max_client_requests = 1;
+}
+
+client_session::~client_session() = default;
+
+bool client_session::receive(std::span<const std::uint8_t> in) {
+    {
+        std::lock_guard lock(mutex_);
+        last_received_ = clock::now();
+        pings_sent_ = 0;
+    }
+    while (!in.empty()) {
+        if (length_have_ < 4) {
+            auto take = std::min<std::size_t>(4 - length_have_, in.size());
+            std::memcpy(length_bytes_ + length_have_, in.data(), take);
+            length_have_ += take;
+            in = in.subspan(take);
+            if (length_have_ < 4) break;
+            std::uint32_t word = (std::uint32_t(length_bytes_[0]) << 24) | (std::uint32_t(length_bytes_[1]) << 16) |
+                                 (std::uint32_t(length_bytes_[2]) << 8) | length_bytes_[3];
+            try {
+                packet_need_ = rpc::bytes_after_length_word(word);  // checked before the buffer grows
+            } catch (const error& e) {
+                throw protocol_error(e.info().message);
+            }
+            packet_.clear();
+            packet_.reserve(std::min(packet_need_, rpc::message_initial));
+        }
+        auto take = std::min(packet_need_ - packet_.size(), in.size());
+        packet_.insert(packet_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
+        in = in.subspan(take);
+        if (packet_.size() == packet_need_) {
+            length_have_ = 0;
+            std::vector<std::uint8_t> packet;
+            packet.swap(packet_);
+            handle_packet(packet);
+        }
+    }
+    std::lock_guard lock(mutex_);
+    return !paused_;
+}
+
+void client_session::handle_packet(std::span<const std::uint8_t> packet) {
+    rpc::header h;
+    try {
+        h = rpc::decode_header(packet);
+    } catch (const error& e) {
+        throw protocol_error("bad message header: " + e.info().message);
+    }
+    auto body = packet.subspan(rpc::header_size);
+    auto host = host_.lock();
+    auto reply_error = [&](error_code code, std::string detail) {
+        if (host) {
+            host->log(3, "client " + options_.peer + ": " + detail);
+            host->send(error_reply(h, make_error_info(code, error_domain::rpc, detail)));
+        }
+    };
+
+    if (h.prog == rpc::keepalive_program) {
+        if (h.vers != rpc::keepalive_protocol_version || h.type != rpc::message_type::message ||
+            h.status != rpc::message_status::ok || !body.empty())
+            throw protocol_error("malformed keepalive message (version " + std::to_string(h.vers) + ", type " +
+                                 std::to_string(static_cast<int>(h.type)) + ", " + std::to_string(body.size()) +
+                                 " body bytes)");
+        if (h.proc == rpc::keepalive_ping) {
+            if (host) host->send(keepalive_packet(rpc::keepalive_pong));
+        } else if (h.proc != rpc::keepalive_pong) {
+            throw protocol_error("unknown keepalive procedure " + std::to_string(h.proc));
+        }
+        return;
+    }
+
+    if (h.type != rpc::message_type::call) {
+        // clients send calls (and keepalive messages); streams and fd passing are not served
+        throw protocol_error("unexpected message type " + std::to_string(static_cast<int>(h.type)) + " (program " +
+                             hex(h.prog) + ", procedure " + std::to_string(h.proc) + ", serial " +
+                             std::to_string(h.serial) + ")");
+    }
+    if (h.prog != rpc::remote_program || h.vers != rpc::remote_protocol_version) {
+        reply_error(error_code::rpc, "Cannot find program " + std::to_string(static_cast<std::int32_t>(h.prog)) +
+                                         " version " + std::to_string(h.vers));
+        return;
+    }
+    if (h.status != rpc::message_status::ok) {
+        reply_error(error_code::rpc, "Unexpected message status " + std::to_string(static_cast<int>(h.status)));
+        return;
+    }
+    auto bind = dispatcher::find(h.proc);
+    if (bind == nullptr) {
+        reply_error(error_code::rpc, "unknown procedure: " + std::to_string(h.proc));
+        return;
+    }
+    bound_call call;
+    try {
+        call = bind(body);
+    } catch (const error& e) {
+        throw protocol_error("malformed arguments of procedure " + std::to_string(h.proc) + " (serial " +
+                             std::to_string(h.serial) + "): " + e.info().message);
+    }
+    if (host) host->log(1, "client " + options_.peer + ": call " + std::to_string(h.proc) + " serial " + std::to_string(h.serial));
+
+    std::weak_ptr<client_session> weak = weak_from_this();
+    std::size_t size = packet.size();
+    enqueue(
+        [weak, call = std::move(call), h, size] {
+            auto self = weak.lock();
+            if (!self) return;
+            bytes reply;
+            try {
+                rpc::header rh = h;
+                rh.type = rpc::message_type::reply;
+                rh.status = rpc::message_status::ok;
+                auto ret = call(*self);
+                reply = rpc::frame(rh, ret);
+            } catch (const error& e) {
+                reply = error_reply(h, e.info());
+            } catch (const std::exception& e) {
+                reply = error_reply(h, make_error_info(error_code::internal_error, error_domain::rpc, e.what()));
+            }
+            bool close = false;
+            {
+                std::lock_guard lock(self->mutex_);
+                close = self->close_requested_;
+            }
+            if (auto host = self->host_.lock()) {
+                host->send(std::move(reply));
+                if (close) host->close_after_flush();
+            }
+            self->finish_job(size);
+        },
+        size);
+}
+
+void client_session::enqueue(std::function<void()> job, std::size_t size) {
+    std::vector<std::function<void()>> ready;
+    {
+        std::lock_guard lock(mutex_);
+        waiting_.emplace_back(std::move(job), size);
+        waiting_bytes_ += size;
+        start_jobs_locked(ready);
+        if (waiting_bytes_ > options_.max_queued_bytes) paused_ = true;
+    }
+    if (auto host = host_.lock())
+        for (auto& r : ready) host->post(std::move(r));
+}
+
+void client_session::start_jobs_locked(std::vector<std::function<void()>>& ready) {
+    while (running_ < options_.max_client_requests && !waiting_.empty()) {
+        auto [job, size] = std::move(waiting_.front());
+        waiting_.pop_front();
+        waiting_bytes_ -= size;
+        ++running_;
+        ready.push_back(std::move(job));
+    }
+}
+
+void client_session::finish_job(std::size_t) {
+    std::vector<std::function<void()>> ready;
+    bool resume = false;
+    {
+        std::lock_guard lock(mutex_);
+        --running_;
+        start_jobs_locked(ready);
+        if (paused_ && waiting_bytes_ <= options_.max_queued_bytes / 2) {
+            paused_ = false;
+            resume = true;
+        }
+    }
+    if (auto host = host_.lock()) {
+        for (auto& r : ready) host->post(std::move(r));
+        if (resume) host->resume_reading();
+    }
+}
+
+client_session::keepalive_action client_session::keepalive_tick(clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (!keepalive_ || options_.keepalive_interval <= 0) return keepalive_action::none;
+    auto interval = std::chrono::seconds(options_.keepalive_interval);
+    auto due = last_received_ + interval * (pings_sent_ + 1);
+    if (now < due) return keepalive_action::none;
+    if (pings_sent_ >= options_.keepalive_count) return keepalive_action::drop;
+    ++pings_sent_;
+    return keepalive_action::ping;
+}
+
+std::vector<std::uint8_t> client_session::ping_packet() { return keepalive_packet(rpc::keepalive_ping); }
+
+void client_session::shutdown() {
+    std::optional<any_connection> dropped;
+    std::lock_guard lock(mutex_);
+    dropped.swap(conn_);
+    waiting_.clear();
+    waiting_bytes_ = 0;
+}
+
+bool client_session::keepalive_enabled() const {
+    std::lock_guard lock(mutex_);
+    return keepalive_;
+}
+bool client_session::is_open() const {
+    std::lock_guard lock(mutex_);
+    return conn_.has_value();
+}
+bool client_session::read_only() const {
+    std::lock_guard lock(mutex_);
+    return read_only_;
+}
+std::size_t client_session::calls_in_flight() const {
+    std::lock_guard lock(mutex_);
+    return running_ + waiting_.size();
+}
+
+}  // namespace virtpp::daemon

@@ -1,0 +1,126 @@
+// One client of the daemon, without any I/O: bytes in, packets out. The transport (Asio sockets in
+// server.cpp, or memory in tests and the fuzz target) feeds what it reads to receive(), which
+// frames packets (the length word is checked before the buffer grows), answers keepalive PINGs at
+// once and hands calls to the worker pool through the host. A malformed, truncated, oversized or
+// out-of-order packet raises protocol_error: the transport closes that client and logs the reason.
+#pragma once
+
+#include <virtpp/any.hpp>
+#include <virtpp/rpc/procedures.hpp>
+#include <virtpp/rpc/server.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace virtpp::daemon {
+
+/// The packet stream of a client broke the protocol; the client is closed.
+class protocol_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// What the transport offers a session. Every member may be called from worker threads.
+class session_host {
+public:
+    virtual ~session_host() = default;
+    /// Queues one whole framed packet for the client.
+    virtual void send(std::vector<std::uint8_t> packet) = 0;
+    /// Runs work on the worker pool.
+    virtual void post(std::function<void()> work) = 0;
+    /// Closes the client once the packets queued so far are written (CONNECT_CLOSE).
+    virtual void close_after_flush() = 0;
+    /// Reading was paused by receive() returning false; the queue drained, read again.
+    virtual void resume_reading() = 0;
+    /// A line for the daemon's log (level 1 debug .. 4 error).
+    virtual void log(int level, const std::string& line) = 0;
+};
+
+struct session_options {
+    bool read_only_socket = false;  ///< the unix read-only socket: every connection is read-only
+    unsigned max_client_requests = 5;  ///< calls running at once; later ones wait (reading goes on)
+    std::size_t max_queued_bytes = 64U << 20;  ///< waiting calls above this pause reading
+    int keepalive_interval = 5;
+    unsigned keepalive_count = 5;
+    std::string peer;  ///< for log lines: "unix", "127.0.0.1:40000"
+    connection_opener open;
+};
+
+class client_session : public std::enable_shared_from_this<client_session> {
+public:
+    using clock = std::chrono::steady_clock;
+
+    client_session(session_options options, std::weak_ptr<session_host> host);
+    ~client_session();
+    client_session(const client_session&) = delete;
+    client_session& operator=(const client_session&) = delete;
+
+    /// Consumes bytes read from the client. Returns false when reading should pause until the
+    /// host's resume_reading(); raises protocol_error when the client must be closed.
+    bool receive(std::span<const std::uint8_t> bytes);
+
+    enum class keepalive_action { none, ping, drop };
+    /// The keepalive clock: PING when the client was silent for an interval, drop it after
+    /// keepalive_count unanswered PINGs. Only for clients that asked for keepalive (feature 10).
+    keepalive_action keepalive_tick(clock::time_point now);
+    /// A framed keepalive PING.
+    [[nodiscard]] static std::vector<std::uint8_t> ping_packet();
+
+    /// Drops the driver connection (the client went away).
+    void shutdown();
+
+    [[nodiscard]] bool keepalive_enabled() const;
+    [[nodiscard]] bool is_open() const;
+    [[nodiscard]] bool read_only() const;
+    /// Calls running or waiting.
+    [[nodiscard]] std::size_t calls_in_flight() const;
+
+    /// Per-connection state the procedure handlers use (for dispatch.cpp).
+    struct context;
+
+private:
+    void handle_packet(std::span<const std::uint8_t> packet);
+    void enqueue(std::function<void()> job, std::size_t bytes);
+    void start_jobs_locked(std::vector<std::function<void()>>& ready);
+    void finish_job(std::size_t bytes);
+
+    session_options options_;
+    std::weak_ptr<session_host> host_;
+
+    // framing (reader thread only)
+    std::uint8_t length_bytes_[4] = {};
+    std::size_t length_have_ = 0;
+    std::vector<std::uint8_t> packet_;
+    std::size_t packet_need_ = 0;
+
+    mutable std::mutex mutex_;
+    std::optional<any_connection> conn_;
+    std::string uri_;
+    bool read_only_ = false;
+    bool keepalive_ = false;
+    bool close_callback_ = false;
+    bool paused_ = false;
+    bool close_requested_ = false;
+    unsigned running_ = 0;
+    std::deque<std::pair<std::function<void()>, std::size_t>> waiting_;
+    std::size_t waiting_bytes_ = 0;
+    clock::time_point last_received_ = clock::now();
+    unsigned pings_sent_ = 0;
+
+    friend struct dispatcher;
+};
+
+/// The procedures the daemon serves: the session procedures plus every number of rpc::procedures,
+/// sorted (for docs and tests).
+[[nodiscard]] std::vector<std::int32_t> served_procedures();
+
+}  // namespace virtpp::daemon
