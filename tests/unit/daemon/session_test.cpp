@@ -12,6 +12,7 @@
 namespace {
 
 using namespace virtpp;
+namespace xdr = virtpp::rpc::xdr;
 using bytes = std::vector<std::uint8_t>;
 using drivers = driver_list<driver<hypervisor::test>>;
 
