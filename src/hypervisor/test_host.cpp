@@ -428,15 +428,16 @@ std::uint64_t test::state::perform(op::connect_get_version, const op::none&) {
     pause();
     return 2;
 }
-std::string test::state::perform(op::connect_get_hostname, const op::none&) {
-    pause();
+namespace {
+/// This host's name as libvirt's virGetHostname makes it: gethostname, canonicalised through
+/// getaddrinfo when it is a short name other than localhost.
+std::string canonical_hostname() {
     char name[256] = {};
     if (::gethostname(name, sizeof name - 1) != 0)
         raise(error_code::system_error, error_domain::none,
               "failed to determine host name: " + test_detail::errno_text(errno));
     std::string host(name);
     if (host.starts_with("localhost") || host.find('.') != std::string::npos) return host;
-    // a short name: canonicalise it as libvirt's virGetHostname does
     addrinfo hints{};
     hints.ai_flags = AI_CANONNAME;
     hints.ai_family = AF_UNSPEC;
@@ -447,6 +448,14 @@ std::string test::state::perform(op::connect_get_hostname, const op::none&) {
         result = info->ai_canonname;
     ::freeaddrinfo(info);
     return result;
+}
+}  // namespace
+
+std::string test::state::perform(op::connect_get_hostname, const op::none&) {
+    pause();
+    // resolved once: a daemon answering many clients should not ask the resolver each time
+    static const std::string name = canonical_hostname();
+    return name;
 }
 int test::state::perform(op::connect_get_max_vcpus, const op::connect_get_max_vcpus::args&) {
     pause();

@@ -827,6 +827,42 @@ TEST_F(test_driver, bad_host_files_name_the_problem) {
                       "XML error: failed to parse xml document '" + dir + "no-such-guest.xml'");
 }
 
+TEST_F(test_driver, host_file_test_namespace) {
+    auto c = conn_t::open("test://" + std::string(VIRTPP_SOURCE_DIR) + "/tests/data/testhost/managed.xml");
+    auto saved = c.lookup_domain_by_name("saved");
+    EXPECT_TRUE(saved.has_managed_save_image());
+    EXPECT_EQ(saved.state(), (domain_state_info{domain_state::shutoff, 0}));
+    EXPECT_EQ(c.list_all_domains(list_flags::managedsave).size(), 1u);
+    EXPECT_VIRT_ERROR(saved.undefine(), error_code::operation_invalid, error_domain::test,
+                      "Requested operation is not valid: Refusing to undefine while domain managed save image exists");
+    auto fleeting = c.lookup_domain_by_name("fleeting");
+    EXPECT_EQ(fleeting.id(), 1);
+    EXPECT_EQ(fleeting.state(), (domain_state_info{domain_state::paused, 0}));
+    EXPECT_FALSE(fleeting.is_persistent());
+    // a prefix bound to another namespace is not the test driver's
+    EXPECT_TRUE(c.lookup_domain_by_name("other").is_active());
+    saved.create();  // starting drops the image
+    EXPECT_FALSE(saved.has_managed_save_image());
+    saved.destroy();
+    saved.undefine();
+}
+
+TEST_F(test_driver, host_file_runstate_rules) {
+    EXPECT_VIRT_ERROR((void)conn_t::open("test://" + std::string(VIRTPP_SOURCE_DIR) + "/tests/data/testhost/bad-runstate.xml"),
+                      error_code::xml_error, error_domain::test, "XML error: transient domain cannot have runstate 'shutoff'");
+}
+
+TEST_F(test_driver, list_flag_validation) {
+    auto c = conn_t::open("test:///default");
+    EXPECT_VIRT_ERROR((void)c.list_all_domains(1U << 16), error_code::invalid_arg, error_domain::test,
+                      "unsupported flags (0x10000) in function testConnectListAllDomains");
+    EXPECT_EQ(c.list_all_domains(1U << 14).size(), 0u);  // nothing has checkpoints
+    EXPECT_VIRT_ERROR((void)c.list_all_networks(1U << 6), error_code::invalid_arg, error_domain::test,
+                      "unsupported flags (0x40) in function testConnectListAllNetworks");
+    EXPECT_EQ(c.list_all_networks(network_list_flags::active | network_list_flags::persistent).size(), 1u);
+    EXPECT_EQ(c.list_all_networks(network_list_flags::inactive).size(), 0u);
+}
+
 // ---- networks -----------------------------------------------------------------------------------------
 
 TEST_F(test_driver, network_transitions) {
