@@ -121,6 +121,7 @@ int daemonize(int& ready_fd) {
     if (null >= 0) {
         ::dup2(null, STDIN_FILENO);
         ::dup2(null, STDOUT_FILENO);
+        ::dup2(null, STDERR_FILENO);  // as libvirtd -d: log to a file (log_outputs) to keep the lines
         ::close(null);
     }
     ready_fd = fds[1];
