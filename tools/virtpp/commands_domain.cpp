@@ -1,4 +1,5 @@
 // Domain management commands (virsh's "domain" group).
+#include "command_util.hpp"
 #include "domain_strings.hpp"
 #include "shell.hpp"
 
@@ -357,10 +358,14 @@ bool device_command(shell& sh, const parsed_command& cmd, bool attach) {
     std::string xml;
     if (!sh.read_file(*from, xml)) return false;
     if (attach) {
-        if (!attempt(sh, [&] { dom->attach_device(xml, flags); }, "Failed to attach device from " + *from)) return false;
+        if (!attempt(sh, [&] { dom->attach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
+                     "Failed to attach device from " + *from))
+            return false;
         sh.print_extra("Device attached successfully\n");
     } else {
-        if (!attempt(sh, [&] { dom->detach_device(xml, flags); }, "Failed to detach device from " + *from)) return false;
+        if (!attempt(sh, [&] { dom->detach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
+                     "Failed to detach device from " + *from))
+            return false;
         sh.print_extra("Device detached successfully\n");
     }
     return true;

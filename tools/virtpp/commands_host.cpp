@@ -1,6 +1,7 @@
 // Host and hypervisor commands (virsh's "host" group).
 #include "shell.hpp"
-#include "version.hpp"
+
+#include <virtpp/version.hpp>
 
 #include <cstdio>
 
@@ -75,9 +76,9 @@ bool cmd_version(shell& sh, const parsed_command& cmd) {
         return false;
     }
     // the library lines name virtpp; the API level and hypervisor lines follow virsh
-    sh.print(std::string("Compiled against library: virtpp ") + version_string + "\n");
-    sh.print(std::string("Using library: virtpp ") + version_string + "\n");
-    sh.print("Using API: " + type + " " + api_version_string + "\n");
+    sh.print(std::string("Compiled against library: virtpp ") + VIRTPP_VERSION_STRING + "\n");
+    sh.print(std::string("Using library: virtpp ") + VIRTPP_VERSION_STRING + "\n");
+    sh.print("Using API: " + type + " " + dotted(virtpp::libvirt_api_version) + "\n");
     std::uint64_t hv = 0;
     try {
         hv = sh.connection()->version();
@@ -89,7 +90,8 @@ bool cmd_version(shell& sh, const parsed_command& cmd) {
         sh.print("Cannot extract running " + type + " hypervisor version\n");
     else
         sh.print("Running hypervisor: " + type + " " + dotted(hv) + "\n");
-    if (cmd.has("daemon")) sh.print(std::string("Running against daemon: virtpp ") + version_string + "\n");
+    // the connection's library version: the libvirt API level, as virtpp reports it on the wire
+    if (cmd.has("daemon")) sh.print("Running against daemon: " + dotted(virtpp::libvirt_api_version) + "\n");
     return true;
 }
 

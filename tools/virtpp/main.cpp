@@ -3,7 +3,8 @@
 #include "help.hpp"
 #include "line_editor.hpp"
 #include "shell.hpp"
-#include "version.hpp"
+
+#include <virtpp/version.hpp>
 
 #include <clocale>
 #include <cstdio>
@@ -52,7 +53,7 @@ void print_usage(const char* progname) {
 }
 
 void print_long_version() {
-    std::printf("virtpp command line tool, version %s\n", virtpp::cli::version_string);
+    std::printf("virtpp command line tool, version %s\n", VIRTPP_VERSION_STRING);
     std::printf("See web site at %s\n\n", "https://libvirt.org/");
     std::printf("Compiled with support for:\n");
     std::printf(" Hypervisors: Test\n");
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
     std::setlocale(LC_ALL, "");
     const char* progname = std::strrchr(argv[0], '/') != nullptr ? std::strrchr(argv[0], '/') + 1 : argv[0];
     shell sh;
+    sh.progname = progname;
     const bool stdin_tty = ::isatty(STDIN_FILENO) != 0;
 
     static const option long_options[] = {
@@ -139,13 +141,16 @@ int main(int argc, char** argv) {
             }
             break;  // local drivers have no keepalive to tune
         }
-        case 'l': sh.log_file = optarg; break;
+        case 'l':
+            sh.log_file = optarg;
+            if (!sh.open_log()) return EXIT_FAILURE;
+            break;
         case 'q': sh.quiet = true; break;
         case 't': sh.timing = true; break;
         case 'r': sh.readonly = true; break;
         case 'v':
             if (optarg == nullptr || std::strcmp(optarg, "long") != 0) {
-                std::printf("virtpp %s\n", virtpp::cli::version_string);
+                std::printf("virtpp %s\n", VIRTPP_VERSION_STRING);
                 return EXIT_SUCCESS;
             }
             [[fallthrough]];
@@ -173,14 +178,16 @@ int main(int argc, char** argv) {
 
     std::vector<virtpp::cli::parsed_command> commands;
     auto report = [&sh](const std::string& m) { sh.error(m); };
+    auto trace = [&sh](const std::string& m) { sh.debug(shell::debug_info, m); };
     sh.interactive = argc == optind;
     if (!sh.interactive) {
         bool parsed = false;
         if (argc - optind == 1) {
-            parsed = virtpp::cli::parse_string(virtpp::cli::command_table(), argv[optind], commands, report);
+            sh.debug(shell::debug_info, std::string("commands: \"") + argv[optind] + "\"\n");
+            parsed = virtpp::cli::parse_string(virtpp::cli::command_table(), argv[optind], commands, report, trace);
         } else {
             std::vector<std::string> words(argv + optind, argv + argc);
-            parsed = virtpp::cli::parse_argv(virtpp::cli::command_table(), words, commands, report);
+            parsed = virtpp::cli::parse_argv(virtpp::cli::command_table(), words, commands, report, trace);
         }
         if (!parsed) return EXIT_FAILURE;
     }

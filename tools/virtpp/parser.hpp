@@ -175,7 +175,7 @@ inline std::optional<int> lookup_option(const command_def& cmd, std::string name
 
 template <class Tokens>
 bool parse_commands(std::span<const command_def> table, Tokens& tokens, std::vector<parsed_command>& out,
-                    const error_sink_fn& error) {
+                    const error_sink_fn& error, const error_sink_fn& debug) {
     out.clear();
     std::string word;
     for (;;) {
@@ -255,7 +255,14 @@ bool parse_commands(std::span<const command_def> table, Tokens& tokens, std::vec
                     return out.clear(), false;
                 }
             }
-            if (opt != nullptr) options.push_back({opt, word});
+            if (opt != nullptr) {
+                // virsh's -d trace of every option as the parser takes it
+                if (debug) {
+                    const bool flag = opt->type == opt_type::boolean;
+                    debug(std::string(cmd->name) + ": " + std::string(opt->name) + (flag ? "(bool): (none)\n" : "(optdata): " + word + "\n"));
+                }
+                options.push_back({opt, word});
+            }
         }
         if (cmd != nullptr) {
             parsed_command pc{cmd, std::move(options)};
@@ -290,18 +297,18 @@ bool parse_commands(std::span<const command_def> table, Tokens& tokens, std::vec
 /// Parses a command string (one argument, interactive line or stdin line). False after a
 /// syntax error, reported through error; nothing of the string runs then.
 inline bool parse_string(std::span<const command_def> table, std::string_view text, std::vector<parsed_command>& out,
-                         const error_sink_fn& error) {
+                         const error_sink_fn& error, const error_sink_fn& debug = {}) {
     if (text.empty()) return out.clear(), false;
     detail::string_tokens tokens(text);
-    return detail::parse_commands(table, tokens, out, error);
+    return detail::parse_commands(table, tokens, out, error, debug);
 }
 
 /// Parses argv words: the first is the command, the rest its arguments, taken literally.
 inline bool parse_argv(std::span<const command_def> table, std::span<const std::string> words,
-                       std::vector<parsed_command>& out, const error_sink_fn& error) {
+                       std::vector<parsed_command>& out, const error_sink_fn& error, const error_sink_fn& debug = {}) {
     if (words.empty()) return out.clear(), false;
     detail::argv_tokens tokens(words);
-    return detail::parse_commands(table, tokens, out, error);
+    return detail::parse_commands(table, tokens, out, error, debug);
 }
 
 }  // namespace virtpp::cli

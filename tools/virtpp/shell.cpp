@@ -6,7 +6,10 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
+#include <ctime>
+#include <fcntl.h>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -47,6 +50,53 @@ shell::shell() {
 shell::~shell() {
     set_error_handler({});
     current_shell = nullptr;
+    if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+bool shell::open_log() {
+    if (log_file.empty()) return true;
+    log_fd_ = ::open(log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_SYNC, 0644);
+    if (log_fd_ < 0) {
+        error("failed to open the log file. check the log file path");
+        return false;
+    }
+    return true;
+}
+
+void shell::log(int level, std::string_view text) {
+    if (log_fd_ < 0) return;
+    // vshOutputLogFile: "[YYYY.MM.DD HH:MM:SS program pid] LEVEL message", one line a message
+    static constexpr std::string_view level_names[] = {"DEBUG", "INFO", "INFO", "WARNING", "ERROR"};
+    std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y.%m.%d %H:%M:%S", &local);
+    std::string line = "[" + std::string(stamp) + " " + progname + " " + std::to_string(::getpid()) + "] ";
+    line += level >= 0 && level <= debug_error ? level_names[level] : level_names[0];
+    line += ' ';
+    while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    line += text;
+    line += '\n';
+    std::size_t done = 0;
+    while (done < line.size()) {
+        ssize_t n = ::write(log_fd_, line.data() + done, line.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(log_fd_);
+            log_fd_ = -1;
+            error("failed to write the log file");
+            return;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+void shell::debug(int level, std::string_view text) {
+    if (level < debug_level) return;
+    log(level, text);
+    std::cout << text;
+    std::cout.flush();
 }
 
 void shell::print(std::string_view text) { std::cout << text; }
@@ -56,6 +106,7 @@ void shell::print_extra(std::string_view text) {
 }
 
 void shell::error(std::string_view text) {
+    log(debug_error, text);
     std::cout.flush();
     std::cerr << "error: " << text << '\n';
     std::cerr.flush();
@@ -71,6 +122,11 @@ void shell::report_last_error() {
 void shell::reset_last_error() {
     last_error_.reset();
     virtpp::reset_last_error();
+}
+
+void shell::set_pending_error(error_code code, std::string message) {
+    last_error_ = make_error_info(code, error_domain::none, "");
+    last_error_->message = std::move(message);
 }
 
 std::optional<error_code> shell::last_error_code() const {
@@ -93,6 +149,9 @@ bool shell::reconnect(const std::optional<std::string>& name, bool read_only, bo
     }
     if (name) connect_name = *name;
     readonly = read_only;
+    // virsh asks every new connection for keepalive; local drivers have none to offer
+    debug(debug_info, "Failed to setup keepalive on connection\n");
+    reset_last_error();
     if (was_connected && !force) error("Reconnected to the hypervisor");
     disconnected_ = false;
     return true;
@@ -113,9 +172,11 @@ void shell::disconnect() { conn_.reset(); }
 bool shell::run(const std::vector<parsed_command>& commands) {
     bool ret = true;
     for (const auto& cmd : commands) {
+        const auto before = std::chrono::system_clock::now();
         const bool no_connect = (cmd.def->flags & cmd_flag::no_connect) != 0;
         command_handler handler = nullptr;
-        for (auto family : {domain_handlers(), monitor_handlers(), host_handlers(), network_handlers(), shell_handlers()})
+        for (auto family : {domain_handlers(), monitor_handlers(), host_handlers(), network_handlers(), shell_handlers(),
+                            device_handlers(), tuning_handlers()})
             for (const auto& h : family)
                 if (h.name == cmd.def->name) handler = h.run;
         if (no_connect || connection() != nullptr) {
@@ -127,6 +188,7 @@ bool shell::run(const std::vector<parsed_command>& commands) {
         } else {
             ret = false;
         }
+        const auto after = std::chrono::system_clock::now();
         if (!ret) {
             if (auto code = last_error_code();
                 code && (*code == error_code::rpc || *code == error_code::no_connect || *code == error_code::invalid_conn))
@@ -134,14 +196,24 @@ bool shell::run(const std::vector<parsed_command>& commands) {
             report_last_error();
         }
         if (cmd.def->name == "quit" || cmd.def->name == "exit") return ret;
-        print_extra("\n");
+        if (timing) {
+            // virsh measures in microseconds of wall-clock time
+            const auto us = std::chrono::duration_cast<std::chrono::microseconds>(after - before).count();
+            char buf[64];
+            std::snprintf(buf, sizeof buf, "\n(Time: %.3f ms)\n\n", static_cast<double>(us) / 1000.0);
+            print(buf);
+        } else {
+            print_extra("\n");
+        }
     }
     return ret;
 }
 
 bool shell::run_string(std::string_view text) {
     std::vector<parsed_command> commands;
-    if (!parse_string(command_table(), text, commands, [this](const std::string& m) { error(m); })) return false;
+    if (!parse_string(command_table(), text, commands, [this](const std::string& m) { error(m); },
+                      [this](const std::string& m) { debug(debug_info, m); }))
+        return false;
     return run(commands);
 }
 
@@ -264,17 +336,22 @@ std::optional<any_domain> shell::domain(const parsed_command& cmd, std::string* 
     }
     if (!opt_string(cmd, "domain", n)) return std::nullopt;
     if (name != nullptr) *name = *n;
+    const std::string cmdname(cmd.def->name);
+    debug(debug_info, cmdname + ": found option <domain>: " + *n + "\n");
     any_connection* c = connection();
     std::optional<any_domain> dom;
     if (c != nullptr) {
         long long id = 0;
         if (by_id && to_ll(*n, id) && id >= 0 && id <= INT_MAX) {
+            debug(debug_debug, cmdname + ": <domain> looks like ID\n");
             try { dom = c->lookup_domain_by_id(static_cast<int>(id)); } catch (const virtpp::error&) {}
         }
         if (!dom && by_uuid && n->size() == 36) {
+            debug(debug_debug, cmdname + ": <domain> trying as domain UUID\n");
             try { dom = c->lookup_domain_by_uuid_string(*n); } catch (const virtpp::error&) {}
         }
         if (!dom && by_name) {
+            debug(debug_debug, cmdname + ": <domain> trying as domain NAME\n");
             try { dom = c->lookup_domain_by_name(*n); } catch (const virtpp::error&) {}
         }
     }
@@ -291,13 +368,17 @@ std::optional<any_network> shell::network(const parsed_command& cmd, std::string
     }
     if (!opt_string(cmd, "network", n)) return std::nullopt;
     if (name != nullptr) *name = *n;
+    const std::string cmdname(cmd.def->name);
+    debug(debug_info, cmdname + ": found option <network>: " + *n + "\n");
     any_connection* c = connection();
     std::optional<any_network> net;
     if (c != nullptr) {
         if (by_uuid && n->size() == 36) {
+            debug(debug_debug, cmdname + ": <network> trying as network UUID\n");
             try { net = c->lookup_network_by_uuid_string(*n); } catch (const virtpp::error&) {}
         }
         if (!net && by_name) {
+            debug(debug_debug, cmdname + ": <network> trying as network NAME\n");
             try { net = c->lookup_network_by_name(*n); } catch (const virtpp::error&) {}
         }
     }

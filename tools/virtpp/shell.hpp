@@ -32,6 +32,8 @@ std::span<const handler_entry> monitor_handlers();
 std::span<const handler_entry> host_handlers();
 std::span<const handler_entry> network_handlers();
 std::span<const handler_entry> shell_handlers();
+std::span<const handler_entry> device_handlers();
+std::span<const handler_entry> tuning_handlers();
 
 /// Every command definition virtpp knows, in virsh's help order.
 std::span<const command_def> command_table();
@@ -48,10 +50,19 @@ public:
     bool readonly = false;
     bool timing = false;
     bool interactive = false;
-    int debug_level = 2;
+    int debug_level = debug_error;  ///< virsh's VSH_DEBUG_DEFAULT: only errors reach the log
     std::string escape = "^]";
     std::string log_file;
+    std::string progname = "virtpp";  ///< names the program in log lines
     std::optional<std::string> connect_name;  ///< -c URI, else $VIRSH_DEFAULT_CONNECT_URI
+
+    // virsh's message levels (VSH_ERR_*), for -d and the log file
+    static constexpr int debug_debug = 0, debug_info = 1, debug_notice = 2, debug_warning = 3, debug_error = 4;
+
+    /// vshOpenLogFile: opens log_file for appending; false (after the error) when it cannot.
+    bool open_log();
+    /// vshDebug: a message of `level` goes to stdout and the log when level >= debug_level.
+    void debug(int level, std::string_view text);
 
     // ---- output, as vshPrint / vshPrintExtra / vshError
     void print(std::string_view text);
@@ -63,6 +74,8 @@ public:
     // ---- library errors: the silent handler keeps the last one until a failed command reports it
     void report_last_error();
     void reset_last_error();
+    /// Keeps an error as if the library had reported it (virsh prints it when the command fails).
+    void set_pending_error(error_code code, std::string message);
     [[nodiscard]] std::optional<error_code> last_error_code() const;
 
     // ---- connection
@@ -103,6 +116,9 @@ private:
     std::optional<any_connection> conn_;
     std::optional<error_info> last_error_;
     bool disconnected_ = false;
+    int log_fd_ = -1;
+
+    void log(int level, std::string_view text);
 };
 
 }  // namespace virtpp::cli

@@ -1,0 +1,48 @@
+// Checks and call wrappers the command families share: virsh's VSH_EXCLUSIVE_OPTIONS,
+// VSH_REQUIRE_OPTION, and "run the API call, on failure print the command's context line".
+#pragma once
+
+#include "shell.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace virtpp::cli {
+
+/// VSH_EXCLUSIVE_OPTIONS: false (after virsh's message) when both are given.
+inline bool exclusive_options(shell& sh, const parsed_command& cmd, std::string_view a, std::string_view b) {
+    if (cmd.has(a) && cmd.has(b)) {
+        sh.error("Options --" + std::string(a) + " and --" + std::string(b) + " are mutually exclusive");
+        return false;
+    }
+    return true;
+}
+
+/// VSH_REQUIRE_OPTION: `option` needs `required`.
+inline bool require_option(shell& sh, const parsed_command& cmd, std::string_view option, std::string_view required) {
+    if (cmd.has(option) && !cmd.has(required)) {
+        sh.error("Option --" + std::string(required) + " is required by option --" + std::string(option));
+        return false;
+    }
+    return true;
+}
+
+/// Runs an API call; on failure prints the context line (the library's error follows it).
+template <class F>
+bool attempt_call(shell& sh, F&& f, const std::string& context) {
+    try {
+        f();
+        return true;
+    } catch (const virtpp::error&) {
+        if (!context.empty()) sh.error(context);
+        return false;
+    }
+}
+
+/// virsh's choice between the flag-less API (libvirt applies it to the live domain) and the
+/// *Flags variant: the flags as given, or live when none was asked for.
+[[nodiscard]] inline unsigned hotplug_flags(unsigned flags, bool current) {
+    return flags != 0 || current ? flags : affect::live;
+}
+
+}  // namespace virtpp::cli
