@@ -593,4 +593,43 @@ TEST_F(test_driver_oracle, host_file_node_info_matches) {
     EXPECT_NE(list.find(" -    guest-b   shut off"), std::string::npos) << list;
 }
 
+TEST_F(test_driver_oracle, host_file_domains_match) {
+    // the test namespace (run state, transient, managed save) and a foreign prefix, read both ways
+    const std::string file = std::string(VIRTPP_SOURCE_DIR) + "/tests/data/testhost/managed.xml";
+    const std::string script =
+        "import libvirt\n"
+        "libvirt.registerErrorHandler(lambda c, e: None, None)\n"
+        "c = libvirt.open('test://" + file + "')\n"
+        "for name in ['saved', 'fleeting', 'other']:\n"
+        "    d = c.lookupByName(name)\n"
+        "    print(name, d.ID(), d.state()[0], d.state()[1], d.isPersistent(), d.hasManagedSaveImage(0))\n"
+        "try:\n"
+        "    c.lookupByName('saved').undefine()\n"
+        "except libvirt.libvirtError as e:\n"
+        "    print(e.get_error_code(), e.get_error_domain(), e.get_error_message())\n";
+    temp_dir dir;
+    auto path = (dir.path / "host.py").string();
+    std::ofstream(path) << script;
+    int status = 0;
+    auto theirs = run_command("/usr/bin/python3 " + path + " 2>&1", status);
+    ASSERT_EQ(status, 0) << theirs;
+    auto c = conn_t::open("test://" + file);
+    std::string ours;
+    for (const char* name : {"saved", "fleeting", "other"}) {
+        auto d = c.lookup_domain_by_name(name);
+        auto st = d.state();
+        ours += std::string(name) + " " + std::to_string(d.id()) + " " + std::to_string(static_cast<int>(st.state)) + " " +
+                std::to_string(st.reason) + " " + bool_text(d.is_persistent()) + " " + bool_text(d.has_managed_save_image()) +
+                "\n";
+    }
+    try {
+        c.lookup_domain_by_name("saved").undefine();
+    } catch (const virtpp::error& e) {
+        ours += std::to_string(static_cast<int>(e.code())) + " " + std::to_string(static_cast<int>(e.domain())) + " " +
+                e.what() + "\n";
+    }
+    // python prints booleans of isPersistent / hasManagedSaveImage as 0/1 too
+    EXPECT_EQ(ours, theirs);
+}
+
 }  // namespace

@@ -1110,4 +1110,38 @@ TEST_F(test_driver, concurrent_lookups_and_changes) {
     EXPECT_EQ(c.num_of_domains(), 1);
 }
 
+TEST_F(test_driver, concurrent_opens_and_closes_of_the_default_host) {
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 100; ++i) {
+                try {
+                    auto c = conn_t::open("test:///default");
+                    if (c.lookup_domain_by_name("test").id() < 1) ++failures;
+                } catch (const virtpp::error&) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+}
+
+TEST_F(test_driver, migrating_a_transient_domain_moves_it) {
+    auto src = conn_t::open("test:///default");
+    auto dst = conn_t::open("test://" + host_file);
+    auto d = src.create_domain_xml(small_domain("mover", "77777777-7777-7777-7777-777777777777"));
+    auto moved = d.migrate(dst);
+    EXPECT_EQ(moved.name(), "mover");
+    EXPECT_EQ(moved.state().state, domain_state::running);
+    EXPECT_VIRT_ERROR((void)src.lookup_domain_by_name("mover"), error_code::no_domain, error_domain::test, "Domain not found");
+    EXPECT_EQ(src.num_of_domains(), 1);
+    // and back again, with a fresh id on the way home
+    auto home = moved.migrate(src, 1U << 5 /* VIR_MIGRATE_PAUSED */);
+    EXPECT_EQ(home.id(), 3);
+    EXPECT_EQ(home.state().state, domain_state::paused);
+    EXPECT_EQ(dst.num_of_domains(), 1);
+}
 }  // namespace
