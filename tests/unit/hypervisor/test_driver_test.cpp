@@ -4,6 +4,7 @@
 #include <virtpp/any.hpp>
 #include <virtpp/connection.hpp>
 #include <virtpp/hypervisor/test.hpp>
+#include <virtpp/xml/capabilities.hpp>
 #include <virtpp/xml/domain.hpp>
 
 #include <gtest/gtest.h>
@@ -176,6 +177,16 @@ TEST_F(test_driver, capabilities_of_the_default_host) {
     if (ref) {
         std::string want((std::istreambuf_iterator<char>(ref)), std::istreambuf_iterator<char>());
         EXPECT_EQ(caps, want);
+    }
+}
+
+TEST_F(test_driver, capabilities_round_trip_through_the_typed_model) {
+    for (const std::string& uri : {std::string("test:///default"), "test://" + host_file}) {
+        auto caps = conn_t::open(uri).capabilities();
+        auto typed = xml::parse_capabilities_xml(caps);
+        EXPECT_EQ(typed.host.cpu.arch, "i686");
+        EXPECT_EQ(typed.guests.size(), 2u);
+        EXPECT_EQ(xml::format_capabilities_xml(typed), caps) << uri;
     }
 }
 
