@@ -1,0 +1,464 @@
+#include "rpc/tls.hpp"
+
+#include "rpc/client_detail.hpp"
+
+#include <virtpp/error.hpp>
+
+#include <botan/auto_rng.h>
+#include <botan/certstor.h>
+#include <botan/data_src.h>
+#include <botan/pem.h>
+#include <botan/pkcs8.h>
+#include <botan/rsa.h>
+#include <botan/tls_callbacks.h>
+#include <botan/tls_client.h>
+#include <botan/tls_exceptn.h>
+#include <botan/tls_policy.h>
+#include <botan/tls_server.h>
+#include <botan/tls_session_manager.h>
+#include <botan/x509_crl.h>
+#include <botan/x509cert.h>
+#include <botan/x509path.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <utility>
+#include <variant>
+
+namespace virtpp::rpc::tls {
+
+namespace {
+
+[[noreturn]] void raise_tls(error_code code, const std::string& what) { raise(code, error_domain::rpc, what); }
+
+bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+/// libvirt's virNetTLSContextCheckCertFile: a required file that is missing is a system error.
+bool check_file(const char* type, const std::string& path, bool allow_missing) {
+    if (file_exists(path)) return true;
+    int err = errno;
+    if (allow_missing) return false;
+    raise_system(err, std::string("Cannot read ") + type + " '" + path + "'");
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+/// certtool puts a human-readable dump before the PEM block; Botan wants the block first.
+std::string pem_only(std::string text) {
+    auto begin = text.find("-----BEGIN");
+    return begin == std::string::npos ? text : text.substr(begin);
+}
+
+std::vector<Botan::X509_Certificate> load_certificates(const std::string& path, const char* what) {
+    static constexpr std::string_view marker = "-----BEGIN CERTIFICATE-----";
+    std::vector<Botan::X509_Certificate> out;
+    try {
+        std::string text = read_file(path);
+        // every PEM block in the file, whatever text lies between them
+        for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at + marker.size())) {
+            auto next = text.find(marker, at + marker.size());
+            Botan::DataSource_Memory source(text.substr(at, next == std::string::npos ? std::string::npos : next - at));
+            out.emplace_back(source);
+        }
+    } catch (const std::exception& e) {
+        raise_tls(error_code::system_error, std::string("Unable to import ") + what + " " + path + ": " + e.what());
+    }
+    if (out.empty()) raise_tls(error_code::system_error, std::string("Unable to import ") + what + " " + path);
+    return out;
+}
+
+std::unique_ptr<Botan::Private_Key> load_key(const std::string& path, const std::string& cert_path) {
+    auto fail = [&](const std::string& why) -> std::unique_ptr<Botan::Private_Key> {
+        raise_tls(error_code::system_error, "Unable to set x509 key and certificate: " + path + ", " + cert_path + ": " + why);
+    };
+    try {
+        std::string text = pem_only(read_file(path));
+        // certtool writes "RSA PRIVATE KEY" (PKCS#1); PKCS#8 goes through Botan's loader
+        if (text.find("-----BEGIN RSA PRIVATE KEY-----") != std::string::npos) {
+            Botan::DataSource_Memory source(text);
+            std::string label;
+            auto der = Botan::PEM_Code::decode(source, label);
+            return std::make_unique<Botan::RSA_PrivateKey>(
+                Botan::AlgorithmIdentifier("RSA", Botan::AlgorithmIdentifier::USE_NULL_PARAM), der);
+        }
+        Botan::DataSource_Memory source(text);
+        auto key = Botan::PKCS8::load_key(source);
+        if (!key) return fail("no private key found");
+        return key;
+    } catch (const virtpp::error&) {
+        throw;
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+}
+
+/// The reason libvirt gives for a failed chain (virNetTLSContextValidCertificate's wording).
+std::string describe_failure(Botan::Certificate_Status_Code code, const std::string& hostname) {
+    using C = Botan::Certificate_Status_Code;
+    switch (code) {
+    case C::CERT_NAME_NOMATCH:
+        return "Certificate [session] owner does not match the hostname " + hostname;
+    case C::CERT_ISSUER_NOT_FOUND:
+    case C::CANNOT_ESTABLISH_TRUST:
+        return "Certificate failed validation: The certificate hasn't got a known issuer.";
+    case C::CERT_IS_REVOKED:
+        return "Certificate failed validation: The certificate has been revoked.";
+    case C::UNTRUSTED_HASH:
+    case C::SIGNATURE_METHOD_TOO_WEAK:
+        return "Certificate failed validation: The certificate uses an insecure algorithm";
+    case C::CERT_HAS_EXPIRED:
+        return "The certificate [session] has expired";
+    case C::CERT_NOT_YET_VALID:
+        return "The certificate [session] is not yet active";
+    default:
+        return std::string("Certificate failed validation: The certificate is not trusted. (") +
+               Botan::to_string(code) + ")";
+    }
+}
+
+}  // namespace
+
+// ---- credentials ------------------------------------------------------------------------------
+
+class credentials : public Botan::Credentials_Manager {
+public:
+    bool server = false;
+    bool verify_client = true;
+    Botan::Certificate_Store_In_Memory trust;
+    std::vector<Botan::X509_Certificate> chain;
+    std::unique_ptr<Botan::Private_Key> key;
+
+    std::vector<Botan::Certificate_Store*> trusted_certificate_authorities(const std::string& type,
+                                                                           const std::string&) override {
+        // a server lists CAs only when it asks clients for a certificate
+        if (type == "tls-server" && !verify_client) return {};
+        return {const_cast<Botan::Certificate_Store_In_Memory*>(&trust)};
+    }
+    std::vector<Botan::X509_Certificate> cert_chain(const std::vector<std::string>& key_types, const std::string&,
+                                                    const std::string&) override {
+        if (!key) return {};
+        for (const auto& t : key_types)
+            if (t == key->algo_name()) return chain;
+        return {};
+    }
+    Botan::Private_Key* private_key_for(const Botan::X509_Certificate&, const std::string&, const std::string&) override {
+        return key.get();
+    }
+};
+
+namespace {
+void load_common(credentials& c, const std::string& ca, const std::string& crl, const std::string& cert,
+                 const std::string& key, bool cert_optional) {
+    if (!ca.empty()) {
+        check_file("CA certificate", ca, false);
+        for (auto& x : load_certificates(ca, "CA certificate list")) c.trust.add_certificate(x);
+    }
+    if (!crl.empty() && check_file("CA revocation list", crl, true)) {
+        try {
+            Botan::DataSource_Memory source(read_file(crl));
+            c.trust.add_crl(Botan::X509_CRL(source));
+        } catch (const std::exception& e) {
+            raise_tls(error_code::system_error, "Unable to set x509 certificate revocation list: " + crl + ": " + e.what());
+        }
+    }
+    if (!cert.empty() && !key.empty()) {
+        if (!check_file("certificate", cert, cert_optional)) return;
+        if (!check_file("private key", key, cert_optional)) return;
+        c.chain = load_certificates(cert, cert_optional ? "client certificate" : "server certificate");
+        c.key = load_key(key, cert);
+    }
+}
+}  // namespace
+
+std::shared_ptr<const credentials> load_client_credentials(const client_config& config) {
+    auto c = std::make_shared<credentials>();
+    load_common(*c, config.ca_file, config.crl_file, config.cert_file, config.key_file, true);
+    return c;
+}
+
+std::shared_ptr<const credentials> load_server_credentials(const server_config& config) {
+    auto c = std::make_shared<credentials>();
+    c->server = true;
+    c->verify_client = config.verify_client;
+    load_common(*c, config.ca_file, config.crl_file, config.cert_file, config.key_file, false);
+    if (!c->key) raise_tls(error_code::system_error, "Unable to set x509 key and certificate: no server certificate");
+    return c;
+}
+
+// ---- engine -----------------------------------------------------------------------------------
+
+/// libvirt's priority string "NORMAL" in GnuTLS terms: TLS 1.2 with the usual suites. Botan's
+/// default policy matches it; only the key sizes of test certificates need leniency.
+class libvirt_policy : public Botan::TLS::Policy {
+public:
+    size_t minimum_rsa_bits() const override { return 2048; }
+};
+
+struct engine::impl : Botan::TLS::Callbacks {
+    std::shared_ptr<const credentials> creds;
+    bool server = false;
+    bool verify = true;
+    std::string hostname;
+    std::vector<std::uint8_t> outgoing;
+    std::vector<std::uint8_t> plaintext;
+    bool established = false;
+    bool closed = false;
+    std::string verify_failure;
+    std::string peer_dn;
+    std::string alert_text;
+
+    Botan::AutoSeeded_RNG rng;
+    Botan::TLS::Session_Manager_Noop sessions;
+    libvirt_policy policy;
+    std::unique_ptr<Botan::TLS::Channel> channel;
+
+    void tls_emit_data(const uint8_t data[], size_t size) override { outgoing.insert(outgoing.end(), data, data + size); }
+    void tls_record_received(uint64_t, const uint8_t data[], size_t size) override {
+        plaintext.insert(plaintext.end(), data, data + size);
+    }
+    void tls_alert(Botan::TLS::Alert alert) override {
+        if (alert.type() == Botan::TLS::Alert::CLOSE_NOTIFY || alert.is_fatal()) closed = true;
+        if (alert.is_fatal()) alert_text = alert.type_string();
+    }
+    bool tls_session_established(const Botan::TLS::Session&) override { return false; }
+    void tls_session_activated() override { established = true; }
+
+    // Checked like libvirt: the handshake goes through, the verdict is kept and acted on after it.
+    void tls_verify_cert_chain(const std::vector<Botan::X509_Certificate>& chain,
+                               const std::vector<std::shared_ptr<const Botan::OCSP::Response>>&,
+                               const std::vector<Botan::Certificate_Store*>& roots, Botan::Usage_Type usage,
+                               const std::string&, const Botan::TLS::Policy&) override {
+        if (chain.empty()) return;
+        peer_dn = chain.front().subject_dn().to_string();
+        if (!verify) return;
+        Botan::Path_Validation_Restrictions restrictions(false, 80);
+        auto result = Botan::x509_path_validate(chain, restrictions, roots, server ? std::string() : hostname, usage);
+        if (!result.successful_validation()) verify_failure = describe_failure(result.result(), hostname);
+    }
+};
+
+engine::engine(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+engine::~engine() = default;
+
+namespace {
+bool is_ip_literal(const std::string& host) {
+    return !host.empty() && (host.find(':') != std::string::npos ||
+                             host.find_first_not_of("0123456789.") == std::string::npos);
+}
+}  // namespace
+
+std::unique_ptr<engine> engine::client(std::shared_ptr<const credentials> creds, std::string hostname,
+                                       std::uint16_t port, bool verify) {
+    auto p = std::make_unique<impl>();
+    p->creds = std::move(creds);
+    p->verify = verify;
+    p->hostname = hostname;
+    auto& cm = const_cast<credentials&>(*p->creds);
+    // SNI carries names only, never addresses
+    Botan::TLS::Server_Information info(is_ip_literal(hostname) ? std::string() : hostname, port);
+    try {
+        p->channel = std::make_unique<Botan::TLS::Client>(*p, p->sessions, cm, p->policy, p->rng, info,
+                                                          Botan::TLS::Protocol_Version::latest_tls_version());
+    } catch (const std::exception& e) {
+        raise_tls(error_code::system_error, std::string("Failed to initialize TLS session: ") + e.what());
+    }
+    return std::unique_ptr<engine>(new engine(std::move(p)));
+}
+
+std::unique_ptr<engine> engine::server(std::shared_ptr<const credentials> creds) {
+    auto p = std::make_unique<impl>();
+    p->creds = std::move(creds);
+    p->server = true;
+    p->verify = p->creds->verify_client;
+    auto& cm = const_cast<credentials&>(*p->creds);
+    try {
+        p->channel = std::make_unique<Botan::TLS::Server>(*p, p->sessions, cm, p->policy, p->rng, false);
+    } catch (const std::exception& e) {
+        raise_tls(error_code::system_error, std::string("Failed to initialize TLS session: ") + e.what());
+    }
+    return std::unique_ptr<engine>(new engine(std::move(p)));
+}
+
+void engine::received(const std::uint8_t* data, std::size_t size) {
+    try {
+        impl_->channel->received_data(data, size);
+    } catch (const std::exception& e) {
+        impl_->closed = true;
+        if (!impl_->established) raise_tls(error_code::auth_failed, std::string("TLS handshake failed ") + e.what());
+        raise_tls(error_code::system_error, std::string("Cannot recv data: ") + e.what());
+    }
+}
+
+void engine::send(const std::uint8_t* data, std::size_t size) {
+    try {
+        impl_->channel->send(data, size);
+    } catch (const std::exception& e) {
+        raise_tls(error_code::system_error, std::string("Cannot write data: ") + e.what());
+    }
+}
+
+void engine::close() {
+    try {
+        if (impl_->channel->is_active()) impl_->channel->close();
+    } catch (const std::exception&) {
+        // closing a broken session: nothing more to say to the peer
+    }
+}
+
+std::vector<std::uint8_t> engine::take_outgoing() { return std::exchange(impl_->outgoing, {}); }
+void engine::take_plaintext(std::vector<std::uint8_t>& into) {
+    into.insert(into.end(), impl_->plaintext.begin(), impl_->plaintext.end());
+    impl_->plaintext.clear();
+}
+bool engine::established() const noexcept { return impl_->established; }
+bool engine::closed() const noexcept { return impl_->closed; }
+bool engine::is_server() const noexcept { return impl_->server; }
+bool engine::peer_certificate_required() const noexcept { return impl_->server && impl_->verify; }
+const std::string& engine::verify_failure() const noexcept { return impl_->verify_failure; }
+const std::string& engine::peer_dn() const noexcept { return impl_->peer_dn; }
+
+// ---- stream -----------------------------------------------------------------------------------
+
+struct stream::locks {
+    std::mutex engine;  ///< the engine and the socket's write side
+};
+
+stream::stream(int fd, std::unique_ptr<engine> e) : fd_(fd), engine_(std::move(e)), locks_(std::make_unique<locks>()) {}
+
+stream::~stream() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void stream::flush_locked() {
+    auto out = engine_->take_outgoing();
+    std::size_t done = 0;
+    while (done < out.size()) {
+        auto n = ::send(fd_, out.data() + done, out.size() - done, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            raise_system(errno, "Cannot write data");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+bool stream::pump_once(std::vector<std::uint8_t>& plaintext) {
+    if (eof_) return false;
+    std::uint8_t buf[16384];
+    ssize_t n;
+    do {
+        n = ::recv(fd_, buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) raise_system(errno, "Cannot recv data");
+    std::lock_guard lock(locks_->engine);
+    if (n == 0) {
+        eof_ = true;
+        engine_->take_plaintext(plaintext);
+        return false;
+    }
+    try {
+        engine_->received(buf, static_cast<std::size_t>(n));
+    } catch (...) {
+        try {
+            flush_locked();  // the alert that tells the peer why
+        } catch (const virtpp::error&) {
+            // the peer is gone already; the handshake error is the one to report
+        }
+        throw;
+    }
+    try {
+        flush_locked();
+    } catch (const virtpp::error&) {
+        // our close_notify answering the peer's may find the socket shut already
+        if (!engine_->closed()) throw;
+    }
+    engine_->take_plaintext(plaintext);
+    if (engine_->closed()) eof_ = true;
+    return true;
+}
+
+bool stream::read(std::vector<std::uint8_t>& into) {
+    auto before = into.size();
+    while (into.size() == before) {
+        if (!pump_once(into)) return into.size() != before;
+    }
+    return true;
+}
+
+void stream::write_all(const std::uint8_t* data, std::size_t size) {
+    std::lock_guard lock(locks_->engine);
+    if (engine_->closed()) raise_system(EPIPE, "Cannot write data");
+    engine_->send(data, size);
+    flush_locked();
+}
+
+void stream::shutdown() noexcept {
+    {
+        std::lock_guard lock(locks_->engine);
+        engine_->close();
+        try {
+            flush_locked();
+        } catch (const virtpp::error&) {
+            // best effort: the socket may be gone
+        }
+    }
+    ::shutdown(fd_, SHUT_RDWR);
+}
+
+void stream::client_handshake() {
+    {
+        std::lock_guard lock(locks_->engine);
+        flush_locked();  // the ClientHello
+    }
+    std::vector<std::uint8_t> early;
+    while (!engine_->established()) {
+        if (!pump_once(early))
+            raise_tls(error_code::auth_failed, "TLS handshake failed The TLS connection was non-properly terminated.");
+    }
+    if (!engine_->verify_failure().empty()) {
+        auto info = make_error_info(error_code::auth_failed, error_domain::rpc, "Failed to verify peer's certificate");
+        info.str3 = engine_->verify_failure();
+        shutdown();
+        raise(info);
+    }
+    // the server's verdict on us: one byte, 1
+    while (early.empty()) {
+        if (!pump_once(early)) break;
+    }
+    if (early.size() != 1 || early[0] != 1)
+        raise_tls(error_code::rpc, "server verification (of our certificate or IP address) failed");
+}
+
+void stream::server_handshake() {
+    std::vector<std::uint8_t> early;
+    while (!engine_->established()) {
+        if (!pump_once(early))
+            raise_tls(error_code::auth_failed, "TLS handshake failed The TLS connection was non-properly terminated.");
+    }
+    std::string refusal;
+    if (!engine_->verify_failure().empty())
+        refusal = engine_->verify_failure();
+    else if (engine_->peer_certificate_required() && engine_->peer_dn().empty())
+        refusal = "The certificate has no peers";
+    if (!refusal.empty()) {
+        auto info = make_error_info(error_code::auth_failed, error_domain::rpc, "Failed to verify peer's certificate");
+        info.str3 = refusal;
+        ::shutdown(fd_, SHUT_RDWR);  // no confirmation byte: libvirt's clients report the refusal
+        raise(info);
+    }
+    std::uint8_t ok = 1;
+    write_all(&ok, 1);
+}
+
+}  // namespace virtpp::rpc::tls

@@ -1,0 +1,139 @@
+// TLS for libvirt's tls transport, client and server side (Botan 2 underneath; no Botan type
+// appears here). Two layers:
+//
+//  * engine: a TLS connection without I/O. Feed it what the peer sent (received), give it what to
+//    encrypt (send), and take what to put on the wire (take_outgoing) and what was decrypted
+//    (take_plaintext). It suits any event loop, e.g. an Asio socket's async reads.
+//  * stream: an engine driving a connected socket descriptor with blocking I/O, safe for one
+//    reader thread and writers on other threads; plus libvirt's handshake conventions:
+//    after the TLS handshake the server checks the client and sends one byte 0x01 (inside TLS)
+//    when it accepts it, or closes the connection; the client reads and checks that byte.
+//
+// Certificates are PEM files laid out as libvirt's: CA certificate, optional CRL, the peer's own
+// certificate and private key (PKCS#8, or PKCS#1 "RSA PRIVATE KEY" as certtool writes it).
+//
+//   server (virtppd):
+//     auto creds = tls::load_server_credentials({.ca_file = ..., .cert_file = ..., .key_file = ...});
+//     tls::stream s(accepted_fd, tls::engine::server(creds));   // s owns the descriptor
+//     s.server_handshake();         // raises when the client is refused; nothing was confirmed
+//     s.read(buffer); s.write_all(p, n); ...
+//   client: see client_transport.cpp (tls::engine::client + stream::client_handshake).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace virtpp::rpc::tls {
+
+/// Where the client's files are (libvirt's names inside a pki directory).
+struct client_config {
+    std::string ca_file;    ///< required
+    std::string crl_file;   ///< optional; a missing file is skipped
+    std::string cert_file;  ///< optional together with key_file: missing files mean no client certificate
+    std::string key_file;
+};
+
+/// The server's files (libvirtd.conf: ca_file, crl_file, cert_file, key_file) and whether clients
+/// must present a certificate the CA signed (tls_no_verify_certificate = 0).
+struct server_config {
+    std::string ca_file;
+    std::string crl_file;
+    std::string cert_file;
+    std::string key_file;
+    bool verify_client = true;
+};
+
+/// Loaded certificates, keys and trust store; immutable, shared by the sessions made from it.
+class credentials;
+
+/// Loads a client's files; raises SYSTEM_ERROR (RPC domain) with libvirt's messages
+/// ("Cannot read CA certificate '<path>': No such file or directory", "Unable to set x509 ...").
+[[nodiscard]] std::shared_ptr<const credentials> load_client_credentials(const client_config& config);
+/// Loads a server's files; every file but the CRL must exist.
+[[nodiscard]] std::shared_ptr<const credentials> load_server_credentials(const server_config& config);
+
+class engine {
+public:
+    /// A client session for `hostname` (checked against the server certificate when `verify`).
+    [[nodiscard]] static std::unique_ptr<engine> client(std::shared_ptr<const credentials> creds,
+                                                        std::string hostname, std::uint16_t port, bool verify);
+    /// A server session; asks for a client certificate when the credentials say verify_client.
+    [[nodiscard]] static std::unique_ptr<engine> server(std::shared_ptr<const credentials> creds);
+
+    ~engine();
+    engine(const engine&) = delete;
+    engine& operator=(const engine&) = delete;
+
+    /// Bytes from the peer. A fatal TLS error raises AUTH_FAILED "TLS handshake failed ..." during
+    /// the handshake, else SYSTEM_ERROR.
+    void received(const std::uint8_t* data, std::size_t size);
+    /// Application data to encrypt (only once established()).
+    void send(const std::uint8_t* data, std::size_t size);
+    /// Sends close_notify.
+    void close();
+
+    /// Encrypted bytes to write to the peer, in order.
+    [[nodiscard]] std::vector<std::uint8_t> take_outgoing();
+    /// Appends decrypted application data to `into`.
+    void take_plaintext(std::vector<std::uint8_t>& into);
+
+    [[nodiscard]] bool established() const noexcept;
+    /// The peer closed (close_notify or a fatal alert).
+    [[nodiscard]] bool closed() const noexcept;
+    [[nodiscard]] bool is_server() const noexcept;
+    /// A server that verifies clients refuses one without a certificate.
+    [[nodiscard]] bool peer_certificate_required() const noexcept;
+    /// Why the peer's certificate failed the checks, in libvirt's words ("Certificate failed
+    /// validation: The certificate hasn't got a known issuer."); empty when it passed or was not
+    /// checked (client with no_verify, server without verify_client).
+    [[nodiscard]] const std::string& verify_failure() const noexcept;
+    /// The peer certificate's subject DN ("CN=client1,O=..."), empty without one.
+    [[nodiscard]] const std::string& peer_dn() const noexcept;
+
+    struct impl;
+
+private:
+    explicit engine(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+/// An engine over a connected stream socket. Owns the descriptor.
+class stream {
+public:
+    stream(int fd, std::unique_ptr<engine> e);
+    ~stream();
+    stream(const stream&) = delete;
+    stream& operator=(const stream&) = delete;
+
+    /// Client side: TLS handshake, the certificate check (refused: AUTH_FAILED "Failed to verify
+    /// peer's certificate", the reason kept in str3), then the server's confirmation byte
+    /// (missing or wrong: RPC "server verification (of our certificate or IP address) failed").
+    void client_handshake();
+    /// Server side: TLS handshake, the client certificate check when required, then the
+    /// confirmation byte. A refused client gets no byte; the call raises AUTH_FAILED.
+    void server_handshake();
+
+    /// Appends decrypted data; false at end of stream (close_notify or EOF).
+    bool read(std::vector<std::uint8_t>& into);
+    void write_all(const std::uint8_t* data, std::size_t size);
+    /// close_notify (best effort), then shuts the socket down both ways.
+    void shutdown() noexcept;
+
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+    [[nodiscard]] const engine& tls() const noexcept { return *engine_; }
+
+private:
+    bool pump_once(std::vector<std::uint8_t>& plaintext);
+    void flush_locked();
+    struct locks;
+    int fd_;
+    std::unique_ptr<engine> engine_;
+    std::unique_ptr<locks> locks_;
+    bool eof_ = false;
+};
+
+}  // namespace virtpp::rpc::tls

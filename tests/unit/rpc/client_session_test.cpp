@@ -1,0 +1,372 @@
+// The client session against a scripted daemon on a socketpair: the set-up sequence, serial
+// matching with several calls in flight, error replies, keepalive both ways, and a daemon that
+// dies mid-call.
+#include "rpc/client_detail.hpp"
+
+#include <virtpp/hypervisor/remote.hpp>
+#include <virtpp/rpc/procedures.hpp>
+#include <virtpp/transport/remote.hpp>
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace {
+
+using namespace virtpp;
+using namespace virtpp::rpc;
+using namespace std::chrono_literals;
+
+struct message {
+    header head;
+    std::vector<std::uint8_t> body;
+};
+
+/// A daemon played by the test: reads framed messages, lets `handle` answer them.
+class scripted_daemon {
+public:
+    using handler = std::function<void(scripted_daemon&, const message&)>;
+
+    explicit scripted_daemon(handler h) : handle_(std::move(h)) {
+        int sv[2];
+        EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        client_fd_ = sv[0];
+        fd_ = sv[1];
+        thread_ = std::thread([this] { run(); });
+    }
+    ~scripted_daemon() {
+        hang_up();
+        if (thread_.joinable()) thread_.join();
+    }
+
+    std::unique_ptr<client_stream> client_end() { return std::make_unique<fd_stream>(client_fd_); }
+
+    void send(const header& h, std::span<const std::uint8_t> body) {
+        auto bytes = frame(h, body);
+        std::lock_guard lock(write_mutex_);
+        if (fd_ >= 0) (void)!::write(fd_, bytes.data(), bytes.size());
+    }
+    template <class T>
+    void reply(const message& m, const T& ret) {
+        header h = m.head;
+        h.type = message_type::reply;
+        send(h, xdr::to_bytes(ret));
+    }
+    void reply_error(const message& m, const remote_error& e) {
+        header h = m.head;
+        h.type = message_type::reply;
+        h.status = message_status::error;
+        send(h, xdr::to_bytes(e));
+    }
+    void send_raw(const std::vector<std::uint8_t>& bytes) {
+        std::lock_guard lock(write_mutex_);
+        (void)!::write(fd_, bytes.data(), bytes.size());
+    }
+    void hang_up() {
+        std::lock_guard lock(write_mutex_);
+        if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    }
+
+    std::vector<message> received() {
+        std::lock_guard lock(mutex_);
+        return log_;
+    }
+    /// Waits until `pred(log)` holds (or two seconds pass).
+    bool wait_for(const std::function<bool(const std::vector<message>&)>& pred) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, 5s, [&] { return pred(log_); });
+    }
+
+private:
+    void run() {
+        std::vector<std::uint8_t> buf;
+        std::uint8_t chunk[4096];
+        for (;;) {
+            auto n = ::read(fd_, chunk, sizeof chunk);
+            if (n <= 0) break;
+            buf.insert(buf.end(), chunk, chunk + n);
+            while (buf.size() >= 4) {
+                std::uint32_t len = (std::uint32_t(buf[0]) << 24) | (std::uint32_t(buf[1]) << 16) | (std::uint32_t(buf[2]) << 8) | buf[3];
+                if (buf.size() < len) break;
+                message m{decode_header({buf.data() + 4, len - 4}), {buf.begin() + 28, buf.begin() + len}};
+                buf.erase(buf.begin(), buf.begin() + len);
+                {
+                    std::lock_guard lock(mutex_);
+                    log_.push_back(m);
+                }
+                cv_.notify_all();
+                handle_(*this, m);
+            }
+        }
+        std::lock_guard lock(write_mutex_);
+        ::close(fd_);
+        fd_ = -1;
+    }
+
+    handler handle_;
+    int fd_ = -1;
+    int client_fd_ = -1;
+    std::thread thread_;
+    std::mutex write_mutex_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<message> log_;
+};
+
+/// Answers the set-up calls as libvirtd does (auth none, keepalive supported, open ok).
+bool answer_setup(scripted_daemon& d, const message& m, bool keepalive = true) {
+    if (m.head.prog != remote_program) return true;
+    switch (m.head.proc) {
+    case session::auth_list: d.reply(m, session::auth_list_ret{{{0}}}); return true;
+    case proc::connect_supports_feature::number: d.reply(m, std::int32_t{keepalive ? 1 : 0}); return true;
+    case session::connect_open:
+    case session::connect_close: d.reply(m, xdr::none{}); return true;
+    default: return false;
+    }
+}
+
+class client_session_test : public ::testing::Test {
+protected:
+    void SetUp() override { set_error_handler([](const error_info&) {}); }
+    void TearDown() override { set_error_handler({}); }
+};
+
+TEST_F(client_session_test, setup_sequence_is_libvirts) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) { answer_setup(d, m); });
+    {
+        auto s = client_session::open_stream(d.client_end(), "test:///default", 1);
+        EXPECT_TRUE(s->keepalive_active());
+    }
+    ASSERT_TRUE(d.wait_for([](auto& log) { return log.size() >= 4; }));
+    auto log = d.received();
+    ASSERT_EQ(log.size(), 4u);
+    EXPECT_EQ(log[0].head.proc, 66);
+    EXPECT_EQ(log[0].head.serial, 0u);
+    EXPECT_TRUE(log[0].body.empty());
+    EXPECT_EQ(log[1].head.proc, 60);
+    EXPECT_EQ(log[1].head.serial, 1u);
+    EXPECT_EQ(xdr::from_bytes<std::int32_t>(log[1].body), 10);
+    EXPECT_EQ(log[2].head.proc, 1);
+    EXPECT_EQ(log[2].head.serial, 2u);
+    auto open = xdr::from_bytes<session::open_args>(log[2].body);
+    EXPECT_EQ(open.name, "test:///default");
+    EXPECT_EQ(open.flags, 1u);
+    EXPECT_EQ(log[3].head.proc, 2);  // CONNECT_CLOSE when the session goes
+    // the exact bytes of libvirt's CONNECT_OPEN call (interop.md §5), serial 2
+    auto bytes = frame(log[2].head, xdr::to_bytes(session::open_args{"test:///default", 0}));
+    std::vector<std::uint8_t> expected = {0, 0, 0, 0x38, 0x20, 0, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2,
+                                          0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x0f, 't', 'e', 's', 't', ':', '/', '/', '/',
+                                          'd', 'e', 'f', 'a', 'u', 'l', 't', 0, 0, 0, 0, 0};
+    EXPECT_EQ(bytes, expected);
+}
+
+TEST_F(client_session_test, replies_reach_their_callers_out_of_order) {
+    // The daemon holds every LOOKUP_BY_NAME until three are in flight, then answers in reverse.
+    std::mutex held_mutex;
+    std::vector<message> held;
+    scripted_daemon d([&](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        std::lock_guard lock(held_mutex);
+        held.push_back(m);
+        if (held.size() == 3)
+            for (auto it = held.rbegin(); it != held.rend(); ++it) {
+                auto args = xdr::from_bytes<op::domain_lookup_by_name::args>(it->body);
+                d.reply(*it, domain_ref{args.name, {}, static_cast<int>(it->head.serial)});
+            }
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    std::vector<std::thread> callers;
+    std::vector<std::string> got(3);
+    for (int i = 0; i < 3; ++i)
+        callers.emplace_back([&, i] {
+            got[i] = call_remote<op::domain_lookup_by_name>(*s, {"dom" + std::to_string(i)}).name;
+        });
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(got, (std::vector<std::string>{"dom0", "dom1", "dom2"}));
+}
+
+TEST_F(client_session_test, error_reply_is_the_servers_error_unchanged) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        remote_error e;
+        e.code = 42;
+        e.domain = 12;
+        e.message = "Domain not found";
+        e.level = 2;
+        e.str1 = "Domain not found";
+        e.int1 = e.int2 = -1;
+        d.reply_error(m, e);
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    try {
+        (void)call_remote<op::domain_lookup_by_name>(*s, {"nosuchdom"});
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::no_domain);
+        EXPECT_EQ(e.domain(), error_domain::test);
+        EXPECT_EQ(e.info().message, "Domain not found");
+        EXPECT_EQ(e.info().str1, "Domain not found");
+    }
+    // the session is still usable after an error reply
+    EXPECT_THROW((void)call_remote<op::domain_lookup_by_name>(*s, {"again"}), virtpp::error);
+}
+
+TEST_F(client_session_test, ping_from_server_is_answered_with_pong) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) { answer_setup(d, m); });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    d.send(header{keepalive_program, 1, keepalive_ping, message_type::message, 0, message_status::ok}, {});
+    ASSERT_TRUE(d.wait_for([](auto& log) {
+        for (auto& m : log)
+            if (m.head.prog == keepalive_program && m.head.proc == keepalive_pong) return true;
+        return false;
+    }));
+    EXPECT_EQ(s->pongs_sent(), 1u);
+    auto log = d.received();
+    auto pong = std::find_if(log.begin(), log.end(), [](auto& m) { return m.head.prog == keepalive_program; });
+    EXPECT_EQ(pong->head.type, message_type::message);
+    EXPECT_EQ(pong->head.serial, 0u);
+    EXPECT_TRUE(pong->body.empty());
+}
+
+TEST_F(client_session_test, idle_client_pings_and_gives_up_after_count) {
+    // A daemon that supports keepalive but never answers PINGs.
+    scripted_daemon d([](scripted_daemon& d, const message& m) { answer_setup(d, m); });
+    client_options opts;
+    opts.keepalive_interval = 100ms;
+    opts.keepalive_count = 2;
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0, opts);
+    ASSERT_TRUE(s->keepalive_active());
+    std::this_thread::sleep_for(800ms);
+    EXPECT_GE(s->pings_sent(), 2u);
+    try {
+        (void)call_remote<op::connect_get_type>(*s, {});
+        FAIL() << "connection should be closed";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::internal_error);
+        EXPECT_EQ(e.info().message, "internal error: client socket is closed");
+    }
+}
+
+TEST_F(client_session_test, no_pings_when_server_lacks_keepalive) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) { answer_setup(d, m, false); });
+    client_options opts;
+    opts.keepalive_interval = 50ms;
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0, opts);
+    EXPECT_FALSE(s->keepalive_active());
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(s->pings_sent(), 0u);
+}
+
+TEST_F(client_session_test, daemon_dying_mid_call_fails_the_call) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        d.hang_up();  // no reply, connection gone
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    auto started = std::chrono::steady_clock::now();
+    try {
+        (void)call_remote<op::connect_get_type>(*s, {});
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::system_error);
+        EXPECT_EQ(e.domain(), error_domain::rpc);
+        EXPECT_EQ(e.info().message, "End of file while reading data: Input/output error");
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+    try {
+        (void)call_remote<op::connect_get_type>(*s, {});
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.info().message, "internal error: client socket is closed");
+    }
+}
+
+TEST_F(client_session_test, oversized_length_word_closes_the_connection) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        d.send_raw({0x7f, 0xff, 0xff, 0xff});  // far over VIR_NET_MESSAGE_MAX: refused before allocating
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    try {
+        (void)call_remote<op::connect_get_type>(*s, {});
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::rpc);
+        EXPECT_NE(e.info().message.find("over the limit"), std::string::npos) << e.info().message;
+    }
+}
+
+TEST_F(client_session_test, reply_for_no_call_is_a_protocol_error) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        header h = m.head;
+        h.type = message_type::reply;
+        h.serial += 100;
+        d.send(h, {});
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    try {
+        (void)call_remote<op::connect_get_type>(*s, {});
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::rpc);
+        EXPECT_EQ(e.info().message, "no call waiting for reply with prog 536903814 vers 1 serial 103");
+    }
+}
+
+TEST_F(client_session_test, unsupported_auth_type_refuses_open) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (m.head.proc == session::auth_list) d.reply(m, session::auth_list_ret{{{1}}});  // SASL
+    });
+    try {
+        (void)client_session::open_stream(d.client_end(), "test:///default", 0);
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::auth_failed);
+        EXPECT_EQ(e.info().message, "authentication failed: unsupported authentication type 1");
+    }
+}
+
+TEST_F(client_session_test, open_error_is_reported) {
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (m.head.proc == session::connect_open) {
+            remote_error e;
+            e.code = 5;
+            e.domain = 0;
+            e.message = "Failed to connect to remote libvirt URI foo:///: no driver";
+            e.level = 2;
+            d.reply_error(m, e);
+            return;
+        }
+        answer_setup(d, m);
+    });
+    try {
+        (void)client_session::open_stream(d.client_end(), "foo:///", 0);
+        FAIL() << "no error";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::no_connect);
+        EXPECT_EQ(e.info().message, "Failed to connect to remote libvirt URI foo:///: no driver");
+    }
+}
+
+TEST(transport_remote, accepts_what_libvirts_remote_driver_takes) {
+    using R = transport::remote;
+    EXPECT_TRUE(R::accepts(uri::parse("test+tcp://host/default")));
+    EXPECT_TRUE(R::accepts(uri::parse("qemu://host/system")));
+    EXPECT_TRUE(R::accepts(uri::parse("test+unix:///default")));
+    EXPECT_TRUE(R::accepts(uri::parse("remote:///")));
+    EXPECT_TRUE(R::accepts(uri::parse("foo:///")));  // unknown driver: the default unix socket
+    EXPECT_FALSE(R::accepts(uri::parse("")));
+    EXPECT_FALSE(R::accepts(uri::parse("xen")));
+    static_assert(supports<hypervisor::remote, op::domain_migrate_begin>);
+    static_assert(supports<hypervisor::remote, op::network_is_persistent>);
+}
+
+}  // namespace
