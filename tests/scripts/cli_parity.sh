@@ -6,9 +6,10 @@
 # Masks (sed), each for a documented deliberate difference or a clock-derived field:
 #   - "CPU time:" values in dominfo / vcpuinfo: the test driver derives them from the clock.
 #   - the interactive banner and prompt name the program ("Welcome to virtpp", "virtpp # ").
-# Not compared here (known differences outside the CLI, see docs/cli.md): net-dumpxml --inactive
-# (the library prefixes "invalid argument: " to the unsupported-flags message), -r undefine (virsh names
-# virDomainUndefineFlags in the refusal).
+#   - `version`: the "Compiled against library:" and "Using library:" lines name the library
+#     (libvirt 9.0.0 / virtpp <version>); both become "<library>".
+#   - -t: the "(Time: N ms)" figures are wall-clock measurements.
+#   - -l: each log line's "[YYYY.MM.DD HH:MM:SS program pid]" prefix (clock, program name, pid).
 set -u
 command -v virsh >/dev/null 2>&1 || { echo "virsh not installed: skipping"; exit 77; }
 VIRTPP="${VIRTPP_BINARY_DIR:?}/tools/virtpp"
@@ -21,6 +22,9 @@ trap 'rm -rf "$work"' EXIT
 
 mask() {
     sed -E -e 's/^(CPU time: +)[0-9.]+s$/\1<clock>s/' \
+           -e 's/^(Compiled against library|Using library): (libvirt|virtpp) [0-9.]+$/\1: <library>/' \
+           -e 's/\(Time: [0-9]+\.[0-9]{3} ms\)/(Time: <clock> ms)/' \
+           -e 's/^\[[0-9]{4}\.[0-9]{2}\.[0-9]{2} [0-9:]{8} (virsh|virtpp) [0-9]+\] /[<stamp>] /' \
            -e 's/Welcome to virsh,/Welcome to virtpp,/' \
            -e 's/virsh ([#>]) /virtpp \1 /g' "$1"
 }
@@ -49,6 +53,14 @@ run_string() { "$2" -c test:///default "$1"; }
 run_stdin() { printf '%s\n' "$1" | "$2" -c test:///default; }
 run_quiet() { local line=$1 prog=$2; eval "set -- $line" 2>/dev/null || set -- $line; "$prog" -q -c test:///default "$@"; }
 run_ro() { local line=$1 prog=$2; eval "set -- $line" 2>/dev/null || set -- $line; "$prog" -r -c test:///default "$@"; }
+run_debug() { local level=$1 line=$2 prog=$3; "$prog" -d "$level" -c test:///default "$line"; }
+run_timing() { "$2" -t -c test:///default "$1"; }
+run_timing_stdin() { printf '%s\n' "$1" | "$2" -t -q -c test:///default; }
+run_log_unwritable() { "$2" -l /nonexistent-dir/virtpp.log -c test:///default uri; }
+run_log() {  # the session's stdout/stderr, then the log it wrote
+    local line=$1 prog=$2 log; log="$work/log.$(basename "$prog")"; rm -f "$log"
+    "$prog" -d 0 -l "$log" -c test:///default "$line"; echo "rc=$?"; echo "--- log"; cat "$log"
+}
 
 all=""
 while IFS= read -r line; do
@@ -65,9 +77,22 @@ for s in "list" "dominfo test" "suspend test" "net-list --all" "destroy test; li
     compare "quiet: $s" run_quiet "$s"
 done
 for s in "suspend test" "destroy test" "start test" "setmem test 1M" "net-destroy default" "net-autostart default" \
-         "list" "dominfo test"; do
+         "list" "dominfo test" "undefine test"; do
     compare "readonly: $s" run_ro "$s"
 done
+
+# -d LEVEL (what each level lets through to stdout), -t and -l
+debug_session="dominfo test; domname x; net-info default; list --all --name; vcpupin test 0; domid 6695eb01-f6a4-8304-79aa-97f2502e193f; bogus"
+for level in 0 1 2 3 4 5 x; do
+    compare "debug $level" run_debug "$level" "$debug_session"
+done
+compare "debug 0 as arguments" run_debug 0 "domstate --reason test"
+for s in "domid test" "domid test; list; bogus" "domid x; quit; domid test" "net-list --all"; do
+    compare "timing: $s" run_timing "$s"
+    compare "timing stdin: $s" run_timing_stdin "$s"
+done
+compare "log" run_log "$debug_session"
+compare "log: unwritable" run_log_unwritable ""
 
 echo "cli parity: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -110,11 +110,13 @@ bool cmd_dominfo(shell& sh, const parsed_command& cmd) {
     } catch (const virtpp::error&) {
         ret = false;
     }
+    int persistent = -1;
     try {
-        sh.print(field("Persistent:", dom->is_persistent() ? "yes" : "no"));
+        persistent = dom->is_persistent() ? 1 : 0;
     } catch (const virtpp::error&) {
-        sh.print(field("Persistent:", "unknown"));
     }
+    sh.debug(shell::debug_debug, "Domain persistent flag value: " + std::to_string(persistent) + "\n");
+    sh.print(field("Persistent:", persistent < 0 ? "unknown" : persistent != 0 ? "yes" : "no"));
     try {
         sh.print(field("Autostart:", dom->autostart() ? "enable" : "disable"));
     } catch (const virtpp::error&) {
