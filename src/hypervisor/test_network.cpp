@@ -207,15 +207,23 @@ void test::state::perform(op::network_set_autostart, const op::network_set_autos
     write_lock lock(impl_->mutex);
     impl_->network(a.net).autostart = a.autostart;
 }
+namespace {
+/// is_active / is_persistent find the network by UUID in 9.0 (the other calls by name).
+const network_obj& network_by_uuid(const test::state::impl& host, const network_ref& ref) {
+    if (auto* n = host.find_network_by_uuid(ref.uuid)) return *n;
+    raise(error_code::no_network, error_domain::test, "no network with matching uuid '" + ref.uuid.str() + "'");
+}
+}  // namespace
+
 bool test::state::perform(op::network_is_active, const op::network_is_active::args& a) {
     pause();
     read_lock lock(impl_->mutex);
-    return impl_->network(a.net).active();
+    return network_by_uuid(*impl_, a.net).active();
 }
 bool test::state::perform(op::network_is_persistent, const op::network_is_persistent::args& a) {
     pause();
     read_lock lock(impl_->mutex);
-    return impl_->network(a.net).persistent;
+    return network_by_uuid(*impl_, a.net).persistent;
 }
 
 }  // namespace virtpp::hypervisor

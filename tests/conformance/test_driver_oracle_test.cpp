@@ -199,6 +199,8 @@ t("nt-xml", lambda: nt.XMLDesc(0))
 t("nt-persistent", nt.isPersistent)
 t("nt-destroy", nt.destroy)
 t("nt-lookup", lambda: c.networkLookupByName("nt"))
+t("nt-isactive", nt.isActive)
+t("nt-bridge", nt.bridgeName)
 t("numnet", c.numOfNetworks)
 t("numdefnet", c.numOfDefinedNetworks)
 t("save-badpath", lambda: d.save("/nonexistent/dir/x"))
@@ -469,6 +471,8 @@ std::string run_ours(const std::string& workdir) {
     r.step("nt-persistent", [&] { return bool_text(nt.is_persistent()); });
     r.act("nt-destroy", [&] { nt.destroy(); });
     r.act("nt-lookup", [&] { (void)c.lookup_network_by_name("nt"); });
+    r.step("nt-isactive", [&] { return bool_text(nt.is_active()); });
+    r.step("nt-bridge", [&] { return nt.bridge_name(); });
     r.step("numnet", [&] { return std::to_string(c.num_of_networks()); });
     r.step("numdefnet", [&] { return std::to_string(c.num_of_defined_networks()); });
     r.act("save-badpath", [&] { d.save("/nonexistent/dir/x"); });

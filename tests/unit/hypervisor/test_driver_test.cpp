@@ -918,6 +918,12 @@ TEST_F(test_driver, network_define_and_create) {
     t.destroy();
     EXPECT_VIRT_ERROR((void)c.lookup_network_by_name("tr"), error_code::no_network, error_domain::test,
                       "Network not found: no network with matching name 'tr'");
+    // 9.0 finds a handle's network by name, except for is_active / is_persistent (by uuid)
+    EXPECT_VIRT_ERROR((void)t.bridge_name(), error_code::no_network, error_domain::test,
+                      "Network not found: no network with matching name 'tr'");
+    auto e = catch_error([&] { (void)t.is_active(); });
+    EXPECT_EQ(e.code, error_code::no_network);
+    EXPECT_EQ(e.message, "Network not found: no network with matching uuid '" + t.uuid_string() + "'");
     n.undefine();
 }
 
