@@ -401,6 +401,14 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
         reply_error(error_code::rpc, "Unexpected message status " + std::to_string(static_cast<int>(h.status)));
         return;
     }
+    if (options_.procedure_allowed && !options_.procedure_allowed(h.proc)) {
+        if (host) {
+            host->log(3, "client " + options_.peer + ": refused procedure " + std::to_string(h.proc) + " (not allowed here)");
+            host->send(error_reply(h, make_error_info(error_code::operation_denied, error_domain::rpc,
+                                                      "procedure " + std::to_string(h.proc) + " is not allowed")));
+        }
+        return;
+    }
     auto bind = dispatcher::find(h.proc);
     if (bind == nullptr) {
         reply_error(error_code::rpc, "unknown procedure: " + std::to_string(h.proc));

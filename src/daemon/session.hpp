@@ -53,6 +53,9 @@ struct session_options {
     unsigned keepalive_count = 5;
     std::string peer;  ///< for log lines: "unix", "127.0.0.1:40000"
     connection_opener open;
+    /// When set, procedures it refuses get OPERATION_DENIED: a sandbox (the fuzz target keeps
+    /// save/restore/core-dump from writing files where the input says).
+    std::function<bool(std::int32_t procedure)> procedure_allowed;
 };
 
 class client_session : public std::enable_shared_from_this<client_session> {
