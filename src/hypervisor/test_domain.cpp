@@ -15,6 +15,7 @@
 #include <mutex>
 #include <random>
 #include <unistd.h>
+#include <utility>
 
 namespace virtpp::hypervisor {
 
@@ -64,7 +65,8 @@ affected resolve_affect(const domain_obj& obj, unsigned flags) {
     return out;
 }
 /// virDomainObjGetOneDef: exactly one definition.
-xml::domain_def& one_def(domain_obj& obj, unsigned flags, bool* is_live = nullptr) {
+template <class Obj>  // domain_obj or const domain_obj
+auto& one_def(Obj& obj, unsigned flags, bool* is_live = nullptr) {
     if ((flags & affect::live) && (flags & affect::config))
         test_detail::raise_verbatim(error_code::invalid_arg, error_domain::domain, "Flags 'VIR_DOMAIN_AFFECT_LIVE' and 'VIR_DOMAIN_AFFECT_CONFIG' are mutually exclusive");
     auto which = resolve_affect(obj, flags);
@@ -658,9 +660,9 @@ void test::state::perform(op::domain_set_memory, const op::domain_set_memory::ar
 
 int test::state::perform(op::domain_get_max_vcpus, const op::domain_get_max_vcpus::args& a) {
     pause();
-    write_lock lock(impl_->mutex);
+    read_lock lock(impl_->mutex);
     // 9.0 asks for the live maximum, so an inactive domain answers "domain is not running"
-    return static_cast<int>(one_def(impl_->domain(a.dom), affect::live | affect::maximum).vcpu.count);
+    return static_cast<int>(one_def(std::as_const(impl_->domain(a.dom)), affect::live | affect::maximum).vcpu.count);
 }
 
 void test::state::perform(op::domain_set_vcpus, const op::domain_set_vcpus::args& a) {
@@ -702,8 +704,8 @@ void test::state::perform(op::domain_set_vcpus, const op::domain_set_vcpus::args
 int test::state::perform(op::domain_get_vcpus_flags, const op::domain_get_vcpus_flags::args& a) {
     pause();
     check_flags(a.flags, affect::live | affect::config | affect::maximum, "testDomainGetVcpusFlags");
-    write_lock lock(impl_->mutex);
-    auto& def = one_def(impl_->domain(a.dom), a.flags);
+    read_lock lock(impl_->mutex);
+    const auto& def = one_def(std::as_const(impl_->domain(a.dom)), a.flags);
     return static_cast<int>((a.flags & affect::maximum) ? def.vcpu.count : online_vcpus(def));
 }
 
