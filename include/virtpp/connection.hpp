@@ -226,7 +226,11 @@ public:
     void pin_vcpu(unsigned vcpu, std::vector<bool> cpumap) const {
         conn_.template call<op::domain_pin_vcpu>({ref_, vcpu, std::move(cpumap)});
     }
-    [[nodiscard]] std::vector<vcpu_info> vcpus() const { return conn_.template call<op::domain_get_vcpus>({ref_}); }
+    /// At most maxinfo vcpus (0: all) with maplen bytes of affinity each (0: the driver's whole
+    /// map in process; over the wire, no map — pass the host's map length to get one).
+    [[nodiscard]] std::vector<vcpu_info> vcpus(int maxinfo = 0, int maplen = 0) const {
+        return conn_.template call<op::domain_get_vcpus>({ref_, maxinfo, maplen});
+    }
     [[nodiscard]] virtpp::scheduler_type scheduler_type() const { return conn_.template call<op::domain_get_scheduler_type>({ref_}); }
     [[nodiscard]] std::vector<typed_param> scheduler_parameters(unsigned flags = 0) const {
         return conn_.template call<op::domain_get_scheduler_parameters>({ref_, flags});

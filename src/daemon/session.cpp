@@ -93,7 +93,7 @@ struct dispatcher {
                 conn.template call<Op>(op_args);
                 return xdr::to_bytes(P::to_wire());
             } else {
-                return xdr::to_bytes(P::to_wire(conn.template call<Op>(op_args)));
+                return xdr::to_bytes(rpc::wire_reply<P>(a, conn.template call<Op>(op_args)));
             }
         };
     }
@@ -206,30 +206,6 @@ struct dispatcher {
             raise(error_code::no_support, error_domain::domain, "virDomainBlockStatsFlags");
         };
     }
-    /// DOMAIN_GET_VCPUS (20): the reply carries maxinfo * maplen bytes of CPU maps, which the
-    /// table's conversion cannot size (it does not see maplen).
-    static bound_call domain_get_vcpus(std::span<const std::uint8_t> body) {
-        auto a = xdr::from_bytes<rpc::wire::vcpus_args>(body);
-        return [a](client_session& s) -> bytes {
-            auto conn = connection<op::domain_get_vcpus>(s);
-            if (a.maxinfo < 0 || static_cast<std::size_t>(a.maxinfo) > rpc::limits::vcpuinfo)
-                raise(error_code::rpc, error_domain::rpc, "maxinfo > REMOTE_VCPUINFO_MAX");
-            if (a.maplen < 0 || static_cast<std::size_t>(a.maxinfo) * static_cast<std::size_t>(a.maplen) > rpc::limits::cpumaps)
-                raise(error_code::rpc, error_domain::rpc, "maxinfo * maplen > REMOTE_CPUMAPS_MAX");
-            auto vcpus = conn.call<op::domain_get_vcpus>({a.dom});
-            if (vcpus.size() > static_cast<std::size_t>(a.maxinfo)) vcpus.resize(static_cast<std::size_t>(a.maxinfo));
-            rpc::wire::vcpus_ret r;
-            auto maplen = static_cast<std::size_t>(a.maplen);
-            r.cpumaps.bytes.assign(static_cast<std::size_t>(a.maxinfo) * maplen, 0);
-            for (std::size_t v = 0; v < vcpus.size(); ++v) {
-                const auto& i = vcpus[v];
-                r.info.items.push_back({i.number, i.state, i.cpu_time_ns, i.cpu});
-                for (std::size_t c = 0; c < i.affinity.size() && c / 8 < maplen; ++c)
-                    if (i.affinity[c]) r.cpumaps.bytes[v * maplen + c / 8] |= static_cast<std::uint8_t>(1U << (c % 8));
-            }
-            return xdr::to_bytes(r);
-        };
-    }
     static bound_call register_close_callback(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
         return [](client_session& s) -> bytes {
@@ -261,8 +237,7 @@ struct dispatcher {
     }
 
     static constexpr auto build_table() {
-        constexpr std::array<table_entry, 10> session_entries{{
-            {rpc::proc::domain_get_vcpus::number, &domain_get_vcpus},
+        constexpr std::array<table_entry, 9> session_entries{{
             {rpc::session::connect_open, &connect_open},
             {rpc::session::connect_close, &connect_close},
             {rpc::session::auth_list, &auth_list},
@@ -274,14 +249,13 @@ struct dispatcher {
             {rpc::session::connect_unregister_close_callback, &unregister_close_callback},
         }};
         constexpr auto from_table = procedure_entries(static_cast<rpc::procedures*>(nullptr));
-        // the daemon's own SUPPORTS_FEATURE (features 10, 14, 15 are the daemon's) and GET_VCPUS
-        // (CPU maps sized by maplen) replace the table's
-        constexpr std::size_t overridden = 2;
+        // the daemon's own SUPPORTS_FEATURE (features 10, 14, 15 are the daemon's) replaces the table's
+        constexpr std::size_t overridden = 1;
         std::array<table_entry, session_entries.size() + from_table.size() - overridden> all{};
         std::size_t n = 0;
         for (auto e : session_entries) all[n++] = e;
         for (auto e : from_table)
-            if (e.number != rpc::proc::connect_supports_feature::number && e.number != rpc::proc::domain_get_vcpus::number)
+            if (e.number != rpc::proc::connect_supports_feature::number)
                 all[n++] = e;
         std::sort(all.begin(), all.end(), [](const table_entry& a, const table_entry& b) { return a.number < b.number; });
         return all;

@@ -739,7 +739,9 @@ std::vector<vcpu_info> test::state::perform(op::domain_get_vcpus, const op::doma
     std::size_t host_cpus = static_cast<std::size_t>(n.nodes) * n.sockets * n.cores * n.threads;
     std::uint64_t base = real_time_us();
     std::vector<vcpu_info> out;
-    for (std::size_t i = 0; i < obj.vcpu_affinity.size(); ++i) {
+    std::size_t count = obj.vcpu_affinity.size();
+    if (a.maxinfo > 0) count = std::min(count, static_cast<std::size_t>(a.maxinfo));
+    for (std::size_t i = 0; i < count; ++i) {
         vcpu_info v;
         v.number = static_cast<unsigned>(i);
         v.state = 1;  // VIR_VCPU_RUNNING

@@ -76,7 +76,6 @@ struct node_cpu_map_args { std::int32_t need_map = 0; std::int32_t need_online =
 struct node_cpu_map_ret { xdr::opaque<limits::cpumap> cpumap; std::uint32_t online = 0; std::int32_t ret = 0; };
 struct security_model_ret { char_string<limits::security_model> model; char_string<limits::security_doi> doi; };
 struct security_label_ret { char_string<limits::security_label> label; std::int32_t enforcing = 0; };
-struct vcpus_args { domain_ref dom; std::int32_t maxinfo = 0; std::int32_t maplen = 0; };
 struct vcpu_info_wire { std::uint32_t number = 0; std::int32_t state = 0; std::uint64_t cpu_time = 0; std::int32_t cpu = 0; };
 struct vcpus_ret { xdr::array<vcpu_info_wire, limits::vcpuinfo> info; xdr::opaque<limits::cpumaps> cpumaps; };
 struct pin_vcpu_args { domain_ref dom; std::uint32_t vcpu = 0; xdr::opaque<limits::cpumap> cpumap; };
@@ -264,20 +263,42 @@ struct domain_pin_vcpu : p<op::domain_pin_vcpu, 26, wire::pin_vcpu_args> {
         return w;
     }
 };
-struct domain_get_vcpus : p<op::domain_get_vcpus, 20, wire::vcpus_args, wire::vcpus_ret> {
-    static op::domain_get_vcpus::args to_op(const wire::vcpus_args& a) { return {a.dom}; }
-    static wire::vcpus_args from_op(const op::domain_get_vcpus::args& a) {
-        // ask for up to the protocol's limits; the daemon answers with what the domain has
-        return {a.dom, static_cast<std::int32_t>(limits::vcpuinfo), 0};
+struct domain_get_vcpus : p<op::domain_get_vcpus, 20, op::domain_get_vcpus::args, wire::vcpus_ret> {
+    /// The daemon checks the sizes the reply will have before the call (REMOTE_VCPUINFO_MAX,
+    /// REMOTE_CPUMAPS_MAX), so nothing is allocated for an oversized request.
+    static op::domain_get_vcpus::args to_op(const op::domain_get_vcpus::args& a) {
+        if (a.maxinfo < 0 || static_cast<std::size_t>(a.maxinfo) > limits::vcpuinfo)
+            xdr::fail("maxinfo > REMOTE_VCPUINFO_MAX");
+        if (a.maplen < 0 || static_cast<std::size_t>(a.maxinfo) * static_cast<std::size_t>(a.maplen) > limits::cpumaps)
+            xdr::fail("maxinfo * maplen > REMOTE_CPUMAPS_MAX");
+        return a;
     }
-    static wire::vcpus_ret to_wire(const std::vector<vcpu_info>& v) {
+    /// libvirt sends maxinfo * maplen bytes of maps whatever the number of vcpus.
+    static wire::vcpus_ret to_wire(const op::domain_get_vcpus::args& a, const std::vector<vcpu_info>& v) {
         wire::vcpus_ret r;
-        for (const auto& i : v) r.info.items.push_back({i.number, i.state, i.cpu_time_ns, i.cpu});
+        auto maxinfo = static_cast<std::size_t>(a.maxinfo);
+        auto maplen = static_cast<std::size_t>(a.maplen);
+        r.cpumaps.bytes.assign(maxinfo * maplen, 0);
+        for (std::size_t n = 0; n < v.size() && n < maxinfo; ++n) {
+            const auto& i = v[n];
+            r.info.items.push_back({i.number, i.state, i.cpu_time_ns, i.cpu});
+            for (std::size_t c = 0; c < i.affinity.size() && c / 8 < maplen; ++c)
+                if (i.affinity[c]) r.cpumaps.bytes[n * maplen + c / 8] |= static_cast<std::uint8_t>(1U << (c % 8));
+        }
         return r;
     }
-    static std::vector<vcpu_info> from_wire(const wire::vcpus_ret& r) {
+    static std::vector<vcpu_info> from_wire(const op::domain_get_vcpus::args& a, const wire::vcpus_ret& r) {
         std::vector<vcpu_info> v;
-        for (const auto& i : r.info.items) v.push_back({i.number, i.state, i.cpu_time, i.cpu, {}});
+        auto maplen = static_cast<std::size_t>(std::max(a.maplen, 0));
+        for (std::size_t n = 0; n < r.info.items.size(); ++n) {
+            const auto& i = r.info.items[n];
+            vcpu_info out{i.number, i.state, i.cpu_time, i.cpu, {}};
+            if (maplen > 0 && (n + 1) * maplen <= r.cpumaps.bytes.size()) {
+                out.affinity.resize(maplen * 8);
+                for (std::size_t c = 0; c < maplen * 8; ++c) out.affinity[c] = (r.cpumaps.bytes[n * maplen + c / 8] >> (c % 8)) & 1U;
+            }
+            v.push_back(std::move(out));
+        }
         return v;
     }
 };

@@ -26,6 +26,9 @@ using natural_ret = std::conditional_t<std::is_void_v<typename Op::result>, xdr:
 ///   static args         from_op(const Op::args&)   (client: operation -> wire)
 ///   static ret          to_wire(const Op::result&) (daemon)
 ///   static Op::result   from_wire(const ret&)      (client)
+/// A reply whose layout depends on the call's arguments (DOMAIN_GET_VCPUS sizes its CPU maps by
+/// maplen) supplies the two-argument forms instead: to_wire(const args&, const Op::result&) and
+/// from_wire(const Op::args&, const ret&); see wire_reply / op_result below.
 /// A procedure with `client = false` is served but never sent by virtpp's client (an older
 /// number kept for stock clients; the client uses the newer one).
 template <std::int32_t Number, class Op, class Args = typename Op::args, class Ret = natural_ret<Op>>
@@ -67,6 +70,24 @@ struct procedure {
         return r;
     }
 };
+
+/// The daemon's side: the reply for result r of the call whose wire arguments were a.
+template <class P, class R>
+typename P::ret wire_reply(const typename P::args& a, const R& r) {
+    if constexpr (requires { P::to_wire(a, r); })
+        return P::to_wire(a, r);
+    else
+        return P::to_wire(r);
+}
+
+/// The client's side: the operation's result from the reply to a call made with op arguments a.
+template <class P>
+typename P::operation::result op_result(const typename P::operation::args& a, const typename P::ret& r) {
+    if constexpr (requires { P::from_wire(a, r); })
+        return P::from_wire(a, r);
+    else
+        return P::from_wire(r);
+}
 
 /// A served-only entry (see procedure).
 template <class P>
