@@ -1,0 +1,106 @@
+// The QEMU/KVM hypervisor driver: guests run as qemu-system-* processes controlled over QMP.
+//
+//   auto conn = virtpp::basic_connection<virtpp::hypervisor::qemu>::open("qemu:///session");
+//
+// qemu:///system (root only) keeps its state where libvirt 9.0's system driver does
+// (/etc/libvirt/qemu, /run/libvirt/qemu, /var/log/libvirt/qemu); qemu:///session under the user's
+// XDG directories. VIRTPP_QEMU_STATE_DIR=<dir> puts every directory of either under <dir> (tests).
+// Every connection to the same state directory shares one driver; the driver outlives its last
+// connection only as files: guests keep running, and the next driver re-attaches to them.
+// See docs/qemu.md.
+#pragma once
+
+#include <virtpp/concepts.hpp>
+#include <virtpp/ops.hpp>
+#include <virtpp/types.hpp>
+#include <virtpp/uri.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace virtpp::hypervisor {
+
+struct qemu {
+    static constexpr std::string_view name = "QEMU";
+    struct state;
+    struct driver;  ///< the shared driver behind every connection to one state directory
+
+    /// qemu:///system and qemu:///session (no host, no transport).
+    static bool accepts(const virtpp::uri& u);
+    /// Opens (or joins) the driver of the URI's state directory. qemu:///system needs root.
+    static std::shared_ptr<state> open(const virtpp::uri& u, unsigned flags);
+};
+
+struct qemu::state {
+    explicit state(std::shared_ptr<qemu::driver> d);
+    ~state();
+    state(const state&) = delete;
+    state& operator=(const state&) = delete;
+
+    // ---- connection and node
+    std::string perform(op::connect_get_type, const op::none&);
+    std::uint64_t perform(op::connect_get_version, const op::none&);
+    std::string perform(op::connect_get_hostname, const op::none&);
+    int perform(op::connect_get_max_vcpus, const op::connect_get_max_vcpus::args&);
+    std::string perform(op::connect_get_capabilities, const op::none&);
+    node_info perform(op::node_get_info, const op::none&);
+    security_model perform(op::node_get_security_model, const op::none&);
+    std::vector<bool> perform(op::node_get_cpu_map, const op::none&);
+
+    // ---- listing
+    int perform(op::connect_num_of_domains, const op::none&);
+    std::vector<int> perform(op::connect_list_domains, const op::none&);
+    int perform(op::connect_num_of_defined_domains, const op::none&);
+    std::vector<std::string> perform(op::connect_list_defined_domains, const op::none&);
+    std::vector<domain_ref> perform(op::connect_list_all_domains, const op::connect_list_all_domains::args&);
+
+    // ---- domain lookup and lifecycle
+    domain_ref perform(op::domain_lookup_by_id, const op::domain_lookup_by_id::args&);
+    domain_ref perform(op::domain_lookup_by_name, const op::domain_lookup_by_name::args&);
+    domain_ref perform(op::domain_lookup_by_uuid, const op::domain_lookup_by_uuid::args&);
+    domain_ref perform(op::domain_create_xml, const op::domain_create_xml::args&);
+    domain_ref perform(op::domain_define_xml, const op::domain_define_xml::args&);
+    void perform(op::domain_undefine, const op::domain_undefine::args&);
+    domain_ref perform(op::domain_create, const op::domain_create::args&);
+    void perform(op::domain_suspend, const op::domain_suspend::args&);
+    void perform(op::domain_resume, const op::domain_resume::args&);
+    void perform(op::domain_shutdown, const op::domain_shutdown::args&);
+    void perform(op::domain_reboot, const op::domain_reboot::args&);
+    void perform(op::domain_destroy, const op::domain_destroy::args&);
+    void perform(op::domain_save, const op::domain_save::args&);
+    void perform(op::domain_restore, const op::domain_restore::args&);
+    void perform(op::domain_core_dump, const op::domain_core_dump::args&);
+    bool perform(op::domain_has_managed_save_image, const op::domain_has_managed_save_image::args&);
+
+    // ---- domain properties
+    domain_info perform(op::domain_get_info, const op::domain_get_info::args&);
+    domain_state_info perform(op::domain_get_state, const op::domain_get_state::args&);
+    std::string perform(op::domain_get_os_type, const op::domain_get_os_type::args&);
+    std::string perform(op::domain_get_xml_desc, const op::domain_get_xml_desc::args&);
+    bool perform(op::domain_is_active, const op::domain_is_active::args&);
+    bool perform(op::domain_is_persistent, const op::domain_is_persistent::args&);
+    bool perform(op::domain_get_autostart, const op::domain_get_autostart::args&);
+    void perform(op::domain_set_autostart, const op::domain_set_autostart::args&);
+    std::uint64_t perform(op::domain_get_max_memory, const op::domain_get_max_memory::args&);
+    void perform(op::domain_set_max_memory, const op::domain_set_max_memory::args&);
+    void perform(op::domain_set_memory, const op::domain_set_memory::args&);
+    int perform(op::domain_get_max_vcpus, const op::domain_get_max_vcpus::args&);
+    int perform(op::domain_get_vcpus_flags, const op::domain_get_vcpus_flags::args&);
+    void perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args&);
+    std::vector<vcpu_info> perform(op::domain_get_vcpus, const op::domain_get_vcpus::args&);
+    block_stats perform(op::domain_block_stats, const op::domain_block_stats::args&);
+    interface_stats perform(op::domain_interface_stats, const op::domain_interface_stats::args&);
+    void perform(op::domain_attach_device, const op::domain_attach_device::args&);
+    void perform(op::domain_detach_device, const op::domain_detach_device::args&);
+    security_label perform(op::domain_get_security_label, const op::domain_get_security_label::args&);
+
+    /// The shared driver (tests look at its directories and guests' processes).
+    [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }
+
+private:
+    std::shared_ptr<qemu::driver> driver_;
+};
+
+}  // namespace virtpp::hypervisor

@@ -1,0 +1,82 @@
+// Internal: the shared QEMU driver and its guests.
+#pragma once
+
+#include <virtpp/hypervisor/qemu.hpp>
+
+#include "hypervisor/qemu_detail.hpp"
+#include "hypervisor/qemu_monitor.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace virtpp::hypervisor {
+
+namespace qemu_detail {
+
+/// One guest. `job` serialises the operations on it; the other fields are guarded by the
+/// driver's mutex (read under it, written under it while also holding `job`).
+struct domain_obj {
+    std::mutex job;
+    xml::domain_def config;
+    std::optional<xml::domain_def> live;
+    bool persistent = false;
+    bool autostart = false;
+    domain_state state = domain_state::shutoff;
+    int reason = reason::shutoff_unknown;
+
+    pid_t pid = -1;
+    int pidfd = -1;
+    std::string monitor_path;
+    std::shared_ptr<qmp_monitor> monitor;
+    std::vector<std::string> taps;  ///< live tap names, in tap-interface order
+    unsigned generation = 0;        ///< bumped at each start and stop; stale events are dropped
+    bool stopping = false;          ///< the driver is ending this process: its exit is no crash
+    bool fake_reboot = false;       ///< a powerdown that is a reboot (virDomainReboot with ACPI)
+    std::string async_job;          ///< the long job running ("domain save"), for destroy's message
+
+    [[nodiscard]] bool active() const noexcept { return live.has_value(); }
+    [[nodiscard]] const xml::domain_def& current() const noexcept { return live ? *live : config; }
+    [[nodiscard]] int id() const noexcept { return live && live->id ? *live->id : -1; }
+    [[nodiscard]] domain_ref ref() const { return {current().name, *current().uuid, id()}; }
+};
+
+}  // namespace qemu_detail
+
+struct qemu::driver {
+    driver(bool privileged, qemu_detail::driver_paths paths);
+    ~driver();
+    driver(const driver&) = delete;
+    driver& operator=(const driver&) = delete;
+
+    bool privileged;
+    qemu_detail::driver_paths paths;
+    qemu_detail::driver_config config;
+
+    std::mutex mutex;
+    std::vector<std::shared_ptr<qemu_detail::domain_obj>> domains;
+    int next_id = 1;
+    std::optional<std::string> capabilities_xml;
+    /// Set when the driver is going away: event handlers then leave guests as they are.
+    std::atomic<bool> closing{false};
+
+    /// Runs fn on the driver's event thread (QMP events and qemu exits are handled there).
+    void post(std::function<void()> fn);
+
+    /// The pid of a running guest's qemu (tests), -1 when not running.
+    [[nodiscard]] pid_t guest_pid(std::string_view name);
+
+private:
+    void event_loop();
+    std::mutex queue_mutex_;
+    std::condition_variable queue_cv_;
+    std::deque<std::function<void()>> queue_;
+    bool quitting_ = false;
+    std::thread worker_;
+};
+
+}  // namespace virtpp::hypervisor

@@ -1,0 +1,382 @@
+// The QEMU driver with real qemu processes (TCG; no OS in the guest): lifecycle, persistence,
+// control over QMP, stats, save/restore, error cases and re-attaching to running guests.
+#include "unit/hypervisor/qemu_test_support.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <fstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace virtpp {
+namespace {
+
+using namespace qemu_test;
+using hypervisor::qemu_detail::read_file;
+
+class QemuLifecycle : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!have_qemu()) GTEST_SKIP() << "qemu-system-x86_64 is not installed";
+    }
+    std::optional<state_dir> dir_{std::in_place};
+};
+
+bool process_alive(pid_t pid) { return pid > 0 && ::kill(pid, 0) == 0 && read_file("/proc/" + std::to_string(pid) + "/stat")->find(") Z") == std::string::npos; }
+
+template <class F>
+bool eventually(F&& f, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < end) {
+        if (f()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return f();
+}
+
+TEST_F(QemuLifecycle, DefineStartSuspendResumeDestroyUndefine) {
+    auto conn = connection::open("qemu:///session");
+    EXPECT_EQ(conn.call<op::connect_get_type>({}), "QEMU");
+    auto dom = conn.define_domain_xml(bare_guest("life1"));
+    EXPECT_TRUE(dom.is_persistent());
+    EXPECT_FALSE(dom.is_active());
+    EXPECT_EQ(conn.list_defined_domains(), std::vector<std::string>{"life1"});
+    // the definition is on disk, written with its defaults filled in
+    auto saved = read_file(dir_->path() + "/qemu/life1.xml");
+    ASSERT_TRUE(saved);
+    EXPECT_NE(saved->find("<memballoon model='virtio'"), std::string::npos);
+    EXPECT_NE(saved->find("machine='pc-i440fx-"), std::string::npos);
+
+    auto t0 = std::chrono::steady_clock::now();
+    dom.create();
+    auto started = std::chrono::steady_clock::now() - t0;
+    RecordProperty("start_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(started).count()));
+    EXPECT_TRUE(dom.is_active());
+    EXPECT_GT(dom.id(), 0);
+    EXPECT_EQ(dom.state().state, domain_state::running);
+    pid_t pid = conn.state().shared_driver().guest_pid("life1");
+    EXPECT_TRUE(process_alive(pid));
+    EXPECT_EQ(conn.list_domains(), std::vector<int>{dom.id()});
+    auto live = dom.xml_desc();
+    EXPECT_NE(live.find("id='" + std::to_string(dom.id()) + "'"), std::string::npos);
+    EXPECT_TRUE(read_file(dir_->path() + "/run/life1.json").has_value());
+    auto log = read_file(dir_->path() + "/log/life1.log");
+    ASSERT_TRUE(log);
+    EXPECT_NE(log->find("-sandbox on"), std::string::npos);
+
+    dom.suspend();
+    EXPECT_EQ(dom.state().state, domain_state::paused);
+    dom.resume();
+    EXPECT_EQ(dom.state().state, domain_state::running);
+    EXPECT_EQ(dom.state().reason, hypervisor::qemu_detail::reason::running_unpaused);
+
+    auto info = dom.info();
+    EXPECT_EQ(info.max_memory_kib, 65536U);
+    EXPECT_EQ(info.vcpus, 1U);
+
+    t0 = std::chrono::steady_clock::now();
+    dom.destroy();
+    auto destroyed = std::chrono::steady_clock::now() - t0;
+    RecordProperty("destroy_ms", static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(destroyed).count()));
+    std::cout << "[ timing ] start " << std::chrono::duration_cast<std::chrono::milliseconds>(started).count()
+              << " ms, destroy " << std::chrono::duration_cast<std::chrono::milliseconds>(destroyed).count() << " ms\n";
+    EXPECT_FALSE(dom.is_active());
+    EXPECT_EQ(dom.state().state, domain_state::shutoff);
+    EXPECT_EQ(dom.state().reason, hypervisor::qemu_detail::reason::shutoff_destroyed);
+    EXPECT_FALSE(::kill(pid, 0) == 0);  // reaped at once: no zombie left
+    EXPECT_FALSE(read_file(dir_->path() + "/run/life1.json").has_value());
+    dom.undefine();
+    EXPECT_EQ(conn.num_of_defined_domains(), 0);
+    EXPECT_FALSE(read_file(dir_->path() + "/qemu/life1.xml").has_value());
+}
+
+TEST_F(QemuLifecycle, StartPausedAndTransientGuestsVanishWhenStopped) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.create_domain_xml(bare_guest("trans1"), 1 /* paused */);
+    EXPECT_EQ(dom.state().state, domain_state::paused);
+    EXPECT_FALSE(dom.is_persistent());
+    dom.resume();
+    EXPECT_EQ(dom.state().state, domain_state::running);
+    dom.destroy();
+    quiet_errors quiet;
+    EXPECT_THROW((void)conn.lookup_domain_by_name("trans1"), error);
+}
+
+TEST_F(QemuLifecycle, UndefineOfARunningGuestLeavesItRunningAndTransient) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.define_domain_xml(bare_guest("undef1"));
+    dom.create();
+    dom.undefine();
+    EXPECT_TRUE(dom.is_active());
+    EXPECT_FALSE(dom.is_persistent());
+    dom.destroy();
+    quiet_errors quiet;
+    EXPECT_THROW((void)conn.lookup_domain_by_name("undef1"), error);
+}
+
+TEST_F(QemuLifecycle, DefinitionsPersistAcrossDrivers) {
+    {
+        auto conn = connection::open("qemu:///session");
+        auto dom = conn.define_domain_xml(bare_guest("persist1"));
+        dom.set_autostart(true);
+    }
+    auto conn = connection::open("qemu:///session");
+    // autostart is acted on when the driver starts
+    auto dom = conn.lookup_domain_by_name("persist1");
+    EXPECT_TRUE(dom.autostart());
+    EXPECT_TRUE(dom.is_active());
+    dom.set_autostart(false);
+    dom.destroy();
+}
+
+TEST_F(QemuLifecycle, ReattachesToGuestsAPreviousDriverLeftRunning) {
+    pid_t pid;
+    int id;
+    {
+        auto conn = connection::open("qemu:///session");
+        auto dom = conn.define_domain_xml(bare_guest("keep1"));
+        dom.create();
+        auto t = conn.create_domain_xml(bare_guest("keep2"));
+        t.suspend();
+        pid = conn.state().shared_driver().guest_pid("keep1");
+        id = dom.id();
+    }  // the driver goes away: its guests must not
+    ASSERT_TRUE(process_alive(pid));
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.lookup_domain_by_name("keep1");
+    EXPECT_TRUE(dom.is_active());
+    EXPECT_EQ(dom.id(), id);
+    EXPECT_EQ(conn.state().shared_driver().guest_pid("keep1"), pid);
+    auto t = conn.lookup_domain_by_name("keep2");
+    EXPECT_EQ(t.state().state, domain_state::paused);
+    EXPECT_FALSE(t.is_persistent());
+    // the re-attached monitor works, and new ids do not collide
+    dom.suspend();
+    dom.resume();
+    auto n = conn.create_domain_xml(bare_guest("keep3"));
+    EXPECT_GT(n.id(), std::max(id, t.id()));
+    n.destroy();
+    t.destroy();
+    dom.destroy();
+    EXPECT_FALSE(process_alive(pid));
+}
+
+TEST_F(QemuLifecycle, AQemuKilledFromOutsideIsACrashNoticedAtOnce) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.define_domain_xml(bare_guest("crash1"));
+    dom.create();
+    pid_t pid = conn.state().shared_driver().guest_pid("crash1");
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(eventually([&] { return !dom.is_active(); }, std::chrono::seconds(5)));
+    EXPECT_EQ(dom.state().state, domain_state::shutoff);
+    EXPECT_EQ(dom.state().reason, hypervisor::qemu_detail::reason::shutoff_crashed);
+}
+
+TEST_F(QemuLifecycle, OnCrashRestartStartsTheGuestAgain) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.define_domain_xml(bare_guest("crash2", "qemu", "", "<on_crash>restart</on_crash>"));
+    dom.create();
+    pid_t pid = conn.state().shared_driver().guest_pid("crash2");
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(eventually([&] {
+        pid_t now = conn.state().shared_driver().guest_pid("crash2");
+        return now > 0 && now != pid;
+    }));
+    EXPECT_EQ(dom.state().state, domain_state::running);
+    dom.destroy();
+}
+
+TEST_F(QemuLifecycle, VcpusPinningMemoryAndStats) {
+    auto conn = connection::open("qemu:///session");
+    std::string disk = dir_->path() + "/disk.img";
+    { std::ofstream(disk).put('\0'); }
+    ASSERT_EQ(::truncate(disk.c_str(), 1 << 20), 0);
+    auto dom = conn.create_domain_xml(bare_guest("stats1", "qemu",
+                                                 "<disk type='file' device='disk'><source file='" + disk +
+                                                     "'/><target dev='vda' bus='virtio'/></disk>"));
+    auto vcpus = dom.vcpus();
+    ASSERT_EQ(vcpus.size(), 1U);
+    EXPECT_EQ(vcpus[0].state, 1);
+    EXPECT_GE(vcpus[0].cpu, 0);
+    std::vector<bool> only0(::sysconf(_SC_NPROCESSORS_CONF), false);
+    only0[0] = true;
+    dom.pin_vcpu(0, only0);
+    EXPECT_EQ(dom.vcpus()[0].affinity, only0);
+
+    auto stats = dom.block_stats("vda");
+    EXPECT_GE(stats.rd_req, 0);
+    EXPECT_GE(stats.wr_bytes, 0);
+    EXPECT_EQ(dom.block_stats(disk), stats);
+
+    // the balloon takes the request; without a guest driver qemu keeps the old actual size
+    dom.set_memory(32768);
+    EXPECT_NE(dom.xml_desc().find("<currentMemory unit='KiB'>32768</currentMemory>"), std::string::npos);
+    quiet_errors quiet;
+    try {
+        dom.set_memory(1 << 30);
+        ADD_FAILURE() << "memory above the maximum was accepted";
+    } catch (const error& e) {
+        EXPECT_EQ(e.code(), error_code::invalid_arg);
+    }
+    try {
+        (void)dom.interface_stats("vnet99");
+        ADD_FAILURE();
+    } catch (const error& e) {
+        EXPECT_EQ(e.code(), error_code::invalid_arg);
+    }
+    try {
+        (void)dom.block_stats("hdz");
+        ADD_FAILURE();
+    } catch (const error& e) {
+        EXPECT_EQ(e.code(), error_code::invalid_arg);
+    }
+    dom.destroy();
+}
+
+TEST_F(QemuLifecycle, SaveAndRestoreAGuest) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.define_domain_xml(bare_guest("save1"));
+    dom.create();
+    std::string image = dir_->path() + "/save1.img";
+    dom.save(image);
+    EXPECT_FALSE(dom.is_active());
+    EXPECT_EQ(dom.state().reason, hypervisor::qemu_detail::reason::shutoff_saved);
+    auto head = read_file(image);
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->substr(0, 16), "LibvirtQemudSave");
+    EXPECT_NE(head->find("<name>save1</name>"), std::string::npos);
+    conn.restore_domain(image);
+    EXPECT_TRUE(dom.is_active());
+    EXPECT_EQ(dom.state().state, domain_state::running);
+    EXPECT_EQ(dom.state().reason, hypervisor::qemu_detail::reason::running_restored);
+    EXPECT_TRUE(dom.is_persistent());
+    dom.destroy();
+
+    quiet_errors quiet;
+    std::ofstream(dir_->path() + "/junk.img") << "not a save image at all, no sir, not even close to one......................................";
+    try {
+        conn.restore_domain(dir_->path() + "/junk.img");
+        ADD_FAILURE();
+    } catch (const error& e) {
+        EXPECT_EQ(e.code(), error_code::invalid_arg);
+    }
+}
+
+TEST_F(QemuLifecycle, CoreDumpWritesAnElfFile) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.create_domain_xml(bare_guest("dump1"));
+    std::string core = dir_->path() + "/dump1.core";
+    dom.core_dump(core);
+    auto text = read_file(core);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(text->substr(0, 4), "\x7f" "ELF");
+    EXPECT_TRUE(dom.is_active());
+    dom.destroy();
+}
+
+TEST_F(QemuLifecycle, ErrorsAreLibvirtsAndLeaveNoProcess) {
+    auto conn = connection::open("qemu:///session");
+    quiet_errors quiet;
+    auto expect_code = [&](error_code code, auto&& f) {
+        try {
+            f();
+            ADD_FAILURE() << "no error";
+        } catch (const error& e) {
+            EXPECT_EQ(e.code(), code) << e.what();
+            EXPECT_EQ(e.domain(), code == error_code::xml_error || code == error_code::xml_detail ? e.domain() : e.domain());
+        }
+    };
+    expect_code(error_code::xml_detail, [&] { (void)conn.define_domain_xml("<domain type='qemu'><name>x</name"); });
+    expect_code(error_code::config_unsupported, [&] { (void)conn.define_domain_xml(bare_guest("kq", "kqemu")); });
+    expect_code(error_code::system_error, [&] {
+        (void)conn.define_domain_xml(bare_guest("noemu", "qemu", "<emulator>/nonexistent/qemu</emulator>"));
+    });
+    expect_code(error_code::system_error, [&] {
+        (void)conn.create_domain_xml(bare_guest("nodisk", "qemu",
+                                                "<disk type='file' device='disk'><source file='/nonexistent.img'/>"
+                                                "<target dev='hda'/></disk>"));
+    });
+    expect_code(error_code::no_network, [&] {
+        (void)conn.create_domain_xml(bare_guest("nonet", "qemu", "<interface type='network'><source network='default'/></interface>"));
+    });
+    auto dom = conn.define_domain_xml(bare_guest("clash1"));
+    auto other = bare_guest("clash1");  // same name, new uuid
+    expect_code(error_code::operation_failed, [&] { (void)conn.define_domain_xml(other); });
+    dom.create();
+    expect_code(error_code::operation_invalid, [&] { dom.create(); });
+    expect_code(error_code::operation_failed, [&] { (void)conn.create_domain_xml(bare_guest("clash1")); });
+    dom.destroy();
+    expect_code(error_code::operation_invalid, [&] { dom.suspend(); });
+    expect_code(error_code::operation_invalid, [&] { dom.destroy(); });
+    expect_code(error_code::no_domain, [&] { (void)conn.lookup_domain_by_name("nope"); });
+    // kvm without a usable /dev/kvm is an error, never TCG in disguise
+    if (!hypervisor::qemu_detail::kvm_usable()) {
+        expect_code(error_code::config_unsupported, [&] { (void)conn.create_domain_xml(bare_guest("kvm1", "kvm")); });
+    }
+    EXPECT_EQ(conn.num_of_domains(), 0);
+    // nothing of ours is left running
+    auto ps = read_file("/proc/self/task/" + std::to_string(::getpid()) + "/children");
+    EXPECT_TRUE(!ps || ps->empty()) << *ps << read_file("/proc/" + ps->substr(0, ps->find(' ')) + "/cmdline").value_or("");
+}
+
+TEST_F(QemuLifecycle, KvmGuestsUseKvmWhenItIsThere) {
+    if (!hypervisor::qemu_detail::kvm_usable()) GTEST_SKIP() << "/dev/kvm is not usable here";
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.create_domain_xml(bare_guest("kvm2", "kvm"));
+    auto log = read_file(dir_->path() + "/log/kvm2.log");
+    ASSERT_TRUE(log);
+    EXPECT_NE(log->find("-accel kvm"), std::string::npos);
+    dom.destroy();
+}
+
+TEST_F(QemuLifecycle, CapabilitiesListTheBinariesAndTheirMachines) {
+    auto conn = connection::open("qemu:///session");
+    auto caps = xml::parse_capabilities_xml(conn.call<op::connect_get_capabilities>({}));
+    bool x86 = false;
+    for (const auto& g : caps.guests) {
+        if (g.arch.name != "x86_64") continue;
+        x86 = true;
+        EXPECT_EQ(g.os_type, "hvm");
+        bool pc = false;
+        for (const auto& m : g.arch.machines) pc = pc || (m.name == "pc" && m.canonical && m.canonical->starts_with("pc-i440fx-"));
+        EXPECT_TRUE(pc);
+        EXPECT_EQ(g.arch.domains.front().type, "qemu");
+        EXPECT_EQ(g.arch.domains.size() == 2, hypervisor::qemu_detail::kvm_usable());
+    }
+    EXPECT_TRUE(x86);
+    EXPECT_GE(conn.call<op::connect_get_version>({}), 7000000U);
+    // the machine list is cached per binary
+    EXPECT_TRUE(std::filesystem::exists(dir_->path() + "/cache"));
+}
+
+TEST_F(QemuLifecycle, ConnectionsShareOneDriverAndThreadsMayCallAtOnce) {
+    auto a = connection::open("qemu:///session");
+    auto b = connection::open("qemu:///session");
+    EXPECT_EQ(&a.state().shared_driver(), &b.state().shared_driver());
+    auto dom = a.create_domain_xml(bare_guest("threads1"));
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] {
+            auto& conn = i % 2 == 0 ? a : b;
+            auto d = conn.lookup_domain_by_name("threads1");
+            for (int k = 0; k < 5; ++k) {
+                if (i == 0) {
+                    d.suspend();
+                    d.resume();
+                }
+                (void)d.info();
+                (void)d.vcpus();
+                (void)d.xml_desc();
+            }
+            ++ok;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, 4);
+    dom.destroy();
+}
+
+}  // namespace
+}  // namespace virtpp
