@@ -87,7 +87,7 @@ typename Op::result call_remote(client_session& session, const typename Op::args
     if constexpr (std::is_void_v<typename Op::result>)
         P::from_wire(ret);
     else
-        return P::from_wire(ret);
+        return op_result<P>(a, ret);
 }
 
 }  // namespace virtpp::rpc
