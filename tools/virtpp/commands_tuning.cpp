@@ -424,7 +424,10 @@ bool cmd_migrate(shell& sh, const parsed_command& cmd) {
     std::optional<any_connection> dest;
     try {
         dest.emplace(any_connection::open<drivers>(*desturi));
-    } catch (const virtpp::error&) {
+    } catch (const virtpp::error& e) {
+        // the message is the library's; the code must not make the shell think its own
+        // connection died (virsh sees a socket error here, not NO_CONNECT)
+        sh.set_pending_error(error_code::operation_failed, e.what());
         return false;
     }
     sh.debug(shell::debug_info, "Failed to setup keepalive on connection\n");
