@@ -147,6 +147,8 @@ std::optional<std::string> line_editor::read_raw(const std::string& prompt) {
                 line.replace(start, cursor - start, prefix);
                 cursor = start + prefix.size();
             } else {
+                // listed sorted, as readline lists them
+                std::sort(candidates.begin(), candidates.end());
                 std::string list = "\r\n";
                 for (const auto& cand : candidates) list += cand + "  ";
                 out(list + "\r\n");
