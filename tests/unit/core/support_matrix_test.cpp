@@ -1,6 +1,8 @@
 // docs/support-matrix.md is generated from op::all and each driver's policy: this test fails when
 // the document and the code disagree. Regenerate with VIRTPP_UPDATE_SUPPORT_MATRIX=1.
 #include <virtpp/concepts.hpp>
+#include <virtpp/hypervisor/qemu.hpp>
+#include <virtpp/hypervisor/remote.hpp>
 #include <virtpp/hypervisor/test.hpp>
 #include <virtpp/ops.hpp>
 
@@ -35,7 +37,7 @@ std::string rows(std::tuple<Ops...>, D d) {
 }
 
 std::string generate() {
-    using compiled = drivers<virtpp::hypervisor::test>;
+    using compiled = drivers<virtpp::hypervisor::test, virtpp::hypervisor::qemu, virtpp::hypervisor::remote>;
     std::ostringstream doc;
     doc << "# Support matrix\n\n"
            "Generated from `op::all` and the driver policies by tests/unit/core/support_matrix_test.cpp; the\n"
@@ -44,10 +46,12 @@ std::string generate() {
            "does not compile; through `any_connection` (and so the CLI and the daemon) it fails with\n"
            "libvirt's VIR_ERR_NO_SUPPORT, \"this function is not supported by the connection driver: <API>\".\n"
            "*Mutates*: refused with VIR_ERR_OPERATION_DENIED on read-only connections.\n\n"
-           "Remote URIs (`driver+transport://host/...`) forward every operation to the daemon, which answers\n"
-           "with the support of the driver it runs there. The QEMU/KVM, Xen and network drivers are not\n"
-           "built yet: a URI for them is refused with VIR_ERR_NO_CONNECT.\n\n"
-           "| operation | mutates | test |\n|---|---|---|\n";
+           "*test*: `test:///default` and `test:///path/host.xml`. *qemu*: `qemu:///system` and\n"
+           "`qemu:///session` (domain types qemu and kvm). *remote*: every remote URI\n"
+           "(`driver+transport://host/...`, and local URIs of drivers not compiled in) forwards the call to\n"
+           "the daemon, which answers with the support of the driver it runs there. The Xen and network\n"
+           "drivers are not built yet.\n\n"
+           "| operation | mutates | test | qemu | remote |\n|---|---|---|---|---|\n";
     doc << rows(virtpp::op::all{}, compiled{});
     return doc.str();
 }
