@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set-up, build, and the main job: validate and print the canonical form of a shipped example.
+# Set-up, build, and the main job: list every domain of the test hypervisor with the
+# virsh-compatible CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh release >/dev/null
-exec build/release/tools/virtpp-xml-validate --format examples/xml/kvm-guest.xml
+exec build/release/tools/virtpp -c test:///default list --all
