@@ -281,44 +281,18 @@ guest_capabilities parse_guest(const element& guest) {
 
 // Line-based layout: libvirt separates host and guests with blank lines, which the shared tree
 // writer does not do.
-class lines {
-public:
-    void add(int depth, std::string_view text) {
-        out_.append(static_cast<std::size_t>(2 * depth), ' ');
-        out_ += text;
-        out_ += '\n';
-    }
-    void blank() { out_ += '\n'; }
-    std::string out_;
-};
+using detail::lines;
 
-// libvirt's escaping plus character references for the white space a parser would otherwise
-// normalize away (CR anywhere; tab and newline inside attribute values), keeping round trips exact.
-std::string escape_exact(std::string_view raw, bool in_attribute) {
-    std::string out;
-    for (char c : detail::escape(raw)) {
-        if (c == '\r') out += "&#13;";
-        else if (in_attribute && c == '\n') out += "&#10;";
-        else if (in_attribute && c == '\t') out += "&#9;";
-        else out += c;
-    }
-    return out;
-}
-
-std::string attr(std::string_view key, std::string_view value) {
-    return " " + std::string(key) + "='" + escape_exact(value, true) + "'";
-}
+std::string attr(std::string_view key, std::string_view value) { return detail::attr_text(key, value); }
 std::string attr(std::string_view key, std::uint64_t value) { return attr(key, std::to_string(value)); }
-std::string leaf(std::string_view name, std::string_view text) {
-    return "<" + std::string(name) + ">" + escape_exact(text, false) + "</" + std::string(name) + ">";
-}
+std::string leaf(std::string_view name, std::string_view text) { return detail::leaf_text(name, text); }
 
 void format_machine(lines& out, int depth, const guest_machine& m, bool with_deprecated) {
     std::string line = "<machine";
     if (m.canonical) line += attr("canonical", *m.canonical);
     if (m.max_cpus && *m.max_cpus > 0) line += attr("maxCpus", std::uint64_t{*m.max_cpus});
     if (with_deprecated && m.deprecated) line += " deprecated='yes'";
-    out.add(depth, line + ">" + escape_exact(m.name, false) + "</machine>");
+    out.add(depth, line + ">" + detail::escape(m.name) + "</machine>");
 }
 
 void format_host(lines& out, const host_capabilities& host) {
@@ -427,7 +401,7 @@ void format_host(lines& out, const host_capabilities& host) {
         out.add(2, "<secmodel>");
         out.add(3, leaf("model", m.model));
         out.add(3, leaf("doi", m.doi));
-        for (const auto& l : m.base_labels) out.add(3, "<baselabel" + attr("type", l.type) + ">" + escape_exact(l.label, false) + "</baselabel>");
+        for (const auto& l : m.base_labels) out.add(3, "<baselabel" + attr("type", l.type) + ">" + detail::escape(l.label) + "</baselabel>");
         out.add(2, "</secmodel>");
     }
     out.add(1, "</host>");

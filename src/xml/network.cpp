@@ -357,32 +357,9 @@ network_forward parse_forward(const element& e, const std::string& net) {
 
 // The layout writer: libvirt writes some elements (<ip>) open/close even when empty, which the
 // shared tree writer would collapse, so network and its children are laid out line by line.
-class lines {
-public:
-    void add(int depth, std::string_view text) {
-        out_.append(static_cast<std::size_t>(2 * depth), ' ');
-        out_ += text;
-        out_ += '\n';
-    }
-    std::string out_;
-};
+using detail::lines;
 
-// libvirt's escaping plus character references for the white space a parser would otherwise
-// normalize away (CR anywhere; tab and newline inside attribute values), keeping round trips exact.
-std::string escape_exact(std::string_view raw, bool in_attribute) {
-    std::string out;
-    for (char c : detail::escape(raw)) {
-        if (c == '\r') out += "&#13;";
-        else if (in_attribute && c == '\n') out += "&#10;";
-        else if (in_attribute && c == '\t') out += "&#9;";
-        else out += c;
-    }
-    return out;
-}
-
-std::string attr(std::string_view key, std::string_view value) {
-    return " " + std::string(key) + "='" + escape_exact(value, true) + "'";
-}
+std::string attr(std::string_view key, std::string_view value) { return detail::attr_text(key, value); }
 
 }  // namespace
 
@@ -496,7 +473,7 @@ network_def parse_network_xml_unreported(std::string_view xml) {
 std::string format_network_xml(const network_def& def, network_format_flags /*flags*/) {
     lines out;
     out.add(0, "<network>");
-    out.add(1, "<name>" + escape_exact(def.name, false) + "</name>");
+    out.add(1, "<name>" + detail::escape(def.name) + "</name>");
     if (def.uuid) out.add(1, "<uuid>" + def.uuid->str() + "</uuid>");
 
     auto mode = def.forward ? std::optional(def.forward->mode) : std::nullopt;

@@ -192,7 +192,7 @@ void raise_xml_error(const element& where, std::string_view what, error_domain d
     raise(info);
 }
 
-std::string escape(std::string_view raw) {
+std::string escape(std::string_view raw, bool in_attribute) {
     std::string out;
     out.reserve(raw.size());
     for (char c : raw) {
@@ -202,10 +202,27 @@ std::string escape(std::string_view raw) {
             case '&': out += "&amp;"; break;
             case '\'': out += "&apos;"; break;
             case '"': out += "&quot;"; break;
+            case '\r': out += "&#13;"; break;
+            case '\n': out += in_attribute ? "&#10;" : "\n"; break;
+            case '\t': out += in_attribute ? "&#9;" : "\t"; break;
             default: out += c;
         }
     }
     return out;
+}
+
+std::string attr_text(std::string_view key, std::string_view value) {
+    return " " + std::string(key) + "='" + escape(value, true) + "'";
+}
+
+std::string leaf_text(std::string_view name, std::string_view text) {
+    return "<" + std::string(name) + ">" + escape(text) + "</" + std::string(name) + ">";
+}
+
+void lines::add(int depth, std::string_view text) {
+    out_.append(static_cast<std::size_t>(2 * depth), ' ');
+    out_ += text;
+    out_ += '\n';
 }
 
 void writer::indent() { out_.append(static_cast<std::size_t>(base_indent_) + 2 * stack_.size(), ' '); }
@@ -235,7 +252,7 @@ writer& writer::attr(std::string_view key, std::string_view value) {
     out_ += ' ';
     out_ += key;
     out_ += "='";
-    out_ += escape(value);
+    out_ += escape(value, true);
     out_ += '\'';
     return *this;
 }

@@ -78,7 +78,22 @@ private:
     int base_indent_ = 0;
 };
 
-/// libvirt's escaping of text and attribute values: < > & ' " become entities.
-[[nodiscard]] std::string escape(std::string_view raw);
+/// libvirt's escaping of text and attribute values (< > & ' " become entities), plus character
+/// references for the white space a parser would otherwise normalise away (CR anywhere; tab and
+/// newline inside attribute values), so that every value survives a round trip exactly.
+[[nodiscard]] std::string escape(std::string_view raw, bool in_attribute = false);
+
+/// For formatters that lay out whole lines themselves (capabilities' blank-line separated
+/// sections): ` key='value'` and `<name>text</name>`, escaped as the writer escapes them.
+[[nodiscard]] std::string attr_text(std::string_view key, std::string_view value);
+[[nodiscard]] std::string leaf_text(std::string_view name, std::string_view text);
+
+/// Lines indented two spaces a level.
+class lines {
+public:
+    void add(int depth, std::string_view text);
+    void blank() { out_ += '\n'; }
+    std::string out_;
+};
 
 }  // namespace virtpp::xml::detail

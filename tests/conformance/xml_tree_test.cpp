@@ -87,4 +87,14 @@ TEST_F(xml_tree, writer_uses_libvirt_layout) {
               "</domain>\n");
 }
 
+TEST_F(xml_tree, white_space_in_values_survives_a_round_trip) {
+    writer w;
+    w.open("a").attr("v", "x\ny\tz\r").text("line1\r\nline2").close();
+    auto out = std::move(w).str();
+    EXPECT_EQ(out, "<a v='x&#10;y&#9;z&#13;'>line1&#13;\nline2</a>\n");
+    auto back = parse_document(out, "(x)");
+    EXPECT_EQ(*back.attr("v"), "x\ny\tz\r");
+    EXPECT_EQ(back.text, "line1\r\nline2");
+}
+
 }  // namespace
