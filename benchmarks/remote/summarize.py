@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""Turns run_remote.sh's points (one JSON object a line) into the results: a table per point
+(calls/s, p50/p99 latency, daemon and client CPU per call), the ratios virtppd/libvirtd and
+virtpp client/python3-libvirt client, and the 3x target check. Writes PREFIX.json and PREFIX.md
+and prints the markdown."""
+import argparse, json, os, platform, subprocess, sys
+
+ap = argparse.ArgumentParser()
+ap.add_argument("points")
+ap.add_argument("prefix")
+ap.add_argument("--started", default="")
+ap.add_argument("--seconds", type=float, default=0)
+ap.add_argument("--load-before", default="")
+ap.add_argument("--load-after", default="")
+ap.add_argument("--virtppd", default="")
+ap.add_argument("--build", default="")
+args = ap.parse_args()
+
+points = [json.loads(l) for l in open(args.points) if l.strip()]
+for p in points:
+    n = p["calls"]
+    p["calls_per_s"] = n / p["seconds"] if p["seconds"] else 0
+    p["daemon_cpu_us_per_call"] = p["daemon_cpu_s"] * 1e6 / n if n else 0
+    p["client_cpu_us_per_call"] = p["client_cpu_s"] * 1e6 / n if n else 0
+
+cores = os.cpu_count() or 1
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+def run(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+machine = {
+    "host": platform.node(), "kernel": platform.release(), "arch": platform.machine(),
+    "cpu": cpu_model(), "cores": cores,
+    "loadavg_before": args.load_before, "loadavg_after": args.load_after,
+    "libvirtd": run(["/usr/sbin/libvirtd", "--version"]),
+    "virtppd": run([args.virtppd, "--version"]) if args.virtppd else "",
+    "python3_libvirt": run(["/usr/bin/python3", "-c", "import libvirt; v=libvirt.getVersion(); print('%d.%d.%d' % (v//1000000, v//1000%1000, v%1000))"]),
+    "build_dir": args.build, "started": args.started, "seconds_per_point": args.seconds,
+}
+
+def key(p):
+    return (p["transport"], p["client_kind"], p["call"], p["clients"], p["daemon"])
+
+index = {key(p): p for p in points}
+client_name = {"python": "python3-libvirt", "virtpp": "virtpp"}
+
+lines = []
+lines.append("# Remote access benchmark\n")
+lines.append(f"Machine: {machine['cpu']}, {cores} cores, Linux {machine['kernel']} ({machine['arch']}); "
+             f"load average before/after: {machine['loadavg_before']} / {machine['loadavg_after']}.  ")
+lines.append(f"Daemons: {machine['virtppd']} ({args.build}); {machine['libvirtd']}. "
+             f"Python client: python3-libvirt {machine['python3_libvirt']}. {args.seconds:g} s per point, started {args.started}.\n")
+lines.append("`count` = numOfDomains(); `lookup_info` = lookupByName('test').info() (two round trips). "
+             "CPU columns are µs of CPU per call: the daemon's from /proc/PID/stat utime+stime, the client's from getrusage; "
+             f"`ceiling` = {cores} cores / (daemon + client CPU per call), the calls/s the machine could give if CPU were the only limit.\n")
+lines.append("| daemon | transport | client | call | N | calls/s | p50 µs | p99 µs | daemon CPU µs/call | client CPU µs/call | ceiling calls/s |")
+lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+for p in sorted(points, key=lambda p: (p["daemon"] != "virtppd", p["transport"], p["client_kind"], p["call"], p["clients"])):
+    total = p["daemon_cpu_us_per_call"] + p["client_cpu_us_per_call"]
+    p["ceiling_calls_per_s"] = cores * 1e6 / total if total else 0
+    lines.append(f"| {p['daemon']} | {p['transport']} | {client_name.get(p['client_kind'], p['client_kind'])} | {p['call']} | {p['clients']} | "
+                 f"{p['calls_per_s']:.0f} | {p['p50_us']:.1f} | {p['p99_us']:.1f} | {p['daemon_cpu_us_per_call']:.1f} | "
+                 f"{p['client_cpu_us_per_call']:.1f} | {p['ceiling_calls_per_s']:.0f} |")
+
+ratios_daemon = []
+lines.append("\n## virtppd / libvirtd (same client, same transport)\n")
+lines.append("| client | transport | call | N | calls/s ratio | p50 ratio (libvirtd/virtppd) | daemon CPU/call ratio (libvirtd/virtppd) |")
+lines.append("|---|---|---|---:|---:|---:|---:|")
+for (t, c, k, n, d), p in sorted(index.items()):
+    if d != "virtppd":
+        continue
+    q = index.get((t, c, k, n, "libvirtd"))
+    if not q or not q["calls_per_s"]:
+        continue
+    r = {"client": c, "transport": t, "call": k, "clients": n,
+         "calls_per_s": p["calls_per_s"] / q["calls_per_s"],
+         "p50": q["p50_us"] / p["p50_us"] if p["p50_us"] else 0,
+         "daemon_cpu": q["daemon_cpu_us_per_call"] / p["daemon_cpu_us_per_call"] if p["daemon_cpu_us_per_call"] else 0}
+    ratios_daemon.append(r)
+    lines.append(f"| {client_name.get(c, c)} | {t} | {k} | {n} | {r['calls_per_s']:.2f}x | {r['p50']:.2f}x | {r['daemon_cpu']:.2f}x |")
+
+ratios_client = []
+lines.append("\n## virtpp client / python3-libvirt client (same daemon, same transport)\n")
+lines.append("| daemon | transport | call | N | calls/s ratio | p50 ratio (python/virtpp) | client CPU/call ratio (python/virtpp) |")
+lines.append("|---|---|---|---|---:|---:|---:|")
+for (t, c, k, n, d), p in sorted(index.items(), key=lambda kv: (kv[0][4] != "virtppd", kv[0])):
+    if c != "virtpp":
+        continue
+    q = index.get((t, "python", k, n, d))
+    if not q or not q["calls_per_s"]:
+        continue
+    r = {"daemon": d, "transport": t, "call": k, "clients": n,
+         "calls_per_s": p["calls_per_s"] / q["calls_per_s"],
+         "p50": q["p50_us"] / p["p50_us"] if p["p50_us"] else 0,
+         "client_cpu": q["client_cpu_us_per_call"] / p["client_cpu_us_per_call"] if p["client_cpu_us_per_call"] else 0}
+    ratios_client.append(r)
+    lines.append(f"| {d} | {t} | {k} | {n} | {r['calls_per_s']:.2f}x | {r['p50']:.2f}x | {r['client_cpu']:.2f}x |")
+
+target = [r for r in ratios_daemon if r["client"] == "python" and r["clients"] == 8]
+if target:
+    lines.append("\n## Target: virtppd ≥ 3x libvirtd's calls/s at 8 clients with python3-libvirt\n")
+    for r in target:
+        verdict = "met" if r["calls_per_s"] >= 3 else "missed"
+        lines.append(f"- {r['transport']}, {r['call']}: {r['calls_per_s']:.2f}x — {verdict}")
+
+text = "\n".join(lines) + "\n"
+with open(args.prefix + ".md", "w") as f:
+    f.write(text)
+with open(args.prefix + ".json", "w") as f:
+    json.dump({"machine": machine, "points": points, "virtppd_over_libvirtd": ratios_daemon,
+               "virtpp_over_python": ratios_client}, f, indent=1)
+    f.write("\n")
+sys.stdout.write(text)
+print(f"\nwritten: {args.prefix}.json, {args.prefix}.md")

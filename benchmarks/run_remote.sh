@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Remote-access benchmark: virtppd against Debian's libvirtd, python3-libvirt against virtpp's own
+# client, over unix and tcp, for a cheap call (numOfDomains) and lookupByName('test').info(), with
+# 1 and 8 concurrent connections. Both daemons serve test:///default and run side by side; each
+# point of the matrix runs the two daemons back to back, so drifting background load hits both.
+#
+# Builds nothing: run `scripts/build.sh release` first (or point VIRTPP_BUILD_DIR at a release
+# build holding tools/virtppd and benchmarks/virtpp_client_bench). Needs root for libvirtd, as in
+# /work/shared/design/interop.md §1.
+#
+#   benchmarks/run_remote.sh                       # the whole matrix, 3 s a point (about 2.5 min)
+#   BENCH_SECONDS=5 BENCH_OUT=/tmp/r benchmarks/run_remote.sh
+#
+# Environment: VIRTPP_BUILD_DIR (default build/release), BENCH_SECONDS (3), BENCH_CLIENTS ("1 8"),
+# BENCH_DAEMONS ("virtppd libvirtd"), BENCH_TRANSPORTS ("unix tcp"), BENCH_CALLS ("count lookup_info"),
+# BENCH_CLIENT_KINDS ("python virtpp"), BENCH_OUT (results directory, default benchmarks/results),
+# BENCH_KEEP=1 keeps the work directory (daemon logs).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build=${VIRTPP_BUILD_DIR:-$root/build/release}
+seconds=${BENCH_SECONDS:-3}
+counts=${BENCH_CLIENTS:-"1 8"}
+daemons=${BENCH_DAEMONS:-"virtppd libvirtd"}
+transports=${BENCH_TRANSPORTS:-"unix tcp"}
+calls=${BENCH_CALLS:-"count lookup_info"}
+client_kinds=${BENCH_CLIENT_KINDS:-"python virtpp"}
+out_dir=${BENCH_OUT:-$here/results}
+python=/usr/bin/python3
+
+virtppd=$build/tools/virtppd
+virtpp_bench=$build/benchmarks/virtpp_client_bench
+libvirtd=/usr/sbin/libvirtd
+for f in "$virtppd" "$virtpp_bench"; do
+  [[ -x $f ]] || { echo "run_remote.sh: $f is missing: run scripts/build.sh release first" >&2; exit 2; }
+done
+[[ -x $libvirtd ]] || { echo "run_remote.sh: $libvirtd is missing (Debian package libvirt-daemon)" >&2; exit 2; }
+"$python" -c 'import libvirt' 2>/dev/null || { echo "run_remote.sh: python3-libvirt is missing" >&2; exit 2; }
+[[ $(id -u) == 0 ]] || { echo "run_remote.sh: libvirtd needs root here (interop.md §1)" >&2; exit 2; }
+
+work=$(mktemp -d /tmp/virtpp-bench.XXXXXX)
+virtppd_pid=""
+libvirtd_pid=""
+cleanup() {
+  # only the two daemons this script started, by their PIDs
+  for pid in $virtppd_pid $libvirtd_pid; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in $virtppd_pid $libvirtd_pid; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+  "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_ready() {  # pid, unix socket, tcp port
+  local pid=$1 sock=$2 port=$3
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -S $sock ]] && "$python" -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),1).close()" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# ---- virtppd: unix rw socket and tcp on a free loopback port
+mkdir -p "$work/virtppd/run"
+virtppd_port=$(free_port)
+cat > "$work/virtppd/conf" <<CONF
+listen_tls = 0
+listen_tcp = 1
+tcp_port = "$virtppd_port"
+listen_addr = "127.0.0.1"
+auth_tcp = "none"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_dir = "$work/virtppd/run"
+log_level = 3
+log_outputs = "3:file:$work/virtppd/log"
+CONF
+"$virtppd" --listen -f "$work/virtppd/conf" > "$work/virtppd/stdout" 2>&1 &
+virtppd_pid=$!
+wait_ready "$virtppd_pid" "$work/virtppd/run/libvirt-sock" "$virtppd_port" ||
+  { echo "run_remote.sh: virtppd did not start:" >&2; cat "$work/virtppd/stdout" "$work/virtppd/log" >&2 2>/dev/null; exit 1; }
+
+# ---- libvirtd: interop.md §1, on its own free port, no driver modules (test:///default is built in)
+mkdir -p "$work/libvirtd/run" "$work/libvirtd/log" "$work/libvirtd/nodrivers"
+libvirtd_port=$(free_port)
+cat > "$work/libvirtd/conf" <<CONF
+listen_tls = 0
+listen_tcp = 1
+tcp_port = "$libvirtd_port"
+listen_addr = "127.0.0.1"
+auth_tcp = "none"
+auth_unix_ro = "none"
+auth_unix_rw = "none"
+unix_sock_dir = "$work/libvirtd/run"
+unix_sock_group = "root"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0770"
+log_level = 3
+log_outputs = "3:file:$work/libvirtd/log/libvirtd.log"
+CONF
+LIBVIRT_DRIVER_DIR=$work/libvirtd/nodrivers "$libvirtd" --listen -f "$work/libvirtd/conf" \
+  -p "$work/libvirtd/run/libvirtd.pid" > "$work/libvirtd/log/stdout" 2>&1 &
+libvirtd_pid=$!
+wait_ready "$libvirtd_pid" "$work/libvirtd/run/libvirt-sock" "$libvirtd_port" ||
+  { echo "run_remote.sh: libvirtd did not start:" >&2; cat "$work/libvirtd/log/"* >&2 2>/dev/null; exit 1; }
+
+daemon_pid() { [[ $1 == virtppd ]] && echo "$virtppd_pid" || echo "$libvirtd_pid"; }
+daemon_uri() {  # daemon transport
+  local dir port
+  if [[ $1 == virtppd ]]; then dir=$work/virtppd/run port=$virtppd_port; else dir=$work/libvirtd/run port=$libvirtd_port; fi
+  if [[ $2 == unix ]]; then echo "test+unix:///default?socket=$dir/libvirt-sock"; else echo "test+tcp://127.0.0.1:$port/default"; fi
+}
+# utime + stime of every thread of the process, in clock ticks (fields 14 and 15; comm has no spaces)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+clk_tck=$(getconf CLK_TCK)
+
+run_client() {  # kind uri clients seconds call
+  if [[ $1 == python ]]; then "$python" "$here/remote/pyclient.py" "$2" "$3" "$4" "$5"
+  else "$virtpp_bench" "$2" "$3" "$4" "$5"; fi
+}
+
+# warm-up: both daemons create their test:///default and fault in their code once
+for d in $daemons; do
+  for t in $transports; do run_client virtpp "$(daemon_uri "$d" "$t")" 1 0.3 lookup_info > /dev/null; done
+done
+
+raw=$work/points.jsonl
+: > "$raw"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+total=0
+for t in $transports; do for c in $client_kinds; do for k in $calls; do for n in $counts; do for d in $daemons; do
+  total=$((total + 1))
+done; done; done; done; done
+i=0
+for t in $transports; do
+  for c in $client_kinds; do
+    for k in $calls; do
+      for n in $counts; do
+        for d in $daemons; do
+          i=$((i + 1))
+          pid=$(daemon_pid "$d")
+          uri=$(daemon_uri "$d" "$t")
+          before=$(cpu_ticks "$pid")
+          line=$(run_client "$c" "$uri" "$n" "$seconds" "$k")
+          after=$(cpu_ticks "$pid")
+          daemon_cpu=$("$python" -c "print(($after - $before) / $clk_tck)")
+          printf '[%2d/%d] %-8s %-4s %-6s %-11s %d: %s daemon_cpu_s=%s\n' "$i" "$total" "$d" "$t" "$c" "$k" "$n" "$line" "$daemon_cpu" >&2
+          "$python" - "$line" "$d" "$t" "$c" "$k" "$n" "$daemon_cpu" >> "$raw" <<'PY'
+import json, sys
+point = json.loads(sys.argv[1])
+point.update(daemon=sys.argv[2], transport=sys.argv[3], client_kind=sys.argv[4], call=sys.argv[5],
+             clients=int(sys.argv[6]), daemon_cpu_s=float(sys.argv[7]))
+print(json.dumps(point))
+PY
+        done
+      done
+    done
+  done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+mkdir -p "$out_dir"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+"$python" "$here/remote/summarize.py" "$raw" "$out_dir/remote-$stamp" \
+  --started "$started" --seconds "$seconds" --load-before "$load_before" --load-after "$load_after" \
+  --virtppd "$virtppd" --build "$build"
