@@ -177,6 +177,8 @@ shut off (migrated)
 --- rc=0
 OUT
 
+# bogus:///x goes to the remote driver, which finds no daemon socket (what virsh says too)
+[ -e /var/run/libvirt/libvirt-sock ] && { echo "a libvirt daemon is listening: skipping"; exit 77; }
 check "migrate --verbose reports progress on stderr; errors" \
     "migrate --verbose --live test test://$work/host.xml; migrate test test://$work/host.xml; migrate test bogus:///x; domid test" <<OUT
 
@@ -186,7 +188,7 @@ check "migrate --verbose reports progress on stderr; errors" \
 
 --- stderr
 $(printf '\r')Migration: [100 %]error: Requested operation is not valid: domain is not running
-error: no connection driver available for bogus:///x
+error: Failed to connect socket to '/var/run/libvirt/libvirt-sock': No such file or directory
 --- rc=0
 OUT
 

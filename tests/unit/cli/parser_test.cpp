@@ -78,3 +78,30 @@ TEST(CliHelp, CommandPage) {
               "  DESCRIPTION\n    Returns state about a domain.\n\n  OPTIONS\n"
               "    [--domain] <string>  domain name, id or uuid\n    --reason         also print reason for the state\n\n");
 }
+
+TEST(CliParser, DebugTraceNamesEveryOption) {
+    std::vector<std::string> trace;
+    std::vector<cli::parsed_command> out;
+    ASSERT_TRUE(cli::parse_string(cli::defs::commands, "list --all; dominfo test", out, [](const std::string&) {},
+                                  [&](const std::string& m) { trace.push_back(m); }));
+    EXPECT_EQ(trace, (std::vector<std::string>{"list: all(bool): (none)\n", "dominfo: domain(optdata): test\n"}));
+}
+
+TEST(CliParser, NewCommandsTakeVirshsArguments) {
+    auto r = parse("schedinfo test --set weight=10 --set cap=2 --live; migrate test test:///x --tunneled --dname n;"
+                   "attach-disk test '' vdb --shareable; vcpupin test 0 1-2");
+    ASSERT_TRUE(r.ok) << (r.errors.empty() ? "" : r.errors[0]);
+    ASSERT_EQ(r.commands.size(), 4U);
+    EXPECT_EQ(r.commands[0].all("set"), (std::vector<std::string>{"weight=10", "cap=2"}));
+    EXPECT_TRUE(r.commands[1].has("tunnelled"));
+    EXPECT_EQ(r.commands[1].find("desturi")->value, "test:///x");
+    EXPECT_EQ(r.commands[2].find("source")->value, "");
+    EXPECT_EQ(r.commands[2].find("mode")->value, "shareable");
+    EXPECT_EQ(r.commands[3].find("vcpu")->value, "0");
+    EXPECT_EQ(r.commands[3].find("cpulist")->value, "1-2");
+    EXPECT_EQ(parse("migrate test").errors, std::vector<std::string>{"command 'migrate' requires <desturi> option"});
+    // weight and cap only by name: a bare word is a --set value (virsh then refuses its syntax)
+    auto bare = parse("schedinfo test 5");
+    ASSERT_TRUE(bare.ok);
+    EXPECT_EQ(bare.commands[0].all("set"), std::vector<std::string>{"5"});
+}
