@@ -588,6 +588,7 @@ struct ops {
         }
         try {
             if (name == "SHUTDOWN") {
+                append_log(log_file(o->live->name), now_stamp() + ": event SHUTDOWN " + json::serialize(data) + "\n");
                 std::string why;
                 if (const auto* r = data.if_contains("reason"); r != nullptr && r->is_string()) why = std::string(r->as_string());
                 if (fake_reboot) {

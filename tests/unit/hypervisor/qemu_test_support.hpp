@@ -30,6 +30,7 @@ public:
     }
     ~state_dir() {
         ::unsetenv("VIRTPP_QEMU_STATE_DIR");
+        if (std::getenv("VIRTPP_QEMU_KEEP_STATE") != nullptr) return;  // for a post-mortem
         std::error_code ec;
         std::filesystem::remove_all(path_, ec);
     }
