@@ -92,8 +92,6 @@ struct qemu::state {
     std::vector<vcpu_info> perform(op::domain_get_vcpus, const op::domain_get_vcpus::args&);
     block_stats perform(op::domain_block_stats, const op::domain_block_stats::args&);
     interface_stats perform(op::domain_interface_stats, const op::domain_interface_stats::args&);
-    void perform(op::domain_attach_device, const op::domain_attach_device::args&);
-    void perform(op::domain_detach_device, const op::domain_detach_device::args&);
     security_label perform(op::domain_get_security_label, const op::domain_get_security_label::args&);
 
     /// The shared driver (tests look at its directories and guests' processes).
