@@ -30,6 +30,8 @@ struct argv_case {
     std::string xml_path;
 };
 
+void PrintTo(const argv_case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<argv_case> cases() {
     std::string fixtures = std::string(VIRTPP_SHARED_DIR) + "/fixtures/libvirt/tests/qemuxml2argvdata/";
     std::string seed = std::string(VIRTPP_SHARED_DIR) + "/seed/examples/";
