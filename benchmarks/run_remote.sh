@@ -8,13 +8,16 @@
 # build holding tools/virtppd and benchmarks/virtpp_client_bench). Needs root for libvirtd, as in
 # /work/shared/design/interop.md §1.
 #
-#   benchmarks/run_remote.sh                       # the whole matrix, 3 s a point (about 2.5 min)
+#   benchmarks/run_remote.sh                       # the whole matrix, 2 x 3 s a point (about 3.5 min)
 #   BENCH_SECONDS=5 BENCH_OUT=/tmp/r benchmarks/run_remote.sh
 #
 # Environment: VIRTPP_BUILD_DIR (default build/release), BENCH_SECONDS (3), BENCH_CLIENTS ("1 8"),
 # BENCH_DAEMONS ("virtppd libvirtd"), BENCH_TRANSPORTS ("unix tcp"), BENCH_CALLS ("count lookup_info"),
-# BENCH_CLIENT_KINDS ("python virtpp"), BENCH_OUT (results directory, default benchmarks/results),
-# BENCH_KEEP=1 keeps the work directory (daemon logs).
+# BENCH_CLIENT_KINDS ("python virtpp"), BENCH_REPEAT (2: each point runs this many times, the
+# daemons alternating, and the run with the most calls/s is reported — other load on the machine
+# only ever slows a run down), BENCH_OUT (results directory, default benchmarks/results),
+# BENCH_KEEP=1 keeps the work directory (daemon logs), BENCH_PERF=1 also counts the daemon's system
+# calls and context switches per call with `perf stat` (adds a little overhead to every syscall).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +29,7 @@ daemons=${BENCH_DAEMONS:-"virtppd libvirtd"}
 transports=${BENCH_TRANSPORTS:-"unix tcp"}
 calls=${BENCH_CALLS:-"count lookup_info"}
 client_kinds=${BENCH_CLIENT_KINDS:-"python virtpp"}
+repeats=${BENCH_REPEAT:-2}
 out_dir=${BENCH_OUT:-$here/results}
 python=/usr/bin/python3
 
@@ -124,6 +128,8 @@ daemon_uri() {  # daemon transport
 # utime + stime of every thread of the process, in clock ticks (fields 14 and 15; comm has no spaces)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 clk_tck=$(getconf CLK_TCK)
+# voluntary + involuntary context switches of the threads alive now (the daemons' pools persist)
+ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 
 run_client() {  # kind uri clients seconds call
   if [[ $1 == python ]]; then "$python" "$here/remote/pyclient.py" "$2" "$3" "$4" "$5"
@@ -141,30 +147,46 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 total=0
 for t in $transports; do for c in $client_kinds; do for k in $calls; do for n in $counts; do for d in $daemons; do
-  total=$((total + 1))
+  total=$((total + repeats))
 done; done; done; done; done
 i=0
 for t in $transports; do
   for c in $client_kinds; do
     for k in $calls; do
       for n in $counts; do
-        for d in $daemons; do
+        for r in $(seq "$repeats"); do for d in $daemons; do
           i=$((i + 1))
           pid=$(daemon_pid "$d")
           uri=$(daemon_uri "$d" "$t")
           before=$(cpu_ticks "$pid")
+          csw_before=$(ctx_switches "$pid")
+          perf_pid=""
+          if [[ ${BENCH_PERF:-0} == 1 ]]; then
+            perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pid" -o "$work/perf.txt" &
+            perf_pid=$!
+            sleep 0.2
+          fi
           line=$(run_client "$c" "$uri" "$n" "$seconds" "$k")
+          syscalls=0
+          if [[ -n $perf_pid ]]; then
+            kill -INT "$perf_pid"; wait "$perf_pid" || true
+            syscalls=$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$work/perf.txt")
+          fi
           after=$(cpu_ticks "$pid")
+          csw_after=$(ctx_switches "$pid")
           daemon_cpu=$("$python" -c "print(($after - $before) / $clk_tck)")
           printf '[%2d/%d] %-8s %-4s %-6s %-11s %d: %s daemon_cpu_s=%s\n' "$i" "$total" "$d" "$t" "$c" "$k" "$n" "$line" "$daemon_cpu" >&2
-          "$python" - "$line" "$d" "$t" "$c" "$k" "$n" "$daemon_cpu" >> "$raw" <<'PY'
+          "$python" - "$line" "$d" "$t" "$c" "$k" "$n" "$daemon_cpu" "$((csw_after - csw_before))" "${syscalls:-0}" "$r" >> "$raw" <<'PY'
 import json, sys
 point = json.loads(sys.argv[1])
 point.update(daemon=sys.argv[2], transport=sys.argv[3], client_kind=sys.argv[4], call=sys.argv[5],
-             clients=int(sys.argv[6]), daemon_cpu_s=float(sys.argv[7]))
+             clients=int(sys.argv[6]), daemon_cpu_s=float(sys.argv[7]), daemon_csw=int(sys.argv[8]),
+             repeat=int(sys.argv[10]))
+if sys.argv[9] not in ("", "0", "<not counted>"):
+    point["daemon_syscalls"] = int(sys.argv[9])
 print(json.dumps(point))
 PY
-        done
+        done; done
       done
     done
   done
@@ -175,4 +197,4 @@ mkdir -p "$out_dir"
 stamp=$(date -u +%Y%m%d-%H%M%S)
 "$python" "$here/remote/summarize.py" "$raw" "$out_dir/remote-$stamp" \
   --started "$started" --seconds "$seconds" --load-before "$load_before" --load-after "$load_after" \
-  --virtppd "$virtppd" --build "$build"
+  --virtppd "$virtppd" --build "$build" --repeats "$repeats"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """python3-libvirt load generator: N client connections, each on its own thread, calling one
 cheap operation in a loop for a fixed time. Prints one JSON line: calls, seconds, latency
-percentiles and the client's own CPU time. Run with /usr/bin/python3 (it needs the bindings)."""
+percentiles, the client's own CPU time and context switches. Run with /usr/bin/python3 (it needs the bindings)."""
 import json, resource, sys, threading, time
 import libvirt
 
@@ -54,4 +54,5 @@ print(json.dumps({
     "client": "python3-libvirt", "calls": n, "seconds": elapsed,
     "p50_us": all_lat[n // 2] * 1e6 if n else 0, "p99_us": all_lat[min(n - 1, int(n * 0.99))] * 1e6 if n else 0,
     "client_cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
+    "client_csw": (cpu1.ru_nvcsw - cpu0.ru_nvcsw) + (cpu1.ru_nivcsw - cpu0.ru_nivcsw),
 }))
