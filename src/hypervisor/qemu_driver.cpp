@@ -1356,7 +1356,8 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
             std::lock_guard lock(driver_->mutex);
             destroyed = o->stopping || !o->live;
         }
-        if (!destroyed) {
+        if (destroyed) fail(error_code::operation_aborted, "domain save job: the domain was destroyed while the job ran");
+        {
             try {
                 if (was_running) mon->execute("cont");
                 std::lock_guard lock(driver_->mutex);

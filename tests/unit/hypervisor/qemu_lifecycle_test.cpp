@@ -6,6 +6,7 @@
 #include <csignal>
 #include <iostream>
 #include <fstream>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -262,6 +263,32 @@ TEST_F(QemuLifecycle, SaveAndRestoreAGuest) {
     } catch (const error& e) {
         EXPECT_EQ(e.code(), error_code::invalid_arg);
     }
+}
+
+TEST_F(QemuLifecycle, ADestroyDuringASaveAbortsTheSaveAndSaysSo) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.create_domain_xml(bare_guest("abort1"));
+    // a pipe nobody drains: the save stalls once the pipe is full
+    std::string fifo = dir_->path() + "/stall.fifo";
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    ASSERT_GE(reader, 0);
+    quiet_errors quiet;
+    std::optional<error_code> save_error;
+    std::thread saver([&] {
+        try {
+            dom.save(fifo);
+        } catch (const error& e) {
+            save_error = e.code();
+        }
+    });
+    ASSERT_TRUE(eventually([&] { return dom.state().state == domain_state::paused; }));
+    auto d2 = conn.lookup_domain_by_name("abort1");
+    d2.destroy();
+    saver.join();
+    ::close(reader);
+    EXPECT_EQ(save_error, error_code::operation_aborted);
+    EXPECT_EQ(conn.num_of_domains(), 0);
 }
 
 TEST_F(QemuLifecycle, CoreDumpWritesAnElfFile) {
