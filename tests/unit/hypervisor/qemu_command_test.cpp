@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 
 namespace virtpp {
 namespace {
@@ -154,6 +156,8 @@ TEST(QemuConfig, ReadsTheSubsetItKnows) {
 }
 
 TEST(QemuPaths, SystemSessionAndInjectedRoots) {
+    std::optional<std::string> xdg;
+    if (const char* v = std::getenv("XDG_CONFIG_HOME")) xdg = v;
     ::unsetenv("VIRTPP_QEMU_STATE_DIR");
     auto sys = qd::paths_for(true);
     EXPECT_EQ(sys.config_dir, "/etc/libvirt/qemu");
@@ -161,7 +165,8 @@ TEST(QemuPaths, SystemSessionAndInjectedRoots) {
     ::setenv("XDG_CONFIG_HOME", "/tmp/xdg-config", 1);
     EXPECT_EQ(qd::paths_for(false).config_dir, "/tmp/xdg-config/libvirt/qemu");
     EXPECT_EQ(qd::paths_for(false).conf_file, "/tmp/xdg-config/libvirt/qemu.conf");
-    ::unsetenv("XDG_CONFIG_HOME");
+    if (xdg) ::setenv("XDG_CONFIG_HOME", xdg->c_str(), 1);
+    else ::unsetenv("XDG_CONFIG_HOME");
     ::setenv("VIRTPP_QEMU_STATE_DIR", "/tmp/root", 1);
     EXPECT_EQ(qd::paths_for(true).config_dir, "/tmp/root/qemu");
     ::unsetenv("VIRTPP_QEMU_STATE_DIR");
