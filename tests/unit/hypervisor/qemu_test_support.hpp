@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -31,7 +32,18 @@ public:
     ~state_dir() {
         ::unsetenv("VIRTPP_QEMU_STATE_DIR");
         if (std::getenv("VIRTPP_QEMU_KEEP_STATE") != nullptr) return;  // for a post-mortem
+        // Guests outlive their driver by design; a test that failed half-way must not leave its
+        // qemu processes behind.
         std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(path_ + "/run", ec)) {
+            if (e.path().extension() != ".json") continue;
+            auto text = hypervisor::qemu_detail::read_file(e.path().string());
+            auto at = text ? text->find("\"pid\":") : std::string::npos;
+            if (at == std::string::npos) continue;
+            pid_t pid = static_cast<pid_t>(std::atol(text->c_str() + at + 6));
+            auto cmdline = hypervisor::qemu_detail::read_file("/proc/" + std::to_string(pid) + "/cmdline");
+            if (pid > 0 && cmdline && cmdline->find("guest=") != std::string::npos) ::kill(pid, SIGKILL);
+        }
         std::filesystem::remove_all(path_, ec);
     }
     state_dir(const state_dir&) = delete;
