@@ -1,5 +1,6 @@
 // Opening the client's byte stream for each transport of a remote URI.
 #include "rpc/client_detail.hpp"
+#include "rpc/session_autostart.hpp"
 #include "rpc/tls.hpp"
 
 #include <virtpp/concepts.hpp>
@@ -148,6 +149,25 @@ public:
         }
         if (errfd_ >= 0) ::close(errfd_);
     }
+    // A reset socketpair means the command exited without reading what we sent (ssh refused the
+    // host key or the login). libvirt's virNetSocketReadWire reports that as a recv error with
+    // the command's stderr ("Cannot recv data: <stderr>: Connection reset by peer"), where
+    // fd_stream::read, for sockets to a daemon, treats a reset as the end of the stream.
+    bool read(std::vector<std::uint8_t>& into) override {
+        std::uint8_t buf[65536];
+        for (;;) {
+            auto n = ::recv(fd_, buf, sizeof buf, 0);
+            if (n > 0) {
+                into.insert(into.end(), buf, buf + n);
+                return true;
+            }
+            if (n == 0) return false;
+            if (errno == EINTR) continue;
+            int err = errno;
+            auto output = error_output();
+            raise_system(err, output.empty() ? std::string("Cannot recv data") : "Cannot recv data: " + output);
+        }
+    }
     std::string error_output() override {
         std::lock_guard lock(mutex_);
         char buf[1024];
@@ -293,7 +313,7 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
     tls::client_config c;
     if (auto dir = u.pkipath()) {
         std::string d(*dir);
-        return {d + "/cacert.pem", d + "/cacrl.pem", d + "/clientcert.pem", d + "/clientkey.pem"};
+        return {d + "/cacert.pem", d + "/cacrl.pem", d + "/clientcert.pem", d + "/clientkey.pem", !u.no_sanity()};
     }
     auto exists = [](const std::string& p) { return ::access(p.c_str(), F_OK) == 0; };
     if (::geteuid() != 0) {
@@ -313,6 +333,7 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
         c.cert_file = "/etc/pki/libvirt/clientcert.pem";
         c.key_file = "/etc/pki/libvirt/private/clientkey.pem";
     }
+    c.sanity_check = !u.no_sanity();
     return c;
 }
 
@@ -322,6 +343,7 @@ std::unique_ptr<client_stream> open_transport(const virtpp::uri& u, unsigned fla
     u.check_remote_params();
     switch (u.transport()) {
     case transport_kind::unix_socket:
+        if (auto user = user_daemon_for(u, flags)) return connect_user_daemon(*user);  // src/rpc/session_autostart.cpp
         return connect_unix(unix_socket_path(u, flags));
     case transport_kind::tcp:
         return connect_tcp(u.remote_host(), *u.remote_port());

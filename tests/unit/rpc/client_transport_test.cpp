@@ -6,6 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 namespace {
 
 using namespace virtpp;
@@ -100,10 +105,37 @@ TEST(client_transport, connection_failures_use_libvirts_messages) {
         (void)client_session::open(uri::parse("test+ext:///default?command=/nonexistent/cmd"), 0);
         FAIL();
     } catch (const virtpp::error& e) {
-        EXPECT_EQ(e.code(), error_code::system_error);
-        EXPECT_EQ(e.info().message, "End of file while reading data: Cannot run the transport command: Input/output error");
+        // libvirt 9.0 (virsh) says either, depending on whether the command is gone before or
+        // after the first call reaches its socket: the reset, with what it wrote on stderr, or
+        // the closed socket
+        if (e.code() == error_code::system_error)
+            EXPECT_EQ(e.info().message, "Cannot recv data: Cannot run the transport command: Connection reset by peer");
+        else
+            EXPECT_EQ(e.info().message, "internal error: client socket is closed");
     }
     set_error_handler({});
+}
+
+TEST(client_transport, command_that_exits_unread_is_a_reset_with_its_stderr) {
+    // ssh refusing the host key or the login: it writes why on stderr and exits without reading
+    // the AUTH_LIST call, so the socketpair is reset; libvirt reports the recv error with stderr
+    auto script = std::filesystem::temp_directory_path() / ("virtpp-refusing-ssh-" + std::to_string(::getpid()));
+    {
+        std::ofstream out(script);
+        out << "#!/bin/sh\necho 'Host key verification failed.' >&2\nsleep 0.3\nexit 255\n";
+    }
+    std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+    set_error_handler([](const error_info&) {});
+    try {
+        (void)client_session::open(uri::parse("test+ext:///default?command=" + script.string()), 0);
+        ADD_FAILURE() << "the connection opened";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::system_error);
+        EXPECT_EQ(e.domain(), error_domain::rpc);
+        EXPECT_EQ(e.info().message, "Cannot recv data: Host key verification failed.: Connection reset by peer");
+    }
+    set_error_handler({});
+    std::filesystem::remove(script);
 }
 
 }  // namespace
