@@ -1,6 +1,5 @@
 // Opening the client's byte stream for each transport of a remote URI.
 #include "rpc/client_detail.hpp"
-#include "rpc/session_autostart.hpp"
 #include "rpc/tls.hpp"
 
 #include <virtpp/concepts.hpp>
@@ -313,7 +312,7 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
     tls::client_config c;
     if (auto dir = u.pkipath()) {
         std::string d(*dir);
-        return {d + "/cacert.pem", d + "/cacrl.pem", d + "/clientcert.pem", d + "/clientkey.pem", !u.no_sanity()};
+        return {d + "/cacert.pem", d + "/cacrl.pem", d + "/clientcert.pem", d + "/clientkey.pem"};
     }
     auto exists = [](const std::string& p) { return ::access(p.c_str(), F_OK) == 0; };
     if (::geteuid() != 0) {
@@ -333,7 +332,6 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
         c.cert_file = "/etc/pki/libvirt/clientcert.pem";
         c.key_file = "/etc/pki/libvirt/private/clientkey.pem";
     }
-    c.sanity_check = !u.no_sanity();
     return c;
 }
 
@@ -343,7 +341,6 @@ std::unique_ptr<client_stream> open_transport(const virtpp::uri& u, unsigned fla
     u.check_remote_params();
     switch (u.transport()) {
     case transport_kind::unix_socket:
-        if (auto user = user_daemon_for(u, flags)) return connect_user_daemon(*user);  // src/rpc/session_autostart.cpp
         return connect_unix(unix_socket_path(u, flags));
     case transport_kind::tcp:
         return connect_tcp(u.remote_host(), *u.remote_port());
