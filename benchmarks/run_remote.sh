@@ -25,10 +25,14 @@ root=$(cd "$here/.." && pwd)
 build=${VIRTPP_BUILD_DIR:-$root/build/release}
 seconds=${BENCH_SECONDS:-3}
 counts=${BENCH_CLIENTS:-"1 8"}
-daemons=${BENCH_DAEMONS:-"virtppd libvirtd"}
+# A/B runs: BENCH_VIRTPPD_ALT=<another virtppd> adds daemon "virtppd-alt", BENCH_CLIENT_ALT=<another
+# virtpp_client_bench> adds client "virtpp-alt", both measured in the same run as the others.
+virtppd_alt=${BENCH_VIRTPPD_ALT:-}
+virtpp_bench_alt=${BENCH_CLIENT_ALT:-}
+daemons=${BENCH_DAEMONS:-"virtppd ${virtppd_alt:+virtppd-alt }libvirtd"}
 transports=${BENCH_TRANSPORTS:-"unix tcp"}
 calls=${BENCH_CALLS:-"count lookup_info"}
-client_kinds=${BENCH_CLIENT_KINDS:-"python virtpp"}
+client_kinds=${BENCH_CLIENT_KINDS:-"python virtpp${virtpp_bench_alt:+ virtpp-alt}"}
 repeats=${BENCH_REPEAT:-2}
 out_dir=${BENCH_OUT:-$here/results}
 python=/usr/bin/python3
@@ -36,7 +40,7 @@ python=/usr/bin/python3
 virtppd=$build/tools/virtppd
 virtpp_bench=$build/benchmarks/virtpp_client_bench
 libvirtd=/usr/sbin/libvirtd
-for f in "$virtppd" "$virtpp_bench"; do
+for f in "$virtppd" "$virtpp_bench" ${virtppd_alt:+"$virtppd_alt"} ${virtpp_bench_alt:+"$virtpp_bench_alt"}; do
   [[ -x $f ]] || { echo "run_remote.sh: $f is missing: run scripts/build.sh release first" >&2; exit 2; }
 done
 [[ -x $libvirtd ]] || { echo "run_remote.sh: $libvirtd is missing (Debian package libvirt-daemon)" >&2; exit 2; }
@@ -44,16 +48,13 @@ done
 [[ $(id -u) == 0 ]] || { echo "run_remote.sh: libvirtd needs root here (interop.md §1)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/virtpp-bench.XXXXXX)
-virtppd_pid=""
-libvirtd_pid=""
+declare -A pid port
 cleanup() {
-  # only the two daemons this script started, by their PIDs
-  for pid in $virtppd_pid $libvirtd_pid; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in $virtppd_pid $libvirtd_pid; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
+  # only the daemons this script started, by their PIDs
+  for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pid[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
   done
   if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
@@ -64,10 +65,10 @@ free_port() {
 }
 
 wait_ready() {  # pid, unix socket, tcp port
-  local pid=$1 sock=$2 port=$3
+  local p=$1 sock=$2 tcp=$3
   for _ in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || return 1
-    if [[ -S $sock ]] && "$python" -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),1).close()" 2>/dev/null; then
+    kill -0 "$p" 2>/dev/null || return 1
+    if [[ -S $sock ]] && "$python" -c "import socket,sys; socket.create_connection(('127.0.0.1',$tcp),1).close()" 2>/dev/null; then
       return 0
     fi
     sleep 0.1
@@ -75,55 +76,66 @@ wait_ready() {  # pid, unix socket, tcp port
   return 1
 }
 
-# ---- virtppd: unix rw socket and tcp on a free loopback port
-mkdir -p "$work/virtppd/run"
-virtppd_port=$(free_port)
-cat > "$work/virtppd/conf" <<CONF
+start_virtppd() {  # name binary: unix rw socket and tcp on a free loopback port
+  local name=$1 binary=$2 dir=$work/$1
+  mkdir -p "$dir/run"
+  port[$name]=$(free_port)
+  cat > "$dir/conf" <<CONF
 listen_tls = 0
 listen_tcp = 1
-tcp_port = "$virtppd_port"
+tcp_port = "${port[$name]}"
 listen_addr = "127.0.0.1"
 auth_tcp = "none"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
-unix_sock_dir = "$work/virtppd/run"
+unix_sock_dir = "$dir/run"
 log_level = 3
-log_outputs = "3:file:$work/virtppd/log"
+log_outputs = "3:file:$dir/log"
 CONF
-"$virtppd" --listen -f "$work/virtppd/conf" > "$work/virtppd/stdout" 2>&1 &
-virtppd_pid=$!
-wait_ready "$virtppd_pid" "$work/virtppd/run/libvirt-sock" "$virtppd_port" ||
-  { echo "run_remote.sh: virtppd did not start:" >&2; cat "$work/virtppd/stdout" "$work/virtppd/log" >&2 2>/dev/null; exit 1; }
+  "$binary" --listen -f "$dir/conf" > "$dir/stdout" 2>&1 &
+  pid[$name]=$!
+  wait_ready "${pid[$name]}" "$dir/run/libvirt-sock" "${port[$name]}" ||
+    { echo "run_remote.sh: $name ($binary) did not start:" >&2; cat "$dir/stdout" "$dir/log" >&2 2>/dev/null; exit 1; }
+}
 
-# ---- libvirtd: interop.md §1, on its own free port, no driver modules (test:///default is built in)
-mkdir -p "$work/libvirtd/run" "$work/libvirtd/log" "$work/libvirtd/nodrivers"
-libvirtd_port=$(free_port)
-cat > "$work/libvirtd/conf" <<CONF
+start_libvirtd() {  # interop.md §1, on its own free port, no driver modules (test:///default is built in)
+  local dir=$work/libvirtd
+  mkdir -p "$dir/run" "$dir/log" "$dir/nodrivers"
+  port[libvirtd]=$(free_port)
+  cat > "$dir/conf" <<CONF
 listen_tls = 0
 listen_tcp = 1
-tcp_port = "$libvirtd_port"
+tcp_port = "${port[libvirtd]}"
 listen_addr = "127.0.0.1"
 auth_tcp = "none"
 auth_unix_ro = "none"
 auth_unix_rw = "none"
-unix_sock_dir = "$work/libvirtd/run"
+unix_sock_dir = "$dir/run"
 unix_sock_group = "root"
 unix_sock_ro_perms = "0777"
 unix_sock_rw_perms = "0770"
 log_level = 3
-log_outputs = "3:file:$work/libvirtd/log/libvirtd.log"
+log_outputs = "3:file:$dir/log/libvirtd.log"
 CONF
-LIBVIRT_DRIVER_DIR=$work/libvirtd/nodrivers "$libvirtd" --listen -f "$work/libvirtd/conf" \
-  -p "$work/libvirtd/run/libvirtd.pid" > "$work/libvirtd/log/stdout" 2>&1 &
-libvirtd_pid=$!
-wait_ready "$libvirtd_pid" "$work/libvirtd/run/libvirt-sock" "$libvirtd_port" ||
-  { echo "run_remote.sh: libvirtd did not start:" >&2; cat "$work/libvirtd/log/"* >&2 2>/dev/null; exit 1; }
+  LIBVIRT_DRIVER_DIR=$dir/nodrivers "$libvirtd" --listen -f "$dir/conf" -p "$dir/run/libvirtd.pid" \
+    > "$dir/log/stdout" 2>&1 &
+  pid[libvirtd]=$!
+  wait_ready "${pid[libvirtd]}" "$dir/run/libvirt-sock" "${port[libvirtd]}" ||
+    { echo "run_remote.sh: libvirtd did not start:" >&2; cat "$dir/log/"* >&2 2>/dev/null; exit 1; }
+}
 
-daemon_pid() { [[ $1 == virtppd ]] && echo "$virtppd_pid" || echo "$libvirtd_pid"; }
+for d in $daemons; do
+  case $d in
+    virtppd) start_virtppd virtppd "$virtppd" ;;
+    virtppd-alt) start_virtppd virtppd-alt "$virtppd_alt" ;;
+    libvirtd) start_libvirtd ;;
+    *) echo "run_remote.sh: unknown daemon '$d' (virtppd, virtppd-alt, libvirtd)" >&2; exit 2 ;;
+  esac
+done
+
 daemon_uri() {  # daemon transport
-  local dir port
-  if [[ $1 == virtppd ]]; then dir=$work/virtppd/run port=$virtppd_port; else dir=$work/libvirtd/run port=$libvirtd_port; fi
-  if [[ $2 == unix ]]; then echo "test+unix:///default?socket=$dir/libvirt-sock"; else echo "test+tcp://127.0.0.1:$port/default"; fi
+  if [[ $2 == unix ]]; then echo "test+unix:///default?socket=$work/$1/run/libvirt-sock"
+  else echo "test+tcp://127.0.0.1:${port[$1]}/default"; fi
 }
 # utime + stime of every thread of the process, in clock ticks (fields 14 and 15; comm has no spaces)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -132,11 +144,15 @@ clk_tck=$(getconf CLK_TCK)
 ctx_switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 
 run_client() {  # kind uri clients seconds call
-  if [[ $1 == python ]]; then "$python" "$here/remote/pyclient.py" "$2" "$3" "$4" "$5"
-  else "$virtpp_bench" "$2" "$3" "$4" "$5"; fi
+  case $1 in
+    python) "$python" "$here/remote/pyclient.py" "$2" "$3" "$4" "$5" ;;
+    virtpp) "$virtpp_bench" "$2" "$3" "$4" "$5" ;;
+    virtpp-alt) "$virtpp_bench_alt" "$2" "$3" "$4" "$5" ;;
+    *) echo "run_remote.sh: unknown client '$1' (python, virtpp, virtpp-alt)" >&2; return 2 ;;
+  esac
 }
 
-# warm-up: both daemons create their test:///default and fault in their code once
+# warm-up: the daemons create their test:///default and fault in their code once
 for d in $daemons; do
   for t in $transports; do run_client virtpp "$(daemon_uri "$d" "$t")" 1 0.3 lookup_info > /dev/null; done
 done
@@ -156,13 +172,13 @@ for t in $transports; do
       for n in $counts; do
         for r in $(seq "$repeats"); do for d in $daemons; do
           i=$((i + 1))
-          pid=$(daemon_pid "$d")
+          dpid=${pid[$d]}
           uri=$(daemon_uri "$d" "$t")
-          before=$(cpu_ticks "$pid")
-          csw_before=$(ctx_switches "$pid")
+          before=$(cpu_ticks "$dpid")
+          csw_before=$(ctx_switches "$dpid")
           perf_pid=""
           if [[ ${BENCH_PERF:-0} == 1 ]]; then
-            perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$pid" -o "$work/perf.txt" &
+            perf stat -x, -e raw_syscalls:sys_enter,context-switches -p "$dpid" -o "$work/perf.txt" &
             perf_pid=$!
             sleep 0.2
           fi
@@ -172,8 +188,8 @@ for t in $transports; do
             kill -INT "$perf_pid"; wait "$perf_pid" || true
             syscalls=$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$work/perf.txt")
           fi
-          after=$(cpu_ticks "$pid")
-          csw_after=$(ctx_switches "$pid")
+          after=$(cpu_ticks "$dpid")
+          csw_after=$(ctx_switches "$dpid")
           daemon_cpu=$("$python" -c "print(($after - $before) / $clk_tck)")
           printf '[%2d/%d] %-8s %-4s %-6s %-11s %d: %s daemon_cpu_s=%s\n' "$i" "$total" "$d" "$t" "$c" "$k" "$n" "$line" "$daemon_cpu" >&2
           "$python" - "$line" "$d" "$t" "$c" "$k" "$n" "$daemon_cpu" "$((csw_after - csw_before))" "${syscalls:-0}" "$r" >> "$raw" <<'PY'

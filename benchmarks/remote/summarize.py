@@ -72,7 +72,7 @@ def key(p):
     return (p["transport"], p["client_kind"], p["call"], p["clients"], p["daemon"])
 
 index = {key(p): p for p in points}
-client_name = {"python": "python3-libvirt", "virtpp": "virtpp"}
+client_name = {"python": "python3-libvirt", "virtpp": "virtpp", "virtpp-alt": "virtpp (alt build)"}
 
 with_syscalls = any("daemon_syscalls" in p for p in points)
 lines = []
@@ -89,7 +89,7 @@ lines.append("`count` = numOfDomains(); `lookup_info` = lookupByName('test').inf
 lines.append("| daemon | transport | client | call | N | calls/s | p50 µs | p99 µs | daemon CPU µs/call | client CPU µs/call | ceiling calls/s | daemon csw/call | client csw/call |" +
              (" daemon syscalls/call |" if with_syscalls else "") + " calls/s of each run |")
 lines.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if with_syscalls else "") + "---|")
-for p in sorted(points, key=lambda p: (p["daemon"] != "virtppd", p["transport"], p["client_kind"], p["call"], p["clients"])):
+for p in sorted(points, key=lambda p: (p["daemon"] == "libvirtd", p["daemon"], p["transport"], p["client_kind"], p["call"], p["clients"])):
     total = p["daemon_cpu_us_per_call"] + p["client_cpu_us_per_call"]
     p["ceiling_calls_per_s"] = cores * 1e6 / total if total else 0
     lines.append(f"| {p['daemon']} | {p['transport']} | {client_name.get(p['client_kind'], p['client_kind'])} | {p['call']} | {p['clients']} | "
@@ -99,53 +99,59 @@ for p in sorted(points, key=lambda p: (p["daemon"] != "virtppd", p["transport"],
                  (f" {p.get('daemon_syscalls_per_call', 0):.2f} |" if with_syscalls else "") +
                  " " + ", ".join(str(x) for x in p["runs_calls_per_s"]) + " |")
 
+daemons = sorted({p["daemon"] for p in points if p["daemon"] != "libvirtd"})
+kinds = sorted({p["client_kind"] for p in points if p["client_kind"] != "python"})
+
 ratios_daemon = []
-lines.append("\n## virtppd / libvirtd (same client, same transport)\n")
-lines.append("| client | transport | call | N | calls/s ratio | p50 ratio (libvirtd/virtppd) | daemon CPU/call ratio (libvirtd/virtppd) |")
-lines.append("|---|---|---|---:|---:|---:|---:|")
-for (t, c, k, n, d), p in sorted(index.items()):
-    if d != "virtppd":
-        continue
-    q = index.get((t, c, k, n, "libvirtd"))
-    if not q or not q["calls_per_s"]:
-        continue
-    r = {"client": c, "transport": t, "call": k, "clients": n,
-         "calls_per_s": p["calls_per_s"] / q["calls_per_s"],
-         "p50": q["p50_us"] / p["p50_us"] if p["p50_us"] else 0,
-         "daemon_cpu": q["daemon_cpu_us_per_call"] / p["daemon_cpu_us_per_call"] if p["daemon_cpu_us_per_call"] else 0}
-    ratios_daemon.append(r)
-    lines.append(f"| {client_name.get(c, c)} | {t} | {k} | {n} | {r['calls_per_s']:.2f}x | {r['p50']:.2f}x | {r['daemon_cpu']:.2f}x |")
+for dv in daemons:
+    lines.append(f"\n## {dv} / libvirtd (same client, same transport)\n")
+    lines.append(f"| client | transport | call | N | calls/s ratio | p50 ratio (libvirtd/{dv}) | daemon CPU/call ratio (libvirtd/{dv}) |")
+    lines.append("|---|---|---|---:|---:|---:|---:|")
+    for (t, c, k, n, d), p in sorted(index.items()):
+        if d != dv:
+            continue
+        q = index.get((t, c, k, n, "libvirtd"))
+        if not q or not q["calls_per_s"]:
+            continue
+        r = {"daemon": dv, "client": c, "transport": t, "call": k, "clients": n,
+             "calls_per_s": p["calls_per_s"] / q["calls_per_s"],
+             "p50": q["p50_us"] / p["p50_us"] if p["p50_us"] else 0,
+             "daemon_cpu": q["daemon_cpu_us_per_call"] / p["daemon_cpu_us_per_call"] if p["daemon_cpu_us_per_call"] else 0}
+        ratios_daemon.append(r)
+        lines.append(f"| {client_name.get(c, c)} | {t} | {k} | {n} | {r['calls_per_s']:.2f}x | {r['p50']:.2f}x | {r['daemon_cpu']:.2f}x |")
 
 ratios_client = []
-lines.append("\n## virtpp client / python3-libvirt client (same daemon, same transport)\n")
-lines.append("| daemon | transport | call | N | calls/s ratio | p50 ratio (python/virtpp) | client CPU/call ratio (python/virtpp) |")
-lines.append("|---|---|---|---|---:|---:|---:|")
-for (t, c, k, n, d), p in sorted(index.items(), key=lambda kv: (kv[0][4] != "virtppd", kv[0])):
-    if c != "virtpp":
-        continue
-    q = index.get((t, "python", k, n, d))
-    if not q or not q["calls_per_s"]:
-        continue
-    r = {"daemon": d, "transport": t, "call": k, "clients": n,
-         "calls_per_s": p["calls_per_s"] / q["calls_per_s"],
-         "p50": q["p50_us"] / p["p50_us"] if p["p50_us"] else 0,
-         "client_cpu": q["client_cpu_us_per_call"] / p["client_cpu_us_per_call"] if p["client_cpu_us_per_call"] else 0}
-    ratios_client.append(r)
-    lines.append(f"| {d} | {t} | {k} | {n} | {r['calls_per_s']:.2f}x | {r['p50']:.2f}x | {r['client_cpu']:.2f}x |")
+for cv in kinds:
+    lines.append(f"\n## {client_name.get(cv, cv)} client / python3-libvirt client (same daemon, same transport)\n")
+    lines.append("| daemon | transport | call | N | calls/s ratio | p50 ratio (python/this) | client CPU/call ratio (python/this) |")
+    lines.append("|---|---|---|---|---:|---:|---:|")
+    for (t, c, k, n, d), p in sorted(index.items(), key=lambda kv: (kv[0][4] == "libvirtd", kv[0][4], kv[0])):
+        if c != cv:
+            continue
+        q = index.get((t, "python", k, n, d))
+        if not q or not q["calls_per_s"]:
+            continue
+        r = {"client": cv, "daemon": d, "transport": t, "call": k, "clients": n,
+             "calls_per_s": p["calls_per_s"] / q["calls_per_s"],
+             "p50": q["p50_us"] / p["p50_us"] if p["p50_us"] else 0,
+             "client_cpu": q["client_cpu_us_per_call"] / p["client_cpu_us_per_call"] if p["client_cpu_us_per_call"] else 0}
+        ratios_client.append(r)
+        lines.append(f"| {d} | {t} | {k} | {n} | {r['calls_per_s']:.2f}x | {r['p50']:.2f}x | {r['client_cpu']:.2f}x |")
 
-target = [r for r in ratios_daemon if r["client"] == "python" and r["clients"] == 8]
-if target:
-    lines.append("\n## Target: virtppd ≥ 3x libvirtd's calls/s at 8 clients with python3-libvirt\n")
-    for r in target:
-        verdict = "met" if r["calls_per_s"] >= 3 else "missed"
-        lines.append(f"- {r['transport']}, {r['call']}: {r['calls_per_s']:.2f}x — {verdict}")
+for dv in daemons:
+    target = [r for r in ratios_daemon if r["daemon"] == dv and r["client"] == "python" and r["clients"] == 8]
+    if target:
+        lines.append(f"\n## Target: {dv} ≥ 3x libvirtd's calls/s at 8 clients with python3-libvirt\n")
+        for r in target:
+            verdict = "met" if r["calls_per_s"] >= 3 else "missed"
+            lines.append(f"- {r['transport']}, {r['call']}: {r['calls_per_s']:.2f}x — {verdict}")
 
 text = "\n".join(lines) + "\n"
 with open(args.prefix + ".md", "w") as f:
     f.write(text)
 with open(args.prefix + ".json", "w") as f:
-    json.dump({"machine": machine, "points": points, "runs": runs, "virtppd_over_libvirtd": ratios_daemon,
-               "virtpp_over_python": ratios_client}, f, indent=1)
+    json.dump({"machine": machine, "points": points, "runs": runs, "over_libvirtd": ratios_daemon,
+               "over_python": ratios_client}, f, indent=1)
     f.write("\n")
 sys.stdout.write(text)
 print(f"\nwritten: {args.prefix}.json, {args.prefix}.md")
