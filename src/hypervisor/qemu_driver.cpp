@@ -924,13 +924,13 @@ std::shared_ptr<qemu::state> qemu::open(const virtpp::uri& u, unsigned /*flags*/
     bool privileged;
     if (u.path() == "/system") {
         if (::geteuid() != 0)
-            raise(error_code::operation_invalid, error_domain::qemu, "qemu:///system requires root: use qemu:///session");
+            raise(error_code::internal_error, error_domain::qemu, "unexpected qemu URI path '/system', try qemu:///session");
         privileged = true;
     } else if (u.path() == "/session") {
         privileged = false;
     } else {
         raise(error_code::internal_error, error_domain::qemu,
-              "unexpected QEMU URI path '" + u.path() + "', try qemu:///system or qemu:///session");
+              "unexpected qemu URI path '" + u.path() + "', try " + (::geteuid() == 0 ? "qemu:///system" : "qemu:///session"));
     }
     auto paths = paths_for(privileged);
     std::lock_guard lock(registry_mutex);

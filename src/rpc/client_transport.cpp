@@ -1,5 +1,6 @@
 // Opening the client's byte stream for each transport of a remote URI.
 #include "rpc/client_detail.hpp"
+#include "rpc/session_autostart.hpp"
 #include "rpc/tls.hpp"
 
 #include <virtpp/concepts.hpp>
@@ -341,6 +342,7 @@ std::unique_ptr<client_stream> open_transport(const virtpp::uri& u, unsigned fla
     u.check_remote_params();
     switch (u.transport()) {
     case transport_kind::unix_socket:
+        if (auto user = user_daemon_for(u, flags)) return connect_user_daemon(*user);  // src/rpc/session_autostart.cpp
         return connect_unix(unix_socket_path(u, flags));
     case transport_kind::tcp:
         return connect_tcp(u.remote_host(), *u.remote_port());

@@ -2,6 +2,7 @@
 // Sys::Virt talk to it) for every driver compiled in, with libvirtd 9.0's options and
 // configuration file. See docs/daemon.md.
 #include <virtpp/any.hpp>
+#include <virtpp/hypervisor/qemu.hpp>
 #include <virtpp/hypervisor/test.hpp>
 #include <virtpp/rpc/server.hpp>
 #include <virtpp/version.hpp>
@@ -11,6 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -18,12 +22,113 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace {
 
-using drivers = virtpp::driver_list<virtpp::driver<virtpp::hypervisor::test>>;
+using drivers = virtpp::driver_list<virtpp::driver<virtpp::hypervisor::test>, virtpp::driver<virtpp::hypervisor::qemu>>;
+
+/// The QEMU driver of this daemon (qemu:///system as root, qemu:///session otherwise), held for
+/// the daemon's life once loaded, as libvirtd's state drivers are: guests' events (power-off,
+/// crash, on_poweroff restart) are handled while no client is connected, and a restarted daemon
+/// re-attaches to the guests that kept running. It is loaded at start-up when there is state to
+/// take over (so autostart guests start with the daemon), else by the first qemu:// connection,
+/// so that a root daemon serving only test:/// does not create /etc/libvirt/qemu.
+class qemu_holder {
+public:
+    explicit qemu_holder(virtpp::daemon::logger& log) : log_(log) {}
+
+    static const char* own_uri() { return ::geteuid() == 0 ? "qemu:///system" : "qemu:///session"; }
+
+    static bool has_state() {
+        if (const char* dir = std::getenv("VIRTPP_QEMU_STATE_DIR"); dir != nullptr && *dir != '\0') return true;
+        if (::geteuid() != 0) return true;  // the user's own directories: libvirt's session daemon makes them too
+        return ::access("/etc/libvirt/qemu", F_OK) == 0 || ::access("/run/libvirt/qemu", F_OK) == 0;
+    }
+
+    void load() {
+        std::lock_guard lock(mutex_);
+        if (state_ || failed_) return;
+        try {
+            state_ = virtpp::hypervisor::qemu::open(virtpp::uri::parse(own_uri()), 0);
+        } catch (const std::exception& e) {
+            failed_ = true;
+            log_.write(3, std::string("QEMU driver (") + own_uri() + ") not loaded: " + e.what());
+        }
+    }
+
+    /// Running guests, 0 before the driver is loaded.
+    int running_guests() {
+        std::shared_ptr<virtpp::hypervisor::qemu::state> s;
+        {
+            std::lock_guard lock(mutex_);
+            s = state_;
+        }
+        if (!s) return 0;
+        try {
+            return s->perform(virtpp::op::connect_num_of_domains{}, {});
+        } catch (const std::exception&) {
+            return 0;
+        }
+    }
+
+    /// Guests keep running: dropping the driver only detaches from them.
+    void release() {
+        std::lock_guard lock(mutex_);
+        state_.reset();
+    }
+
+private:
+    virtpp::daemon::logger& log_;
+    std::mutex mutex_;
+    std::shared_ptr<virtpp::hypervisor::qemu::state> state_;
+    bool failed_ = false;
+};
+
+/// -t: exit once there has been no client and no running guest for the timeout (libvirt's
+/// daemons are held up by the QEMU driver while it has running guests).
+class idle_watch {
+public:
+    idle_watch(virtpp::daemon::server& srv, qemu_holder* qemu, int timeout, virtpp::daemon::logger& log)
+        : thread_([this, &srv, qemu, timeout, &log] { watch(srv, qemu, timeout, log); }) {}
+    ~idle_watch() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    idle_watch(const idle_watch&) = delete;
+    idle_watch& operator=(const idle_watch&) = delete;
+
+private:
+    void watch(virtpp::daemon::server& srv, qemu_holder* qemu, int timeout, virtpp::daemon::logger& log) {
+        using clock = std::chrono::steady_clock;
+        auto idle_since = clock::now();
+        std::unique_lock lock(mutex_);
+        while (!cv_.wait_for(lock, std::chrono::milliseconds(250), [this] { return done_; })) {
+            int guests = qemu->running_guests();
+            if (srv.client_count() != 0 || guests != 0) {
+                idle_since = clock::now();
+                continue;
+            }
+            if (clock::now() - idle_since >= std::chrono::seconds(timeout)) {
+                log.write(2, "no clients and no running guests for " + std::to_string(timeout) + " seconds: exiting");
+                srv.stop();
+                return;
+            }
+        }
+    }
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool done_ = false;
+    std::thread thread_;
+};
 
 void usage(std::FILE* out, const char* argv0) {
     std::fprintf(out,
@@ -217,9 +322,14 @@ int main(int argc, char** argv) {
     virtpp::daemon::server_options options;
     options.config = config;
     options.listen = listen;
-    options.timeout_seconds = timeout;
+    options.timeout_seconds = 0;  // the idle_watch below also counts running guests
     options.log = log.get();
-    options.open = [](const std::string& name, unsigned flags) { return virtpp::any_connection::open<drivers>(name, flags); };
+    qemu_holder qemu_driver(*log);
+    options.open = [&qemu_driver](const std::string& name, unsigned flags) {
+        auto conn = virtpp::any_connection::open<drivers>(name, flags);
+        if (conn.driver_name() == virtpp::hypervisor::qemu::name) qemu_driver.load();
+        return conn;
+    };
 
     std::unique_ptr<virtpp::daemon::server> srv;
     try {
@@ -239,10 +349,16 @@ int main(int argc, char** argv) {
             return EXIT_FAILURE;
         }
     }
+    if (qemu_holder::has_state()) qemu_driver.load();
     log->write(2, std::string("virtppd ") + VIRTPP_VERSION_STRING + " (libvirt API 9.0.0) started");
     report_ready(true);
-    srv->run();
+    {
+        std::optional<idle_watch> idle;
+        if (timeout > 0) idle.emplace(*srv, &qemu_driver, timeout, *log);
+        srv->run();
+    }
     srv.reset();
+    qemu_driver.release();
     if (pid_path) ::unlink(pid_path->c_str());
     log->write(2, "virtppd stopped");
     return EXIT_SUCCESS;

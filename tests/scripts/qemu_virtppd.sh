@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# virtppd serving the QEMU driver: stock virsh and virtpp's CLI against a private virtppd (its
+# own sockets, VIRTPP_QEMU_STATE_DIR) drive a real guest (TCG, no OS) through define, start,
+# suspend, resume, dominfo, domstate, destroy and undefine, and see the same state; a daemon
+# restart with a running guest loses nothing; and, as an unprivileged user, `virtpp -c
+# qemu:///session list` starts the per-user daemon itself, which exits after its idle timeout
+# (VIRTPP_SESSION_DAEMON_TIMEOUT) only once no guest runs.
+set -u
+BIN=$(realpath "${VIRTPP_BINARY_DIR:?}/tools/virtppd")
+CLI=$(realpath "$VIRTPP_BINARY_DIR/tools/virtpp")
+[ -x "$BIN" ] && [ -x "$CLI" ] || { echo "virtppd/virtpp not built"; exit 77; }
+command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed: skipped"; exit 77; }
+command -v virsh >/dev/null || { echo "virsh not installed: skipped"; exit 77; }
+W=$(mktemp -d /tmp/qv.XXXXXX)  # short: monitor sockets live under it
+export VIRTPP_QEMU_STATE_DIR=$W/s
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+
+daemon_pid() { cat "$W/pid" 2>/dev/null; }
+start_daemon() {
+    rm -f "$W/pid"
+    "$BIN" -f "$W/conf" -p "$W/pid" 2>>"$W/stderr" &
+    for _ in $(seq 100); do [ -s "$W/pid" ] && [ -S "$W/run/libvirt-sock" ] && return 0; sleep 0.05; done
+    echo "virtppd did not start"; cat "$W/stderr"; return 1
+}
+stop_daemon() {
+    local p; p=$(daemon_pid)
+    [ -n "$p" ] || return 0
+    kill "$p" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.05; done
+    kill -9 "$p" 2>/dev/null
+}
+guest_pids() {  # qemu processes of this test's state directories
+    for f in "$W"/s/run/*.json "$W"/u/rt/libvirt/qemu/run/*.json; do
+        [ -f "$f" ] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$f"
+    done 2>/dev/null
+}
+session_daemons() {  # virtppd processes started for the unprivileged user of this test
+    for d in /proc/[0-9]*; do
+        [ "$(stat -c %u "$d" 2>/dev/null)" = 65534 ] || continue
+        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^$BIN --timeout=" && echo "${d#/proc/}"
+    done
+}
+cleanup() {
+    stop_daemon
+    for p in $(session_daemons); do kill "$p" 2>/dev/null; done
+    for p in $(guest_pids); do kill -9 "$p" 2>/dev/null; done
+    sleep 0.2
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+mkdir -p "$W/run" "$W/s"
+cat >"$W/conf" <<CONF
+listen_tls = 0
+unix_sock_dir = "$W/run"
+log_outputs = "2:file:$W/log"
+CONF
+start_daemon || exit 1
+URI="qemu+unix:///system?socket=$W/run/libvirt-sock"
+V() { virsh -q -c "$URI" "$@" 2>&1; }
+P() { "$CLI" -q -c "$URI" "$@" 2>&1; }
+
+cat >"$W/g.xml" <<XML
+<domain type='qemu'>
+  <name>qv1</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices><serial type='pty'/></devices>
+</domain>
+XML
+
+# ---- lifecycle through virsh, state read back by both clients
+out=$(V define "$W/g.xml") && ok "virsh define: $out" || bad "virsh define: $out"
+[ "$(V domstate qv1)" = "shut off" ] && [ "$(P domstate qv1)" = "shut off" ] && ok "defined guest shut off for both" || bad "domstate after define: $(V domstate qv1) / $(P domstate qv1)"
+out=$(V start qv1) && ok "virsh start" || bad "virsh start: $out"
+[ "$(V domstate qv1)" = "running" ] && [ "$(P domstate qv1)" = "running" ] && ok "running for both" || bad "domstate after start: $(V domstate qv1) / $(P domstate qv1)"
+[ -n "$(guest_pids)" ] && kill -0 $(guest_pids) && ok "qemu process is alive" || bad "no qemu process"
+out=$(V suspend qv1) && ok "virsh suspend" || bad "virsh suspend: $out"
+[ "$(V domstate --reason qv1)" = "paused (user)" ] && [ "$(P domstate --reason qv1)" = "paused (user)" ] && ok "paused (user) for both" || bad "domstate after suspend: $(V domstate --reason qv1) / $(P domstate --reason qv1)"
+out=$(P resume qv1) && ok "virtpp resume" || bad "virtpp resume: $out"
+[ "$(V domstate --reason qv1)" = "running (unpaused)" ] && ok "virsh sees running (unpaused)" || bad "domstate after resume: $(V domstate --reason qv1)"
+# dominfo: everything but the CPU time (it moves between the two calls)
+vi=$(V dominfo qv1 | grep -v '^CPU time'); pi=$(P dominfo qv1 | grep -v '^CPU time')
+[ "$vi" = "$pi" ] && ok "dominfo identical (but CPU time)" || { bad "dominfo differs"; diff <(echo "$vi") <(echo "$pi"); }
+echo "$vi" | grep -q '^State: *running' && echo "$vi" | grep -q '^Max memory: *32768 KiB' && echo "$vi" | grep -q '^OS Type: *hvm' &&
+    ok "dominfo content" || bad "dominfo content: $vi"
+[ "$(V list --name)" = "qv1" ] && [ "$(P list --name)" = "qv1" ] && ok "list --name" || bad "list: $(V list --name) / $(P list --name)"
+V dumpxml qv1 | grep -q "<emulator>/usr/bin/qemu-system-x86_64</emulator>" && ok "dumpxml shows the emulator" || bad "dumpxml"
+
+# ---- daemon restart with a running guest: nothing lost
+gp=$(guest_pids)
+stop_daemon
+kill -0 $gp 2>/dev/null && ok "guest survives the daemon's exit" || bad "guest died with the daemon"
+start_daemon || exit 1
+[ "$(V list --name)" = "qv1" ] && ok "restarted daemon lists qv1 running" || bad "after restart: $(V list --all)"
+[ "$(P domstate --reason qv1)" = "running (unpaused)" ] && ok "state kept across the restart" || bad "state after restart: $(P domstate --reason qv1)"
+out=$(V suspend qv1) && [ "$(P domstate qv1)" = "paused" ] && out=$(V resume qv1) && ok "re-attached monitor answers" || bad "control after restart: $out"
+
+# ---- destroy and undefine, through virtpp's CLI, seen by virsh
+out=$(P destroy qv1) && ok "virtpp destroy" || bad "virtpp destroy: $out"
+# the re-attached qemu is no longer the daemon's child: PID 1 reaps it (late), so a zombie is gone
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+alive "$gp" && bad "qemu still running after destroy" || ok "qemu gone after destroy"
+[ "$(V domstate --reason qv1)" = "shut off (destroyed)" ] && ok "virsh sees shut off (destroyed)" || bad "after destroy: $(V domstate --reason qv1)"
+out=$(V undefine qv1) && ok "virsh undefine" || bad "virsh undefine: $out"
+[ -z "$(P list --all --name)" ] && [ -z "$(V list --all --name)" ] && ok "nothing left" || bad "list after undefine: $(V list --all)"
+out=$(V domstate qv1); [[ $out == *"failed to get domain 'qv1'"* ]] && ok "lookup after undefine fails as in virsh" || bad "lookup after undefine: $out"
+stop_daemon
+
+# ---- qemu:///session autostart, as an unprivileged user
+mkdir -p "$W/u/rt" && chown -R 65534:65534 "$W/u" && chmod 755 "$W"
+U() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$W/u" XDG_RUNTIME_DIR="$W/u/rt" \
+        VIRTPP_SESSION_DAEMON_TIMEOUT=2 "$@"
+}
+[ -z "$(session_daemons)" ] || bad "a session daemon was already running"
+t0=$(date +%s.%N)
+out=$(U "$CLI" -c qemu:///session list --all 2>&1)
+t1=$(date +%s.%N)
+[[ $out == *"Id"*"Name"*"State"* ]] && ok "virtpp -c qemu:///session list started the daemon ($(python3 -c "print(round(($t1-$t0)*1000))") ms)" || bad "session list: $out"
+[ -S "$W/u/rt/libvirt/libvirt-sock" ] && ok "user socket at \$XDG_RUNTIME_DIR/libvirt/libvirt-sock" || bad "no user socket"
+sd=$(session_daemons)
+[ -n "$sd" ] && ok "session daemon runs after the client exited (pid $sd)" || bad "no session daemon"
+out=$(U virsh -c qemu:///session list --all 2>&1)
+[[ $out == *"Id"*"Name"*"State"* ]] && [ "$(session_daemons)" = "$sd" ] && ok "stock virsh reaches the same session daemon" || bad "virsh session: $out"
+sed 's/qv1/qs1/' "$W/g.xml" >"$W/u/g.xml" && chown 65534 "$W/u/g.xml"
+out=$(U "$CLI" -c qemu:///session create "$W/u/g.xml" 2>&1) && ok "session guest started" || bad "session create: $out"
+sleep 3.5
+[ "$(session_daemons)" = "$sd" ] && ok "daemon stays past its timeout while a guest runs" || bad "session daemon exited with a guest running"
+out=$(U "$CLI" -c qemu:///session destroy qs1 2>&1) && ok "session guest destroyed" || bad "session destroy: $out"
+for _ in $(seq 80); do [ -z "$(session_daemons)" ] && break; sleep 0.1; done
+[ -z "$(session_daemons)" ] && ok "idle session daemon exited after its timeout" || bad "session daemon still running"
+out=$(LIBVIRT_AUTOSTART=0 U env LIBVIRT_AUTOSTART=0 "$CLI" -c qemu:///session list 2>&1)
+[[ $out == *"Failed to connect socket to '$W/u/rt/libvirt/libvirt-sock'"* ]] && [ -z "$(session_daemons)" ] &&
+    ok "LIBVIRT_AUTOSTART=0: no daemon, libvirt's error" || bad "LIBVIRT_AUTOSTART=0: $out"
+
+[ "$fail" = 0 ] && echo "all passed" || echo "$fail failed"
+[ "$fail" = 0 ]
