@@ -17,7 +17,9 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 namespace virtpp::daemon {
 
@@ -135,10 +137,7 @@ public:
     }
     void post(std::function<void()> work) override { asio::post(srv_.workers, std::move(work)); }
     void close_after_flush() override {
-        asio::post(srv_.io, [self = this->shared_from_this()] {
-            self->close_after_flush_ = true;
-            if (!self->writing_) self->close("connection closed by CONNECT_CLOSE", 2);
-        });
+        asio::post(srv_.io, [self = this->shared_from_this()] { self->close_when_flushed("connection closed by CONNECT_CLOSE", 2); });
     }
     void resume_reading() override {
         asio::post(srv_.io, [self = this->shared_from_this()] {
@@ -181,6 +180,7 @@ private:
                 return;
             }
             if (!confirmed_) {
+                // a refused client still gets the end of the handshake, then no confirmation byte
                 if (!check_certificate()) return;
                 confirmed_ = true;
                 const std::uint8_t ok = 1;  // libvirt's confirmation byte: the client is accepted
@@ -206,7 +206,7 @@ private:
         const auto& cfg = srv_.opt.config;
         if (!tls_->verify_failure().empty()) {
             if (!cfg.tls_no_verify_certificate) {
-                close("refused: certificate check failed: " + tls_->verify_failure(), 3);
+                close_when_flushed("refused: certificate check failed: " + tls_->verify_failure(), 3);
                 return false;
             }
             srv_.log(3, "client " + peer_ + ": certificate check failed, allowed by tls_no_verify_certificate: " +
@@ -214,8 +214,9 @@ private:
         }
         if (!list_allows(cfg.tls_allowed_dn_list, tls_->peer_dn())) {
             if (!cfg.tls_no_verify_certificate) {
-                close("refused: Distinguished Name '" + tls_->peer_dn() +
-                          "' is not on the list of allowed clients (tls_allowed_dn_list)", 3);
+                close_when_flushed("refused: Distinguished Name '" + tls_->peer_dn() +
+                                       "' is not on the list of allowed clients (tls_allowed_dn_list)",
+                                   3);
                 return false;
             }
             srv_.log(3, "client " + peer_ + ": DN '" + tls_->peer_dn() +
@@ -247,11 +248,17 @@ private:
     void write_next() {
         if (out_.empty()) {
             writing_ = false;
-            if (close_after_flush_) close("connection closed by CONNECT_CLOSE", 2);
+            if (pending_close_) close(pending_close_->first, pending_close_->second);
             return;
         }
         writing_ = true;
         asio::async_write(socket_, asio::buffer(out_.front()), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+            // the buffer written lives in out_ until here, even when close() ran meanwhile
+            self->writing_ = false;
+            if (self->closed_) {
+                self->out_.clear();
+                return;
+            }
             if (ec) {
                 self->close("write failed: " + ec.message(), 2);
                 return;
@@ -259,6 +266,13 @@ private:
             self->out_.pop_front();
             self->write_next();
         });
+    }
+
+    /// Closes once everything queued is on the wire (no more reading meanwhile).
+    void close_when_flushed(std::string reason, int level) {
+        if (closed_ || pending_close_) return;
+        pending_close_.emplace(std::move(reason), level);
+        if (!writing_) close(pending_close_->first, pending_close_->second);
     }
 
     void tick() {
@@ -291,7 +305,7 @@ private:
         timer_.cancel();
         socket_.shutdown(Socket::shutdown_both, ignored);
         socket_.close(ignored);
-        out_.clear();
+        if (!writing_) out_.clear();  // else the write in flight still uses its buffer; its handler clears
         session_->shutdown();
         srv_.client_gone();
     }
@@ -309,7 +323,7 @@ private:
     bool writing_ = false;
     bool reading_ = false;
     bool closed_ = false;
-    bool close_after_flush_ = false;
+    std::optional<std::pair<std::string, int>> pending_close_;  ///< reason and log level
 };
 
 unsigned parse_mode(const std::string& text) { return static_cast<unsigned>(std::stoul(text, nullptr, 8)); }
