@@ -1,6 +1,5 @@
 #include <virtpp/rpc/server.hpp>
 
-#include <fnmatch.h>
 
 #include <fstream>
 #include <functional>
@@ -365,8 +364,36 @@ daemon_config read_config_file(const std::string& path) {
     return read_config(text.str(), path);
 }
 
+// libvirtd 9.0 matches the lists with GLib's g_pattern_match_simple: only "*" (any run) and "?"
+// (one UTF-8 character) are special, a backslash is itself, so a DN copied from
+// virt-pki-query-dn ("O=Red Hat\, Inc.") matches as written (fnmatch would read "\," as ",").
 bool wildcard_match(const std::string& pattern, const std::string& text) {
-    return ::fnmatch(pattern.c_str(), text.c_str(), 0) == 0;
+    auto next_char = [&](std::size_t at) {
+        ++at;
+        while (at < text.size() && (static_cast<unsigned char>(text[at]) & 0xc0) == 0x80) ++at;
+        return at;
+    };
+    std::size_t p = 0, t = 0;
+    std::size_t star = std::string::npos, resume = 0;  // the last "*" and where its match ends now
+    while (t < text.size()) {
+        if (p < pattern.size() && pattern[p] == '*') {
+            star = p++;
+            resume = t;
+        } else if (p < pattern.size() && pattern[p] == '?') {
+            ++p;
+            t = next_char(t);
+        } else if (p < pattern.size() && pattern[p] == text[t]) {
+            ++p;
+            ++t;
+        } else if (star != std::string::npos) {
+            p = star + 1;
+            t = resume = next_char(resume);
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*') ++p;
+    return p == pattern.size();
 }
 
 bool list_allows(const std::optional<std::vector<std::string>>& list, const std::string& text) {

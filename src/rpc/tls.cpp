@@ -27,6 +27,9 @@
 #include <cerrno>
 #include <fstream>
 #include <mutex>
+#include <optional>
+#include <span>
+#include <string_view>
 #include <sstream>
 #include <utility>
 #include <variant>
@@ -125,6 +128,256 @@ std::string describe_failure(Botan::Certificate_Status_Code code, const std::str
         return std::string("Certificate failed validation: The certificate is not trusted. (") +
                Botan::to_string(code) + ")";
     }
+}
+
+// ---- Distinguished Names as GnuTLS writes them ----------------------------------------------
+//
+// tls_allowed_dn_list patterns are written against gnutls_x509_crt_get_dn's text (what
+// virt-pki-query-dn prints): RDNs in the certificate's order separated by ",", the values of a
+// multi-valued RDN by "+", GnuTLS's attribute names (OID text for unknown ones), values escaped
+// with a backslash, and "#" + hex of the DER value for what GnuTLS cannot decode as its string type.
+
+/// One DER element: its tag byte, the whole encoding, and its contents.
+struct der_element {
+    std::uint8_t tag = 0;
+    std::span<const std::uint8_t> whole;
+    std::span<const std::uint8_t> contents;
+};
+
+/// Reads one DER element off the front of `in` (definite lengths only, as DER has).
+der_element next_der_element(std::span<const std::uint8_t>& in) {
+    auto bad = [] { raise_tls(error_code::system_error, "malformed Distinguished Name in the peer certificate"); };
+    if (in.size() < 2) bad();
+    std::size_t at = 1;
+    if ((in[0] & 0x1f) == 0x1f) bad();  // high tag numbers never occur in a Name
+    std::size_t length = in[at++];
+    if (length & 0x80) {
+        std::size_t bytes = length & 0x7f;
+        if (bytes == 0 || bytes > sizeof(std::size_t) || in.size() < at + bytes) bad();
+        length = 0;
+        for (std::size_t i = 0; i < bytes; ++i) length = (length << 8) | in[at++];
+    }
+    if (in.size() - at < length) bad();
+    der_element e{in[0], in.subspan(0, at + length), in.subspan(at, length)};
+    in = in.subspan(at + length);
+    return e;
+}
+
+std::string oid_text(std::span<const std::uint8_t> der) {
+    std::string out;
+    std::uint64_t value = 0;
+    bool first = true;
+    for (auto b : der) {
+        value = (value << 7) | (b & 0x7f);
+        if (b & 0x80) continue;
+        if (first) {
+            auto top = value < 40 ? 0 : value < 80 ? 1 : 2;
+            out = std::to_string(top) + "." + std::to_string(value - 40 * static_cast<std::uint64_t>(top));
+            first = false;
+        } else {
+            out += "." + std::to_string(value);
+        }
+        value = 0;
+    }
+    return out;
+}
+
+std::string hex_text(std::span<const std::uint8_t> bytes) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out = "#";
+    for (auto b : bytes) {
+        out += digits[b >> 4];
+        out += digits[b & 0xf];
+    }
+    return out;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xc0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xe0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+        out += static_cast<char>(0xf0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+}
+
+/// BMPString (UTF-16 big-endian, surrogate pairs accepted) to UTF-8; nullopt when malformed.
+std::optional<std::string> utf16be_to_utf8(std::span<const std::uint8_t> in) {
+    if (in.size() % 2 != 0) return std::nullopt;
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 2) {
+        std::uint32_t unit = (static_cast<std::uint32_t>(in[i]) << 8) | in[i + 1];
+        if (unit >= 0xd800 && unit < 0xdc00) {
+            if (i + 3 >= in.size()) return std::nullopt;
+            std::uint32_t low = (static_cast<std::uint32_t>(in[i + 2]) << 8) | in[i + 3];
+            if (low < 0xdc00 || low >= 0xe000) return std::nullopt;
+            unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
+            i += 2;
+        } else if (unit >= 0xdc00 && unit < 0xe000) {
+            return std::nullopt;
+        }
+        append_utf8(out, unit);
+    }
+    return out;
+}
+
+/// How GnuTLS reads an attribute's value: one fixed string type, or the DirectoryString choice.
+enum class dn_value_kind : std::uint8_t { directory, printable, ia5, utf8, numeric, bmp, octets, time };
+
+struct dn_attribute_type {
+    std::string_view oid;
+    std::string_view name;  ///< empty: GnuTLS prints the OID
+    dn_value_kind kind;
+};
+
+// GnuTLS 3.7's table of DN attributes (lib/x509/common.c), names and string types
+constexpr dn_attribute_type dn_attribute_types[] = {
+    {"2.5.4.6", "C", dn_value_kind::printable},
+    {"1.3.6.1.5.5.7.9.1", "dateOfBirth", dn_value_kind::time},
+    {"1.3.6.1.5.5.7.9.2", "placeOfBirth", dn_value_kind::directory},
+    {"1.3.6.1.5.5.7.9.3", "gender", dn_value_kind::printable},
+    {"1.3.6.1.5.5.7.9.4", "countryOfCitizenship", dn_value_kind::printable},
+    {"1.3.6.1.5.5.7.9.5", "countryOfResidence", dn_value_kind::printable},
+    {"2.5.4.9", "street", dn_value_kind::directory},
+    {"2.5.4.12", "title", dn_value_kind::directory},
+    {"2.5.4.10", "O", dn_value_kind::directory},
+    {"2.5.4.11", "OU", dn_value_kind::directory},
+    {"2.5.4.3", "CN", dn_value_kind::directory},
+    {"2.5.4.7", "L", dn_value_kind::directory},
+    {"2.5.4.8", "ST", dn_value_kind::directory},
+    {"2.5.4.13", "description", dn_value_kind::directory},
+    {"2.5.4.5", "serialNumber", dn_value_kind::printable},
+    {"2.5.4.20", "telephoneNumber", dn_value_kind::printable},
+    {"2.5.4.4", "surName", dn_value_kind::directory},
+    {"2.5.4.43", "initials", dn_value_kind::directory},
+    {"2.5.4.44", "generationQualifier", dn_value_kind::directory},
+    {"2.5.4.42", "givenName", dn_value_kind::directory},
+    {"2.5.4.65", "pseudonym", dn_value_kind::directory},
+    {"2.5.4.46", "dnQualifier", dn_value_kind::printable},
+    {"2.5.4.17", "postalCode", dn_value_kind::directory},
+    {"2.5.4.41", "name", dn_value_kind::directory},
+    {"2.5.4.15", "businessCategory", dn_value_kind::directory},
+    {"0.9.2342.19200300.100.1.25", "DC", dn_value_kind::ia5},
+    {"0.9.2342.19200300.100.1.1", "UID", dn_value_kind::directory},
+    {"1.2.840.113556.1.4.656", "userPrincipalName", dn_value_kind::directory},
+    {"1.3.6.1.4.1.311.60.2.1.1", "jurisdictionOfIncorporationLocalityName", dn_value_kind::directory},
+    {"1.3.6.1.4.1.311.60.2.1.2", "jurisdictionOfIncorporationStateOrProvinceName", dn_value_kind::directory},
+    {"1.3.6.1.4.1.311.60.2.1.3", "jurisdictionOfIncorporationCountryName", dn_value_kind::printable},
+    {"1.2.840.113549.1.9.1", "EMAIL", dn_value_kind::ia5},
+    {"1.2.840.113549.1.9.7", "", dn_value_kind::directory},
+    {"1.2.840.113549.1.9.20", "", dn_value_kind::bmp},
+    {"1.2.840.113549.1.9.21", "", dn_value_kind::octets},
+    {"1.2.840.113549.1.9.4", "", dn_value_kind::octets},
+    {"1.3.6.1.5.5.7.8.5", "XmppAddr", dn_value_kind::utf8},
+    {"1.2.643.100.1", "OGRN", dn_value_kind::numeric},
+    {"1.2.643.100.3", "SNILS", dn_value_kind::numeric},
+    {"1.2.643.100.5", "OGRNIP", dn_value_kind::numeric},
+    {"1.2.643.3.131.1.1", "INN", dn_value_kind::numeric},
+};
+
+const dn_attribute_type* find_dn_attribute_type(const std::string& oid) {
+    for (const auto& t : dn_attribute_types)
+        if (t.oid == oid) return &t;
+    return nullptr;
+}
+
+// universal tag numbers of the string types
+constexpr std::uint8_t tag_utf8 = 12, tag_numeric = 18, tag_printable = 19, tag_teletex = 20, tag_ia5 = 22,
+                       tag_generalized_time = 24, tag_universal = 28, tag_bmp = 30, tag_octets = 4;
+
+/// The value's text before escaping, or nullopt where GnuTLS falls back to the DER in hex.
+std::optional<std::string> decode_dn_value(dn_value_kind kind, const der_element& v) {
+    std::optional<std::string> text;
+    auto raw = [&] { return std::string(v.contents.begin(), v.contents.end()); };
+    auto fixed = [&](std::uint8_t tag) {
+        if (v.tag == tag) text = raw();
+    };
+    switch (kind) {
+    case dn_value_kind::printable: fixed(tag_printable); break;
+    case dn_value_kind::ia5: fixed(tag_ia5); break;
+    case dn_value_kind::utf8: fixed(tag_utf8); break;
+    case dn_value_kind::numeric: fixed(tag_numeric); break;
+    case dn_value_kind::time: fixed(tag_generalized_time); break;
+    case dn_value_kind::octets: fixed(tag_octets); break;
+    case dn_value_kind::bmp:
+        if (v.tag == tag_bmp) text = utf16be_to_utf8(v.contents);
+        break;
+    case dn_value_kind::directory:
+        switch (v.tag) {
+        case tag_utf8:
+        case tag_printable: text = raw(); break;
+        case tag_bmp: text = utf16be_to_utf8(v.contents); break;
+        case tag_teletex: {
+            // GnuTLS takes a T61 string only when it is printable ASCII, else shows its bytes in hex
+            bool ascii = true;
+            for (auto b : v.contents) ascii = ascii && b >= 0x20 && b < 0x7f;
+            text = ascii ? raw() : hex_text(v.contents);
+            break;
+        }
+        case tag_universal: text = hex_text(v.contents); break;  // GnuTLS does not convert UCS-4
+        default: break;
+        }
+        break;
+    }
+    // GnuTLS refuses strings with an embedded NUL (octet strings aside) and shows the DER instead
+    if (text && kind != dn_value_kind::octets && text->find('\0') != std::string::npos) text.reset();
+    return text;
+}
+
+/// GnuTLS's escaping: , + " \ < > ; anywhere, "#" or " " first, " " last.
+std::string escape_dn_value(const std::string& value) {
+    std::string out;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        char c = value[i];
+        if (std::string_view(",+\"\\<>;").find(c) != std::string_view::npos || (i == 0 && (c == '#' || c == ' ')) ||
+            (i + 1 == value.size() && c == ' '))
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+/// The text of a Name given the contents of its SEQUENCE (the RDN SETs one after another).
+std::string format_rdn_sequence(std::span<const std::uint8_t> rdns) {
+    std::string out;
+    bool first_rdn = true;
+    while (!rdns.empty()) {
+        auto set = next_der_element(rdns);
+        auto avas = set.contents;
+        bool first_ava = true;
+        while (!avas.empty()) {
+            auto ava = next_der_element(avas);
+            auto parts = ava.contents;
+            auto oid = next_der_element(parts);
+            auto value = next_der_element(parts);
+            auto oid_string = oid_text(oid.contents);
+            const auto* type = find_dn_attribute_type(oid_string);
+            if (!first_rdn || !first_ava) out += first_ava ? "," : "+";
+            out += type != nullptr && !type->name.empty() ? std::string(type->name) : oid_string;
+            out += '=';
+            std::optional<std::string> text;
+            if (type != nullptr) text = decode_dn_value(type->kind, value);
+            out += text ? escape_dn_value(*text) : hex_text(value.whole);
+            first_ava = false;
+        }
+        first_rdn = false;
+    }
+    return out;
+}
+
+std::string gnutls_dn_text(const Botan::X509_DN& dn) {
+    // Botan keeps the contents of the Name's SEQUENCE, RDN grouping included
+    const auto& bits = dn.get_bits();
+    return format_rdn_sequence(std::span<const std::uint8_t>(bits.data(), bits.size()));
 }
 
 }  // namespace
@@ -240,7 +493,7 @@ struct engine::impl : Botan::TLS::Callbacks {
                                const std::vector<Botan::Certificate_Store*>& roots, Botan::Usage_Type usage,
                                const std::string&, const Botan::TLS::Policy&) override {
         if (chain.empty()) return;
-        peer_dn = chain.front().subject_dn().to_string();
+        peer_dn = gnutls_dn_text(chain.front().subject_dn());
         if (!verify) return;
         Botan::Path_Validation_Restrictions restrictions(false, 80);
         auto result = Botan::x509_path_validate(chain, restrictions, roots, server ? std::string() : hostname, usage);
@@ -327,6 +580,11 @@ bool engine::is_server() const noexcept { return impl_->server; }
 bool engine::peer_certificate_required() const noexcept { return impl_->server && impl_->verify; }
 const std::string& engine::verify_failure() const noexcept { return impl_->verify_failure; }
 const std::string& engine::peer_dn() const noexcept { return impl_->peer_dn; }
+
+std::string certificate_subject_dn(const std::string& pem_file) {
+    check_file("certificate", pem_file, false);
+    return gnutls_dn_text(load_certificates(pem_file, "certificate").front().subject_dn());
+}
 
 // ---- stream -----------------------------------------------------------------------------------
 

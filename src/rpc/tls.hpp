@@ -56,6 +56,12 @@ class credentials;
 /// Loads a server's files; every file but the CRL must exist.
 [[nodiscard]] std::shared_ptr<const credentials> load_server_credentials(const server_config& config);
 
+/// The subject Distinguished Name of the (first) certificate in a PEM file, written exactly as
+/// GnuTLS's gnutls_x509_crt_get_dn and virt-pki-query-dn write it, the text tls_allowed_dn_list
+/// patterns match: "C=GB,ST=London,L=London,O=Red Hat\, Inc.,CN=client2" (RDNs in the
+/// certificate's order, "+" inside a multi-valued RDN, "#hex" for values GnuTLS cannot decode).
+[[nodiscard]] std::string certificate_subject_dn(const std::string& pem_file);
+
 class engine {
 public:
     /// A client session for `hostname` (checked against the server certificate when `verify`).
@@ -91,7 +97,8 @@ public:
     /// validation: The certificate hasn't got a known issuer."); empty when it passed or was not
     /// checked (client with no_verify, server without verify_client).
     [[nodiscard]] const std::string& verify_failure() const noexcept;
-    /// The peer certificate's subject DN ("CN=client1,O=..."), empty without one.
+    /// The peer certificate's subject DN as GnuTLS writes it (certificate_subject_dn), empty
+    /// without a certificate.
     [[nodiscard]] const std::string& peer_dn() const noexcept;
 
     struct impl;
