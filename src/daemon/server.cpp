@@ -204,13 +204,13 @@ private:
 
     bool check_certificate() {
         const auto& cfg = srv_.opt.config;
-        if (!tls_->verify_failure().empty()) {
+        const std::string& failure = tls_->verify_failure();  // also set when the client sent no certificate
+        if (!failure.empty()) {
             if (!cfg.tls_no_verify_certificate) {
-                close_when_flushed("refused: certificate check failed: " + tls_->verify_failure(), 3);
+                close_when_flushed("refused: certificate check failed: " + failure, 3);
                 return false;
             }
-            srv_.log(3, "client " + peer_ + ": certificate check failed, allowed by tls_no_verify_certificate: " +
-                            tls_->verify_failure());
+            srv_.log(3, "client " + peer_ + ": certificate check failed, allowed by tls_no_verify_certificate: " + failure);
         }
         if (!list_allows(cfg.tls_allowed_dn_list, tls_->peer_dn())) {
             if (!cfg.tls_no_verify_certificate) {
@@ -326,6 +326,41 @@ private:
     std::optional<std::pair<std::string, int>> pending_close_;  ///< reason and log level
 };
 
+/// A connection refused at accept: ends with a FIN rather than a reset. Nothing is sent; what the
+/// client already sent (its ClientHello) is read and dropped until it closes or 5 s pass, so a
+/// TLS client always sees the same clean end of stream ("The TLS connection was non-properly
+/// terminated.") instead of a reset that depends on timing.
+class refused_connection : public std::enable_shared_from_this<refused_connection> {
+public:
+    refused_connection(asio::io_context& io, tcp::socket s) : socket_(std::move(s)), timer_(io) {}
+    void start() {
+        boost::system::error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_send, ignored);
+        timer_.expires_after(std::chrono::seconds(5));
+        timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+            boost::system::error_code e;
+            if (!ec) self->socket_.close(e);
+        });
+        drain();
+    }
+
+private:
+    void drain() {
+        socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            if (ec) {
+                boost::system::error_code e;
+                self->timer_.cancel();
+                self->socket_.close(e);
+                return;
+            }
+            self->drain();
+        });
+    }
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    std::array<std::uint8_t, 4096> buffer_{};
+};
+
 unsigned parse_mode(const std::string& text) { return static_cast<unsigned>(std::stoul(text, nullptr, 8)); }
 
 }  // namespace
@@ -424,7 +459,7 @@ void server::impl::accept_tcp(tcp_listener& l) {
             }
             if (!allowed) {
                 log(3, "refused client " + peer + ": address not in tls_allowed_ip_list");
-                s.close(e);
+                std::make_shared<refused_connection>(io, std::move(s))->start();
             } else if (admit(peer)) {
                 std::unique_ptr<rpc::tls::engine> engine;
                 if (l.tls) engine = rpc::tls::engine::server(tls_creds);

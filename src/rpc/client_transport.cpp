@@ -313,7 +313,7 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
     tls::client_config c;
     if (auto dir = u.pkipath()) {
         std::string d(*dir);
-        return {d + "/cacert.pem", d + "/cacrl.pem", d + "/clientcert.pem", d + "/clientkey.pem"};
+        return {d + "/cacert.pem", d + "/cacrl.pem", d + "/clientcert.pem", d + "/clientkey.pem", !u.no_sanity()};
     }
     auto exists = [](const std::string& p) { return ::access(p.c_str(), F_OK) == 0; };
     if (::geteuid() != 0) {
@@ -333,6 +333,7 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
         c.cert_file = "/etc/pki/libvirt/clientcert.pem";
         c.key_file = "/etc/pki/libvirt/private/clientkey.pem";
     }
+    c.sanity_check = !u.no_sanity();
     return c;
 }
 

@@ -17,6 +17,7 @@
 #include <botan/tls_server.h>
 #include <botan/tls_session_manager.h>
 #include <botan/x509_crl.h>
+#include <botan/x509_ext.h>
 #include <botan/x509cert.h>
 #include <botan/x509path.h>
 
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <optional>
@@ -39,6 +41,14 @@ namespace virtpp::rpc::tls {
 namespace {
 
 [[noreturn]] void raise_tls(error_code code, const std::string& what) { raise(code, error_domain::rpc, what); }
+
+/// libvirt's reason for a client that sent no certificate (gnutls_certificate_verify_peers2's error).
+constexpr const char* no_peer_certificate = "Unable to verify TLS peer: No certificate was found.";
+
+/// GnuTLS's reasons, as libvirt puts them after "TLS handshake failed ".
+[[noreturn]] void handshake_failed(const char* why) {
+    raise_tls(error_code::auth_failed, std::string("TLS handshake failed ") + why);
+}
 
 bool file_exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
@@ -380,6 +390,99 @@ std::string gnutls_dn_text(const Botan::X509_DN& dn) {
     return format_rdn_sequence(std::span<const std::uint8_t>(bits.data(), bits.size()));
 }
 
+// ---- libvirt's sanity check of our own certificate (virNetTLSContextSanityCheckCredentials) -------
+
+enum class cert_role : std::uint8_t { client, server, ca };
+
+void raise_sanity(const std::string& what) { raise_tls(error_code::system_error, what); }
+
+void check_certificate_times(const Botan::X509_Certificate& cert, const std::string& file, cert_role role) {
+    static constexpr const char* who[] = {"client", "server", "CA"};
+    Botan::X509_Time now(std::chrono::system_clock::now());
+    auto name = std::string("The ") + who[static_cast<int>(role)] + " certificate " + file;
+    if (cert.not_after() < now) raise_sanity(name + " has expired");
+    if (cert.not_before() > now) raise_sanity(name + " is not yet active");
+}
+
+void check_basic_constraints(const Botan::X509_Certificate& cert, const std::string& file, cert_role role) {
+    const auto* bc = cert.v3_extensions().get_extension_object_as<Botan::Cert_Extension::Basic_Constraints>();
+    if (role == cert_role::ca) {
+        if (bc == nullptr) raise_sanity("The certificate " + file + " is missing basic constraints for a CA");
+        if (!bc->get_is_ca()) raise_sanity("The certificate " + file + " basic constraints do not show a CA");
+    } else if (bc != nullptr && bc->get_is_ca()) {
+        raise_sanity("The certificate " + file + " basic constraints show a CA, but we need one for a " +
+                     (role == cert_role::server ? "server" : "client"));
+    }
+}
+
+// Only a critical key usage or purpose extension that forbids the use is an error (libvirt warns otherwise)
+void check_key_usage(const Botan::X509_Certificate& cert, const std::string& file, cert_role role) {
+    const auto* ku = cert.v3_extensions().get_extension_object_as<Botan::Cert_Extension::Key_Usage>();
+    if (ku == nullptr || !cert.is_critical("X509v3.KeyUsage")) return;
+    auto usage = ku->get_constraints();
+    if (role == cert_role::ca) {
+        if (!(usage & Botan::KEY_CERT_SIGN)) raise_sanity("Certificate " + file + " usage does not permit certificate signing");
+        return;
+    }
+    if (!(usage & Botan::DIGITAL_SIGNATURE)) raise_sanity("Certificate " + file + " usage does not permit digital signature");
+    if (!(usage & Botan::KEY_ENCIPHERMENT)) raise_sanity("Certificate " + file + " usage does not permit key encipherment");
+}
+
+void check_key_purpose(const Botan::X509_Certificate& cert, const std::string& file, cert_role role) {
+    const auto& purposes = cert.extended_key_usage();
+    if (purposes.empty() || !cert.is_critical("X509v3.ExtendedKeyUsage")) return;
+    const Botan::OID server_auth("1.3.6.1.5.5.7.3.1"), client_auth("1.3.6.1.5.5.7.3.2"), any_purpose("2.5.29.37.0");
+    bool server = false, client = false;
+    for (const auto& p : purposes) {
+        if (p == server_auth) server = true;
+        else if (p == client_auth) client = true;
+        else if (p != any_purpose) server = client = true;  // libvirt lets an unrelated purpose pass both
+    }
+    bool is_server = role == cert_role::server;
+    if (!(is_server ? server : client))
+        raise_sanity("Certificate " + file + " purpose does not allow use for with a TLS " + (is_server ? "server" : "client"));
+}
+
+void check_own_certificate(const Botan::X509_Certificate& cert, const std::string& file, cert_role role) {
+    check_certificate_times(cert, file, role);
+    check_basic_constraints(cert, file, role);
+    check_key_usage(cert, file, role);
+    if (role != cert_role::ca) check_key_purpose(cert, file, role);
+}
+
+/// Our certificate must chain to our own CA before we offer it to anyone.
+void check_certificate_pair(const Botan::X509_Certificate& cert, const std::string& cert_file,
+                            const std::vector<Botan::X509_Certificate>& cas, const std::string& ca_file) {
+    Botan::Certificate_Store_In_Memory store;
+    for (const auto& ca : cas) store.add_certificate(ca);
+    Botan::Path_Validation_Restrictions restrictions(false, 80);
+    auto result = Botan::x509_path_validate(std::vector<Botan::X509_Certificate>{cert}, restrictions, store);
+    if (result.successful_validation()) return;
+    using C = Botan::Certificate_Status_Code;
+    std::string reason = "The certificate is not trusted.";
+    switch (result.result()) {
+    case C::CERT_ISSUER_NOT_FOUND:
+    case C::CANNOT_ESTABLISH_TRUST: reason = "The certificate hasn't got a known issuer."; break;
+    case C::CERT_IS_REVOKED: reason = "The certificate has been revoked."; break;
+    case C::UNTRUSTED_HASH:
+    case C::SIGNATURE_METHOD_TOO_WEAK: reason = "The certificate uses an insecure algorithm"; break;
+    default: break;
+    }
+    raise_sanity("Our own certificate " + cert_file + " failed validation against " + ca_file + ": " + reason);
+}
+
+void sanity_check_credentials(const std::string& ca_file, const std::string& cert_file, cert_role role) {
+    auto readable = [](const std::string& p) { return !p.empty() && ::access(p.c_str(), R_OK) == 0; };
+    std::optional<Botan::X509_Certificate> cert;
+    std::vector<Botan::X509_Certificate> cas;
+    if (readable(cert_file))
+        cert = load_certificates(cert_file, role == cert_role::server ? "server certificate" : "client certificate").front();
+    if (readable(ca_file)) cas = load_certificates(ca_file, "CA certificate list");
+    if (cert) check_own_certificate(*cert, cert_file, role);
+    for (const auto& ca : cas) check_own_certificate(ca, ca_file, cert_role::ca);
+    if (cert && !cas.empty()) check_certificate_pair(*cert, cert_file, cas, ca_file);
+}
+
 }  // namespace
 
 // ---- credentials ------------------------------------------------------------------------------
@@ -392,10 +495,10 @@ public:
     std::vector<Botan::X509_Certificate> chain;
     std::unique_ptr<Botan::Private_Key> key;
 
-    std::vector<Botan::Certificate_Store*> trusted_certificate_authorities(const std::string& type,
+    std::vector<Botan::Certificate_Store*> trusted_certificate_authorities(const std::string&,
                                                                            const std::string&) override {
-        // a server lists CAs only when it asks clients for a certificate
-        if (type == "tls-server" && !verify_client) return {};
+        // a server always asks for a client certificate, as libvirtd (GNUTLS_CERT_REQUEST) does,
+        // so the check and the DN are known even where a failure is only logged
         return {const_cast<Botan::Certificate_Store_In_Memory*>(&trust)};
     }
     std::vector<Botan::X509_Certificate> cert_chain(const std::vector<std::string>& key_types, const std::string&,
@@ -435,6 +538,8 @@ void load_common(credentials& c, const std::string& ca, const std::string& crl, 
 }  // namespace
 
 std::shared_ptr<const credentials> load_client_credentials(const client_config& config) {
+    // libvirt checks its own files before loading them (no_sanity=1 skips it)
+    if (config.sanity_check) sanity_check_credentials(config.ca_file, config.cert_file, cert_role::client);
     auto c = std::make_shared<credentials>();
     load_common(*c, config.ca_file, config.crl_file, config.cert_file, config.key_file, true);
     return c;
@@ -462,11 +567,14 @@ struct engine::impl : Botan::TLS::Callbacks {
     std::shared_ptr<const credentials> creds;
     bool server = false;
     bool verify = true;
+    bool require_valid_peer = false;
+    bool peer_certificate_seen = false;
     std::string hostname;
     std::vector<std::uint8_t> outgoing;
     std::vector<std::uint8_t> plaintext;
     bool established = false;
     bool closed = false;
+    bool close_notify = false;
     std::string verify_failure;
     std::string peer_dn;
     std::string alert_text;
@@ -481,11 +589,15 @@ struct engine::impl : Botan::TLS::Callbacks {
         plaintext.insert(plaintext.end(), data, data + size);
     }
     void tls_alert(Botan::TLS::Alert alert) override {
+        if (alert.type() == Botan::TLS::Alert::CLOSE_NOTIFY) close_notify = true;
         if (alert.type() == Botan::TLS::Alert::CLOSE_NOTIFY || alert.is_fatal()) closed = true;
         if (alert.is_fatal()) alert_text = alert.type_string();
     }
     bool tls_session_established(const Botan::TLS::Session&) override { return false; }
-    void tls_session_activated() override { established = true; }
+    void tls_session_activated() override {
+        established = true;
+        if (server && !peer_certificate_seen) verify_failure = no_peer_certificate;
+    }
 
     // Checked like libvirt: the handshake goes through, the verdict is kept and acted on after it.
     void tls_verify_cert_chain(const std::vector<Botan::X509_Certificate>& chain,
@@ -493,6 +605,7 @@ struct engine::impl : Botan::TLS::Callbacks {
                                const std::vector<Botan::Certificate_Store*>& roots, Botan::Usage_Type usage,
                                const std::string&, const Botan::TLS::Policy&) override {
         if (chain.empty()) return;
+        peer_certificate_seen = true;
         peer_dn = gnutls_dn_text(chain.front().subject_dn());
         if (!verify) return;
         Botan::Path_Validation_Restrictions restrictions(false, 80);
@@ -533,7 +646,8 @@ std::unique_ptr<engine> engine::server(std::shared_ptr<const credentials> creds)
     auto p = std::make_unique<impl>();
     p->creds = std::move(creds);
     p->server = true;
-    p->verify = p->creds->verify_client;
+    p->verify = true;  // checked always; verify_client decides whether a failure refuses
+    p->require_valid_peer = p->creds->verify_client;
     auto& cm = const_cast<credentials&>(*p->creds);
     try {
         p->channel = std::make_unique<Botan::TLS::Server>(*p, p->sessions, cm, p->policy, p->rng, false);
@@ -576,8 +690,10 @@ void engine::take_plaintext(std::vector<std::uint8_t>& into) {
 }
 bool engine::established() const noexcept { return impl_->established; }
 bool engine::closed() const noexcept { return impl_->closed; }
+bool engine::closed_cleanly() const noexcept { return impl_->close_notify; }
+bool engine::fatal_alert_received() const noexcept { return !impl_->alert_text.empty(); }
 bool engine::is_server() const noexcept { return impl_->server; }
-bool engine::peer_certificate_required() const noexcept { return impl_->server && impl_->verify; }
+bool engine::peer_certificate_required() const noexcept { return impl_->server && impl_->require_valid_peer; }
 const std::string& engine::verify_failure() const noexcept { return impl_->verify_failure; }
 const std::string& engine::peer_dn() const noexcept { return impl_->peer_dn; }
 
@@ -611,19 +727,22 @@ void stream::flush_locked() {
     }
 }
 
-bool stream::pump_once(std::vector<std::uint8_t>& plaintext) {
-    if (eof_) return false;
+stream::pump_status stream::pump_raw(std::vector<std::uint8_t>& plaintext, int& err) {
+    if (eof_) return pump_status::end;
     std::uint8_t buf[16384];
     ssize_t n;
     do {
         n = ::recv(fd_, buf, sizeof buf, 0);
     } while (n < 0 && errno == EINTR);
-    if (n < 0) raise_system(errno, "Cannot recv data");
+    if (n < 0) {
+        err = errno;
+        return pump_status::recv_failed;
+    }
     std::lock_guard lock(locks_->engine);
     if (n == 0) {
         eof_ = true;
         engine_->take_plaintext(plaintext);
-        return false;
+        return pump_status::end;
     }
     try {
         engine_->received(buf, static_cast<std::size_t>(n));
@@ -639,11 +758,25 @@ bool stream::pump_once(std::vector<std::uint8_t>& plaintext) {
         flush_locked();
     } catch (const virtpp::error&) {
         // our close_notify answering the peer's may find the socket shut already
-        if (!engine_->closed()) throw;
+        if (!engine_->closed()) {
+            err = errno;
+            return pump_status::send_failed;
+        }
     }
     engine_->take_plaintext(plaintext);
     if (engine_->closed()) eof_ = true;
-    return true;
+    return pump_status::data;
+}
+
+bool stream::pump_once(std::vector<std::uint8_t>& plaintext) {
+    int err = 0;
+    switch (pump_raw(plaintext, err)) {
+    case pump_status::data: return true;
+    case pump_status::end: return false;
+    case pump_status::recv_failed: raise_system(err, "Cannot recv data");
+    case pump_status::send_failed: break;
+    }
+    raise_system(err, "Cannot write data");
 }
 
 bool stream::read(std::vector<std::uint8_t>& into) {
@@ -675,14 +808,23 @@ void stream::shutdown() noexcept {
 }
 
 void stream::client_handshake() {
-    {
+    try {
         std::lock_guard lock(locks_->engine);
         flush_locked();  // the ClientHello
+    } catch (const virtpp::error&) {
+        handshake_failed("Error in the push function.");
     }
     std::vector<std::uint8_t> early;
     while (!engine_->established()) {
-        if (!pump_once(early))
-            raise_tls(error_code::auth_failed, "TLS handshake failed The TLS connection was non-properly terminated.");
+        int err = 0;
+        switch (pump_raw(early, err)) {
+        case pump_status::data:
+            if (engine_->fatal_alert_received()) handshake_failed("A TLS fatal alert has been received.");
+            continue;
+        case pump_status::end: handshake_failed("The TLS connection was non-properly terminated.");
+        case pump_status::recv_failed: handshake_failed("Error in the pull function.");
+        case pump_status::send_failed: handshake_failed("Error in the push function.");
+        }
     }
     if (!engine_->verify_failure().empty()) {
         auto info = make_error_info(error_code::auth_failed, error_domain::rpc, "Failed to verify peer's certificate");
@@ -690,9 +832,21 @@ void stream::client_handshake() {
         shutdown();
         raise(info);
     }
-    // the server's verdict on us: one byte, 1
+    // The server's verdict on us: one byte, 1. A refusing server just closes the connection, which
+    // GnuTLS reports as an I/O error (EIO) to libvirt; only a clean close_notify or a wrong byte is
+    // a verification failure.
     while (early.empty()) {
-        if (!pump_once(early)) break;
+        int err = 0;
+        pump_status status;
+        try {
+            status = pump_raw(early, err);
+        } catch (const virtpp::error&) {
+            status = pump_status::recv_failed;
+        }
+        if (!early.empty()) break;
+        if (status == pump_status::data && !engine_->fatal_alert_received()) continue;
+        if (status == pump_status::end && engine_->closed_cleanly()) break;
+        raise_system(EIO, "Unable to read TLS confirmation");
     }
     if (early.size() != 1 || early[0] != 1)
         raise_tls(error_code::rpc, "server verification (of our certificate or IP address) failed");
@@ -705,10 +859,9 @@ void stream::server_handshake() {
             raise_tls(error_code::auth_failed, "TLS handshake failed The TLS connection was non-properly terminated.");
     }
     std::string refusal;
-    if (!engine_->verify_failure().empty())
+    if (engine_->peer_certificate_required()) {
         refusal = engine_->verify_failure();
-    else if (engine_->peer_certificate_required() && engine_->peer_dn().empty())
-        refusal = "The certificate has no peers";
+    }
     if (!refusal.empty()) {
         auto info = make_error_info(error_code::auth_failed, error_domain::rpc, "Failed to verify peer's certificate");
         info.str3 = refusal;

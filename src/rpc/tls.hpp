@@ -35,6 +35,10 @@ struct client_config {
     std::string crl_file;   ///< optional; a missing file is skipped
     std::string cert_file;  ///< optional together with key_file: missing files mean no client certificate
     std::string key_file;
+    /// libvirt's sanity check of our own files before use (URI no_sanity=1 turns it off): the
+    /// certificate's dates, CA flag, key usage and purpose, and that our CA signed it ("Our own
+    /// certificate <file> failed validation against <ca>: <reason>", SYSTEM_ERROR).
+    bool sanity_check = true;
 };
 
 /// The server's files (libvirtd.conf: ca_file, crl_file, cert_file, key_file) and whether clients
@@ -67,7 +71,8 @@ public:
     /// A client session for `hostname` (checked against the server certificate when `verify`).
     [[nodiscard]] static std::unique_ptr<engine> client(std::shared_ptr<const credentials> creds,
                                                         std::string hostname, std::uint16_t port, bool verify);
-    /// A server session; asks for a client certificate when the credentials say verify_client.
+    /// A server session. It always asks for a client certificate and checks it (verify_failure);
+    /// the credentials' verify_client says whether a failure refuses the client.
     [[nodiscard]] static std::unique_ptr<engine> server(std::shared_ptr<const credentials> creds);
 
     ~engine();
@@ -90,12 +95,17 @@ public:
     [[nodiscard]] bool established() const noexcept;
     /// The peer closed (close_notify or a fatal alert).
     [[nodiscard]] bool closed() const noexcept;
+    /// The peer ended the session with close_notify (not a bare end of stream or a fatal alert).
+    [[nodiscard]] bool closed_cleanly() const noexcept;
+    /// The peer sent a fatal alert.
+    [[nodiscard]] bool fatal_alert_received() const noexcept;
     [[nodiscard]] bool is_server() const noexcept;
-    /// A server that verifies clients refuses one without a certificate.
+    /// A server whose failed client check refuses the client (verify_client).
     [[nodiscard]] bool peer_certificate_required() const noexcept;
     /// Why the peer's certificate failed the checks, in libvirt's words ("Certificate failed
-    /// validation: The certificate hasn't got a known issuer."); empty when it passed or was not
-    /// checked (client with no_verify, server without verify_client).
+    /// validation: The certificate hasn't got a known issuer.", on a server without a client
+    /// certificate "Unable to verify TLS peer: No certificate was found."); empty when it passed
+    /// or was not checked (client with no_verify).
     [[nodiscard]] const std::string& verify_failure() const noexcept;
     /// The peer certificate's subject DN as GnuTLS writes it (certificate_subject_dn), empty
     /// without a certificate.
@@ -116,9 +126,12 @@ public:
     stream(const stream&) = delete;
     stream& operator=(const stream&) = delete;
 
-    /// Client side: TLS handshake, the certificate check (refused: AUTH_FAILED "Failed to verify
-    /// peer's certificate", the reason kept in str3), then the server's confirmation byte
-    /// (missing or wrong: RPC "server verification (of our certificate or IP address) failed").
+    /// Client side, with libvirt's errors: TLS handshake (AUTH_FAILED "TLS handshake failed <GnuTLS
+    /// reason>", e.g. "The TLS connection was non-properly terminated." when the server closes),
+    /// the certificate check (AUTH_FAILED "Failed to verify peer's certificate", the reason kept
+    /// in str3), then the server's confirmation byte: the connection closed without it is
+    /// SYSTEM_ERROR "Unable to read TLS confirmation: Input/output error", a close_notify or a
+    /// wrong byte RPC "server verification (of our certificate or IP address) failed".
     void client_handshake();
     /// Server side: TLS handshake, the client certificate check when required, then the
     /// confirmation byte. A refused client gets no byte; the call raises AUTH_FAILED.
@@ -134,6 +147,10 @@ public:
     [[nodiscard]] const engine& tls() const noexcept { return *engine_; }
 
 private:
+    enum class pump_status : std::uint8_t { data, end, recv_failed, send_failed };
+    /// One recv fed to the engine; I/O failures are returned (errno in err), TLS errors raise.
+    pump_status pump_raw(std::vector<std::uint8_t>& plaintext, int& err);
+    /// pump_raw raising I/O failures; false at end of stream.
     bool pump_once(std::vector<std::uint8_t>& plaintext);
     void flush_locked();
     struct locks;

@@ -147,15 +147,91 @@ protected:
     std::uint16_t port_ = 0;
 };
 
+const char* const confirmation_lost = "Unable to read TLS confirmation: Input/output error";
+
 TEST_F(tls_listener, refused_clients_get_no_confirmation_and_the_daemon_survives) {
     daemon::daemon_config c;
     c.tls_allowed_dn_list = std::vector<std::string>{"C=GB,O=virtpp,CN=someone-else"};
     start(std::move(c));
     // each refusal closes the connection right after the last handshake flight was queued
-    for (int i = 0; i < 20; ++i) ASSERT_TRUE(connect("client1")) << "client1 was admitted";
+    for (int i = 0; i < 20; ++i) {
+        auto e = connect("client1");
+        ASSERT_TRUE(e) << "client1 was admitted";
+        EXPECT_EQ(e->code, error_code::system_error);
+        EXPECT_EQ(e->domain, error_domain::rpc);
+        EXPECT_EQ(e->message, confirmation_lost);
+    }
     for (int i = 0; i < 50 && server_->client_count() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(server_->client_count(), 0U);
-    EXPECT_NE(log_text().find("closed: refused: Distinguished Name '"), std::string::npos) << log_text();
+    EXPECT_NE(log_text().find("closed: refused: Distinguished Name 'C=GB,O=virtpp,CN=client1' is not on the list of allowed "
+                              "clients (tls_allowed_dn_list)"),
+              std::string::npos)
+        << log_text();
+}
+
+TEST_F(tls_listener, client_without_certificate_is_refused_unless_tls_no_verify_certificate) {
+    start({});
+    auto e = connect(nullptr);
+    ASSERT_TRUE(e) << "a client without a certificate was admitted";
+    EXPECT_EQ(e->code, error_code::system_error);
+    EXPECT_EQ(e->message, confirmation_lost);
+    EXPECT_NE(log_text().find("closed: refused: certificate check failed: Unable to verify TLS peer: No certificate was found."),
+              std::string::npos)
+        << log_text();
+    EXPECT_FALSE(connect("client1")) << "a client with a certificate was refused";
+}
+
+TEST_F(tls_listener, tls_no_verify_certificate_admits_a_client_without_certificate) {
+    daemon::daemon_config c;
+    c.tls_no_verify_certificate = true;
+    start(std::move(c));
+    auto e = connect(nullptr);
+    EXPECT_FALSE(e) << e->message;
+    EXPECT_NE(log_text().find("certificate check failed, allowed by tls_no_verify_certificate: Unable to verify TLS peer: "
+                              "No certificate was found."),
+              std::string::npos)
+        << log_text();
+}
+
+TEST_F(tls_listener, dn_list_matches_the_gnutls_form_of_the_dn) {
+    daemon::daemon_config c;
+    // as virt-pki-query-dn prints them: certificate order, short names, "\," inside a value
+    c.tls_allowed_dn_list = std::vector<std::string>{"C=GB,O=virtpp,CN=client1", "C=GB,ST=London,O=Red Hat\\, Inc.,CN=*"};
+    start(std::move(c));
+    auto one = connect("client1");
+    EXPECT_FALSE(one) << one->message;
+    auto two = connect("client2");
+    EXPECT_FALSE(two) << two->message;
+}
+
+TEST_F(tls_listener, address_not_listed_sees_the_handshake_end_cleanly) {
+    daemon::daemon_config c;
+    c.tls_allowed_ip_list = std::vector<std::string>{"10.*"};
+    start(std::move(c));
+    // the daemon ends with a FIN after reading the ClientHello, never a reset, whatever the timing
+    for (int i = 0; i < 5; ++i) {
+        auto e = connect("client1");
+        ASSERT_TRUE(e);
+        EXPECT_EQ(e->code, error_code::auth_failed);
+        EXPECT_EQ(e->message, "authentication failed: TLS handshake failed The TLS connection was non-properly terminated.");
+    }
+    EXPECT_NE(log_text().find("address not in tls_allowed_ip_list"), std::string::npos) << log_text();
+}
+
+TEST(tls_allowed_lists, match_as_glib_simple_patterns) {
+    // libvirtd 9.0 uses g_pattern_match_simple: "*" and "?" only, a backslash is a backslash
+    EXPECT_TRUE(daemon::wildcard_match("C=GB,O=Red Hat\\, Inc.,CN=*", "C=GB,O=Red Hat\\, Inc.,CN=client2"));
+    EXPECT_FALSE(daemon::wildcard_match("C=GB,O=Red Hat\\, Inc.,CN=*", "C=GB,O=Red Hat, Inc.,CN=client2"));
+    EXPECT_TRUE(daemon::wildcard_match("*,CN=client?", "C=GB,CN=client2"));
+    EXPECT_FALSE(daemon::wildcard_match("*,CN=client?", "C=GB,CN=client22"));
+    EXPECT_TRUE(daemon::wildcard_match("CN=Zo?", "CN=Zo\xc3\xab"));  // "?" is one UTF-8 character
+    EXPECT_FALSE(daemon::wildcard_match("[a]", "a"));                 // no bracket classes
+    EXPECT_TRUE(daemon::wildcard_match("[a]", "[a]"));
+    EXPECT_TRUE(daemon::wildcard_match("127.0.0.*", "127.0.0.1"));
+    EXPECT_TRUE(daemon::wildcard_match("*", ""));
+    EXPECT_FALSE(daemon::wildcard_match("", "x"));
+    EXPECT_TRUE(daemon::wildcard_match("a*b*c", "aXbYbZc"));
+    EXPECT_FALSE(daemon::wildcard_match("a*b*c", "aXbYbZ"));
 }
 
 }  // namespace
