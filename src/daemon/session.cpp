@@ -13,9 +13,9 @@ namespace xdr = rpc::xdr;
 namespace {
 
 using bytes = std::vector<std::uint8_t>;
-/// A decoded call, ready to run on a worker: returns the encoded reply body, or raises
-/// virtpp::error for an error reply.
-using bound_call = std::function<bytes(client_session&)>;
+/// A decoded call, ready to run on a worker: encodes the reply body in place after the header
+/// space already in the packet, or raises virtpp::error for an error reply.
+using bound_call = std::function<void(client_session&, xdr::encoder&)>;
 /// Decodes a call's arguments (raising on malformed input) and binds them.
 using binder = bound_call (*)(std::span<const std::uint8_t> body);
 
@@ -48,6 +48,28 @@ bytes keepalive_packet(std::int32_t proc) {
     return rpc::frame_body(h, xdr::none{});
 }
 
+/// Most replies fit: one allocation per reply.
+constexpr std::size_t reply_reserve = 512;
+
+/// Writes the header and the length word in front of a body encoded after their space.
+void finish_packet(bytes& packet, const rpc::header& h) {
+    if (packet.size() - rpc::length_word_size > rpc::message_max)
+        xdr::fail("outgoing message of " + std::to_string(packet.size()) + " bytes is over the limit");
+    auto put = [&](std::size_t at, std::uint32_t v) {
+        packet[at] = std::uint8_t(v >> 24);
+        packet[at + 1] = std::uint8_t(v >> 16);
+        packet[at + 2] = std::uint8_t(v >> 8);
+        packet[at + 3] = std::uint8_t(v);
+    };
+    put(0, static_cast<std::uint32_t>(packet.size()));
+    put(4, h.prog);
+    put(8, h.vers);
+    put(12, static_cast<std::uint32_t>(h.proc));
+    put(16, static_cast<std::uint32_t>(h.type));
+    put(20, h.serial);
+    put(24, static_cast<std::uint32_t>(h.status));
+}
+
 }  // namespace
 
 /// The procedure handlers; a friend of client_session.
@@ -76,7 +98,7 @@ struct dispatcher {
     template <class P>
     static bound_call bind_procedure(std::span<const std::uint8_t> body) {
         auto wire_args = xdr::from_bytes<typename P::args>(body);
-        return [a = std::move(wire_args)](client_session& s) -> bytes {
+        return [a = std::move(wire_args)](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             using Op = typename P::operation;
             auto conn = connection<Op>(s);
             if constexpr (Op::mutates) {
@@ -91,9 +113,9 @@ struct dispatcher {
             auto op_args = P::to_op(a);
             if constexpr (std::is_void_v<typename Op::result>) {
                 conn.template call<Op>(op_args);
-                return xdr::to_bytes(P::to_wire());
+                return xdr::encode(out, P::to_wire());
             } else {
-                return xdr::to_bytes(rpc::wire_reply<P>(a, conn.template call<Op>(op_args)));
+                return xdr::encode(out, rpc::wire_reply<P>(a, conn.template call<Op>(op_args)));
             }
         };
     }
@@ -102,7 +124,7 @@ struct dispatcher {
 
     static bound_call connect_open(std::span<const std::uint8_t> body) {
         auto a = xdr::from_bytes<rpc::session::open_args>(body);
-        return [a](client_session& s) -> bytes {
+        return [a](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             {
                 std::lock_guard lock(s.mutex_);
                 if (s.conn_) raise(error_code::internal_error, error_domain::rpc, "connection already open");
@@ -129,47 +151,47 @@ struct dispatcher {
             if (host)
                 host->log(2, "client " + s.options_.peer + ": opened '" + name + "'" +
                                  (s.read_only_ ? " read-only" : " read-write"));
-            return {};
+            return;
         };
     }
     static bound_call connect_close(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
-        return [](client_session& s) -> bytes {
+        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             std::optional<any_connection> dropped;
             {
                 std::lock_guard lock(s.mutex_);
                 dropped.swap(s.conn_);
                 s.close_requested_ = true;
             }
-            return {};
+            return;
         };
     }
     static bound_call auth_list(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
-        return [](client_session&) -> bytes {
+        return [](client_session&, xdr::encoder& out) {
             rpc::session::auth_list_ret r;
             r.types.items.push_back(0);  // REMOTE_AUTH_NONE: the only method virtppd offers
-            return xdr::to_bytes(r);
+            return xdr::encode(out, r);
         };
     }
     static bound_call connect_get_uri(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
-        return [](client_session& s) -> bytes {
+        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             (void)open_connection(s);
             std::lock_guard lock(s.mutex_);
-            return xdr::to_bytes(s.uri_);
+            return xdr::encode(out, s.uri_);
         };
     }
     static bound_call connect_get_lib_version(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
-        return [](client_session& s) -> bytes {
+        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             (void)open_connection(s);
-            return xdr::to_bytes(static_cast<std::uint64_t>(libvirt_api_version));
+            return xdr::encode(out, static_cast<std::uint64_t>(libvirt_api_version));
         };
     }
     static bound_call connect_supports_feature(std::span<const std::uint8_t> body) {
         auto a = xdr::from_bytes<op::connect_supports_feature::args>(body);
-        return [a](client_session& s) -> bytes {
+        return [a](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             std::int32_t supported = 0;
             if (a.feature == rpc::feature::program_keepalive) {
                 // asked before CONNECT_OPEN: this client answers PINGs, so the daemon may send them
@@ -189,7 +211,7 @@ struct dispatcher {
                 default: supported = conn.call<op::connect_supports_feature>({a.feature}) ? 1 : 0;
                 }
             }
-            return xdr::to_bytes(supported);
+            return xdr::encode(out, supported);
         };
     }
     struct block_stats_flags_args {
@@ -200,7 +222,7 @@ struct dispatcher {
     };
     static bound_call domain_block_stats_flags(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<block_stats_flags_args>(body);
-        return [](client_session& s) -> bytes {
+        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             (void)open_connection(s);
             // not implemented: NO_SUPPORT makes virsh fall back to DOMAIN_BLOCK_STATS
             raise(error_code::no_support, error_domain::domain, "virDomainBlockStatsFlags");
@@ -208,24 +230,24 @@ struct dispatcher {
     }
     static bound_call register_close_callback(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
-        return [](client_session& s) -> bytes {
+        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             (void)open_connection(s);
             std::lock_guard lock(s.mutex_);
             if (s.close_callback_)
                 raise(error_code::operation_invalid, error_domain::none, "A close callback is already registered");
             s.close_callback_ = true;
-            return {};
+            return;
         };
     }
     static bound_call unregister_close_callback(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
-        return [](client_session& s) -> bytes {
+        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             (void)open_connection(s);
             std::lock_guard lock(s.mutex_);
             if (!s.close_callback_)
                 raise(error_code::operation_invalid, error_domain::none, "A different callback was requested");
             s.close_callback_ = false;
-            return {};
+            return;
         };
     }
 
@@ -395,7 +417,7 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
         throw protocol_error("malformed arguments of procedure " + std::to_string(h.proc) + " (serial " +
                              std::to_string(h.serial) + "): " + e.info().message);
     }
-    if (host) host->log(1, "client " + options_.peer + ": call " + std::to_string(h.proc) + " serial " + std::to_string(h.serial));
+    if (host && host->logs(1)) host->log(1, "client " + options_.peer + ": call " + std::to_string(h.proc) + " serial " + std::to_string(h.serial));
 
     std::weak_ptr<client_session> weak = weak_from_this();
     std::size_t size = packet.size();
@@ -408,8 +430,12 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
                 rpc::header rh = h;
                 rh.type = rpc::message_type::reply;
                 rh.status = rpc::message_status::ok;
-                auto ret = call(*self);
-                reply = rpc::frame(rh, ret);
+                // the body is encoded straight after the header; the header and length go in last
+                reply.reserve(reply_reserve);
+                reply.resize(rpc::length_word_size + rpc::header_size);
+                xdr::encoder e(reply);
+                call(*self, e);
+                finish_packet(reply, rh);
             } catch (const error& e) {
                 reply = error_reply(h, e.info());
             } catch (const std::exception& e) {

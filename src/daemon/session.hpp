@@ -43,6 +43,8 @@ public:
     virtual void resume_reading() = 0;
     /// A line for the daemon's log (level 1 debug .. 4 error).
     virtual void log(int level, const std::string& line) = 0;
+    /// Whether a line of this level would be written: callers skip building the text otherwise.
+    [[nodiscard]] virtual bool logs(int level) const { return level >= 0; }
 };
 
 struct session_options {

@@ -42,7 +42,7 @@ std::vector<std::uint8_t> frame(const header& h, std::span<const std::uint8_t> b
     e.i32(static_cast<std::int32_t>(h.type));
     e.u32(h.serial);
     e.i32(static_cast<std::int32_t>(h.status));
-    for (auto b : body) out.push_back(b);
+    out.insert(out.end(), body.begin(), body.end());
     return out;
 }
 

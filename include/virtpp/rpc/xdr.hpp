@@ -70,8 +70,13 @@ public:
     explicit encoder(std::vector<std::uint8_t>& out) : out_(out) {}
 
     void u32(std::uint32_t v) {
-        std::uint8_t b[4] = {std::uint8_t(v >> 24), std::uint8_t(v >> 16), std::uint8_t(v >> 8), std::uint8_t(v)};
-        out_.insert(out_.end(), b, b + 4);
+        auto at = out_.size();
+        out_.resize(at + 4);
+        auto* b = out_.data() + at;
+        b[0] = std::uint8_t(v >> 24);
+        b[1] = std::uint8_t(v >> 16);
+        b[2] = std::uint8_t(v >> 8);
+        b[3] = std::uint8_t(v);
     }
     void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
     void u64(std::uint64_t v) {
