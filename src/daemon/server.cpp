@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 
 #include <grp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <mutex>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -133,6 +135,8 @@ public:
 
     // ---- session_host (any thread)
     void send(std::vector<std::uint8_t> packet) override {
+        // a worker's reply goes straight to an idle socket: no hop to the I/O thread (TLS: always hop)
+        if (!tls_ && write_now(packet)) return;
         asio::post(srv_.io, [self = this->shared_from_this(), p = std::move(packet)]() mutable { self->queue_write(std::move(p)); });
     }
     void post(std::function<void()> work) override { asio::post(srv_.workers, std::move(work)); }
@@ -145,8 +149,35 @@ public:
         });
     }
     void log(int level, const std::string& line) override { srv_.log(level, line); }
+    bool logs(int level) const override { return srv_.opt.log != nullptr && level >= srv_.opt.log->level(); }
 
 private:
+    /// Writes a whole packet without blocking when nothing is queued or being written. True when
+    /// the packet is taken care of: written, or its unwritten rest queued for the I/O thread.
+    bool write_now(std::vector<std::uint8_t>& packet) {
+        std::lock_guard lock(wire_mutex_);
+        if (closed_ || writing_ || !out_.empty()) return false;
+        std::size_t done = 0;
+        while (done < packet.size()) {
+            auto n = ::send(socket_.native_handle(), packet.data() + done, packet.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                done += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return done > 0;  // broken: the reader sees it
+            break;
+        }
+        if (done == packet.size()) return true;
+        if (done == 0) return false;
+        // the socket is full mid-packet: the rest goes first, written by the I/O thread
+        packet.erase(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(done));
+        out_.push_back(std::move(packet));
+        writing_ = true;
+        asio::post(srv_.io, [self = this->shared_from_this()] { self->start_write(); });
+        return true;
+    }
+
     void read() {
         reading_ = true;
         socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
@@ -241,29 +272,54 @@ private:
     }
 
     void push_wire(std::vector<std::uint8_t> bytes) {
+        std::unique_lock lock(wire_mutex_);
         out_.push_back(std::move(bytes));
-        if (!writing_) write_next();
+        if (writing_) return;
+        lock.unlock();
+        write_next();
     }
 
     void write_next() {
+        std::unique_lock lock(wire_mutex_);
+        if (closed_) {
+            writing_ = false;
+            out_.clear();
+            return;
+        }
         if (out_.empty()) {
             writing_ = false;
+            lock.unlock();
             if (pending_close_) close(pending_close_->first, pending_close_->second);
             return;
         }
         writing_ = true;
+        lock.unlock();
+        start_write();
+    }
+
+    /// Writes out_.front(); writing_ is set and stays set until the handler.
+    void start_write() {
+        std::lock_guard lock(wire_mutex_);
+        if (closed_) {
+            writing_ = false;
+            out_.clear();
+            return;
+        }
         asio::async_write(socket_, asio::buffer(out_.front()), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
-            // the buffer written lives in out_ until here, even when close() ran meanwhile
-            self->writing_ = false;
-            if (self->closed_) {
-                self->out_.clear();
-                return;
+            {
+                // the buffer written lives in out_ until here, even when close() ran meanwhile
+                std::lock_guard lock(self->wire_mutex_);
+                self->writing_ = false;
+                if (self->closed_) {
+                    self->out_.clear();
+                    return;
+                }
+                if (!ec) self->out_.pop_front();
             }
             if (ec) {
                 self->close("write failed: " + ec.message(), 2);
                 return;
             }
-            self->out_.pop_front();
             self->write_next();
         });
     }
@@ -272,7 +328,12 @@ private:
     void close_when_flushed(std::string reason, int level) {
         if (closed_ || pending_close_) return;
         pending_close_.emplace(std::move(reason), level);
-        if (!writing_) close(pending_close_->first, pending_close_->second);
+        bool busy = false;
+        {
+            std::lock_guard lock(wire_mutex_);
+            busy = writing_;
+        }
+        if (!busy) close(pending_close_->first, pending_close_->second);
     }
 
     void tick() {
@@ -298,14 +359,18 @@ private:
     }
 
     void close(const std::string& reason, int level) {
-        if (closed_) return;
-        closed_ = true;
+        {
+            // workers write under this lock: the descriptor is not closed under them
+            std::lock_guard lock(wire_mutex_);
+            if (closed_) return;
+            closed_ = true;
+            boost::system::error_code ignored;
+            socket_.shutdown(Socket::shutdown_both, ignored);
+            socket_.close(ignored);
+            if (!writing_) out_.clear();  // else the write in flight still uses its buffer; its handler clears
+        }
         srv_.log(level, "client " + peer_ + ": closed: " + reason);
-        boost::system::error_code ignored;
         timer_.cancel();
-        socket_.shutdown(Socket::shutdown_both, ignored);
-        socket_.close(ignored);
-        if (!writing_) out_.clear();  // else the write in flight still uses its buffer; its handler clears
         session_->shutdown();
         srv_.client_gone();
     }
@@ -319,6 +384,7 @@ private:
     bool confirmed_ = false;
     std::shared_ptr<client_session> session_;
     std::array<std::uint8_t, 65536> buffer_{};
+    std::mutex wire_mutex_;  ///< out_, writing_, closed_ and the descriptor: workers write replies themselves
     std::deque<std::vector<std::uint8_t>> out_;
     bool writing_ = false;
     bool reading_ = false;
