@@ -7,6 +7,8 @@
 #include "hypervisor/qemu_monitor.hpp"
 
 #include <atomic>
+#include <map>
+#include <set>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -39,6 +41,15 @@ struct domain_obj {
     bool fake_reboot = false;       ///< a powerdown that is a reboot (virDomainReboot with ACPI)
     std::string async_job;          ///< the long job running ("domain save"), for destroy's message
 
+    /// A device_del the guest has not completed yet: what to clean up when DEVICE_DELETED comes.
+    struct pending_unplug {
+        std::string target;                ///< disk target, or "" for an interface
+        std::string mac;                   ///< interface MAC, or ""
+        std::vector<std::string> backend;  ///< block nodes (format, storage) or the netdev id
+    };
+    std::map<std::string, pending_unplug> unplugs;  ///< by device id (job held)
+    std::set<std::string> deleted_devices;          ///< DEVICE_DELETED ids seen (driver mutex)
+
     [[nodiscard]] bool active() const noexcept { return live.has_value(); }
     [[nodiscard]] const xml::domain_def& current() const noexcept { return live ? *live : config; }
     [[nodiscard]] int id() const noexcept { return live && live->id ? *live->id : -1; }
@@ -61,6 +72,8 @@ struct qemu::driver {
     std::vector<std::shared_ptr<qemu_detail::domain_obj>> domains;
     int next_id = 1;
     std::optional<std::string> capabilities_xml;
+    /// Signalled (under mutex) when a guest's DEVICE_DELETED arrives.
+    std::condition_variable device_deleted;
     /// Set when the driver is going away: event handlers then leave guests as they are.
     std::atomic<bool> closing{false};
 

@@ -94,6 +94,12 @@ struct qemu::state {
     interface_stats perform(op::domain_interface_stats, const op::domain_interface_stats::args&);
     security_label perform(op::domain_get_security_label, const op::domain_get_security_label::args&);
 
+    // ---- devices: virtio disks and interfaces (user, mcast, server, client) hot-plugged into a
+    // running guest (blockdev-add/netdev_add + device_add; device_del waits 5 s for the guest,
+    // as libvirt does), or added to / removed from the definition
+    void perform(op::domain_attach_device, const op::domain_attach_device::args&);
+    void perform(op::domain_detach_device, const op::domain_detach_device::args&);
+
     /// The shared driver (tests look at its directories and guests' processes).
     [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }
 
