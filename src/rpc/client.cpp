@@ -1,5 +1,6 @@
-// The client session: frames calls with serials, a reader thread that hands replies to their
-// callers, keepalive, and the remote driver's open and close.
+// The client session: frames calls with serials, callers that read their own replies (handing
+// others' to them), a background thread for the idle link and keepalive, and the remote driver's
+// open and close.
 #include "rpc/client_detail.hpp"
 
 #include <virtpp/rpc/message.hpp>
@@ -10,9 +11,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cerrno>
 #include <fcntl.h>
-#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -29,22 +30,45 @@ struct reply {
     std::vector<std::uint8_t> body;
 };
 
+/// One call waiting for its reply, on its caller's stack.
+struct waiter {
+    std::condition_variable wake;  ///< reply arrived, link failed, or the socket is free to read
+    bool done = false;
+    reply answer;
+    std::optional<error_info> failure;
+};
+
 error_info closed_error() {
     return make_error_info(error_code::internal_error, error_domain::rpc, "client socket is closed");
 }
+
+using clock = std::chrono::steady_clock;
+/// How long the link stays quiet after the last call before the background thread watches the
+/// socket (keepalive PINGs, end of stream): back-to-back calls never wake it.
+constexpr auto idle_grace = std::chrono::milliseconds(20);
 }  // namespace
 
+// One thread at a time reads the socket (reader_busy): a caller waiting for its reply reads it
+// itself and hands other callers' replies to them; when its own arrives it passes the socket to
+// another waiter. Only when no call is in flight does the background thread watch the socket, for
+// the daemon's keepalive PINGs and a dead link. It also keeps the keepalive clock.
 struct client_session::impl {
     std::unique_ptr<client_stream> stream;
     client_options options;
 
-    std::mutex mutex;  ///< pending, next_serial, dead
-    std::map<std::uint32_t, std::promise<reply>> pending;
+    std::mutex mutex;  ///< pending, next_serial, dead, reader_busy, idle_since
+    std::map<std::uint32_t, waiter*> pending;
     std::uint32_t next_serial = 0;
     std::optional<error_info> dead;  ///< set once the link is down (or closed)
+    bool reader_busy = false;        ///< a thread is reading the socket
+    clock::time_point idle_since = clock::now();
+    std::condition_variable background_wake;
+
+    std::vector<std::uint8_t> read_buffer;  ///< only the reading thread touches it
+    std::atomic<clock::rep> last_received{clock::now().time_since_epoch().count()};
 
     std::mutex write_mutex;  ///< one whole message at a time on the wire
-    std::thread reader;
+    std::thread background;
     int wake[2] = {-1, -1};
     std::atomic<bool> stopping{false};
 
@@ -63,7 +87,7 @@ struct client_session::impl {
 
     void start() {
         if (::pipe2(wake, O_CLOEXEC) < 0) raise_system(errno, "cannot create pipe");
-        reader = std::thread([this] { run(); });
+        background = std::thread([this] { run(); });
     }
 
     void stop() {
@@ -73,7 +97,11 @@ struct client_session::impl {
             [[maybe_unused]] auto n = ::write(wake[1], &b, 1);
         }
         if (stream) stream->shutdown();
-        if (reader.joinable()) reader.join();
+        {
+            std::lock_guard lock(mutex);
+            background_wake.notify_all();
+        }
+        if (background.joinable()) background.join();
         fail_all(closed_error());
     }
 
@@ -81,8 +109,23 @@ struct client_session::impl {
     void fail_all(const error_info& why) {
         std::lock_guard lock(mutex);
         if (!dead) dead = why;
-        for (auto& [serial, promise] : pending) promise.set_exception(std::make_exception_ptr(virtpp::error(why)));
+        for (auto& [serial, w] : pending) {
+            w->failure = why;
+            w->done = true;
+            w->wake.notify_one();
+        }
         pending.clear();
+        background_wake.notify_all();
+    }
+
+    /// The socket is free: the next waiter reads it, or the background thread when none waits.
+    void hand_off_locked() {
+        if (!pending.empty()) {
+            pending.begin()->second->wake.notify_one();
+        } else {
+            idle_since = clock::now();
+            background_wake.notify_one();
+        }
     }
 
     void send(const std::vector<std::uint8_t>& message) {
@@ -96,25 +139,42 @@ struct client_session::impl {
     }
 
     std::vector<std::uint8_t> call(std::int32_t procedure, std::span<const std::uint8_t> args) {
-        std::future<reply> answer;
+        waiter w;
         std::uint32_t serial = 0;
         {
             std::lock_guard lock(mutex);
             if (dead) raise(closed_error());
             serial = next_serial++;
-            answer = pending[serial].get_future();
+            pending[serial] = &w;
         }
         header h{remote_program, remote_protocol_version, procedure, message_type::call, serial, message_status::ok};
         try {
             send(frame(h, args));
         } catch (const virtpp::error& e) {
             std::lock_guard lock(mutex);
-            pending.erase(serial);
+            if (!w.done) pending.erase(serial);
+            if (!reader_busy) hand_off_locked();
             throw;
         }
-        reply r = answer.get();
-        if (r.head.status == message_status::error) raise(from_remote_error(xdr::from_bytes<remote_error>(r.body)));
-        return std::move(r.body);
+        std::unique_lock lock(mutex);
+        while (!w.done) {
+            if (!reader_busy) {
+                // nobody reads: this caller does, until its own reply is in
+                reader_busy = true;
+                lock.unlock();
+                read_some(false);
+                lock.lock();
+                reader_busy = false;
+                continue;
+            }
+            w.wake.wait(lock);
+        }
+        if (!reader_busy) hand_off_locked();
+        lock.unlock();
+        if (w.failure) raise(*w.failure);
+        if (w.answer.head.status == message_status::error)
+            raise(from_remote_error(xdr::from_bytes<remote_error>(w.answer.body)));
+        return std::move(w.answer.body);
     }
 
     void dispatch(std::span<const std::uint8_t> packet) {
@@ -122,8 +182,8 @@ struct client_session::impl {
         auto body = packet.subspan(header_size);
         if (h.prog == keepalive_program) {
             if (h.proc == keepalive_ping) {
+                ++pongs;  // counted first: whoever sees the PONG sees the count
                 send_keepalive(keepalive_pong);
-                ++pongs;
             }
             return;  // a PONG: receiving it already counted as activity
         }
@@ -140,70 +200,114 @@ struct client_session::impl {
             raise(error_code::rpc, error_domain::rpc,
                   "no call waiting for reply with prog " + std::to_string(static_cast<std::int32_t>(h.prog)) + " vers " +
                       std::to_string(h.vers) + " serial " + std::to_string(h.serial));
-        it->second.set_value(reply{h, std::vector<std::uint8_t>(body.begin(), body.end())});
+        waiter& w = *it->second;
+        w.answer = reply{h, std::vector<std::uint8_t>(body.begin(), body.end())};
+        w.done = true;
+        w.wake.notify_one();
         pending.erase(it);
     }
 
-    /// The reader thread: frames in, replies out, keepalive on the side.
-    void run() {
-        using clock = std::chrono::steady_clock;
-        std::vector<std::uint8_t> buffer;
-        auto last_received = clock::now();
-        auto next_check = last_received + options.keepalive_interval;
-        unsigned unanswered = 0;
+    /// One read by the thread that owns the socket, and the whole messages it completes. A broken
+    /// link fails every call. With only_if_ready, returns at once when nothing is readable.
+    void read_some(bool only_if_ready) {
         try {
-            while (!stopping) {
-                int timeout = 250;  // until keepalive is switched on after the open call
-                if (keepalive) {
-                    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_check - clock::now()).count();
-                    timeout = static_cast<int>(std::max<long long>(0, std::min<long long>(left, 60000)));
-                }
-                pollfd fds[2] = {{stream->poll_fd(), POLLIN, 0}, {wake[0], POLLIN, 0}};
-                int n = ::poll(fds, 2, timeout);
-                if (n < 0 && errno != EINTR) raise_system(errno, "poll on socket failed");
-                if (stopping || (n > 0 && fds[1].revents != 0)) break;
-                auto now = clock::now();
-                if (n > 0 && fds[0].revents != 0) {
-                    if (!stream->read(buffer)) {
-                        if (stopping) break;
-                        auto output = stream->error_output();
-                        raise_system(EIO, output.empty() ? std::string("End of file while reading data")
-                                                         : "End of file while reading data: " + output);
-                    }
-                    last_received = now;
-                    unanswered = 0;
-                    // whole messages: length word checked before the body is waited for
-                    std::size_t used = 0;
-                    while (buffer.size() - used >= length_word_size) {
-                        const auto* p = buffer.data() + used;
-                        std::uint32_t word = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
-                                             (std::uint32_t(p[2]) << 8) | p[3];
-                        auto rest = bytes_after_length_word(word);
-                        if (buffer.size() - used - length_word_size < rest) break;
-                        dispatch({p + length_word_size, rest});
-                        used += length_word_size + rest;
-                    }
-                    buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(used));
-                }
-                if (keepalive && now >= next_check) {
-                    if (now - last_received >= options.keepalive_interval) {
-                        if (unanswered >= options.keepalive_count)
-                            raise(error_code::internal_error, error_domain::rpc, "connection closed due to keepalive timeout");
-                        send_keepalive(keepalive_ping);
-                        ++pings;
-                        ++unanswered;
-                    }
-                    next_check = now + options.keepalive_interval;
-                }
+            if (only_if_ready) {
+                pollfd p{stream->poll_fd(), POLLIN, 0};
+                if (::poll(&p, 1, 0) <= 0) return;
             }
+            if (!stream->read(read_buffer)) {
+                if (stopping) {
+                    fail_all(closed_error());
+                    return;
+                }
+                auto output = stream->error_output();
+                raise_system(EIO, output.empty() ? std::string("End of file while reading data")
+                                                 : "End of file while reading data: " + output);
+            }
+            last_received = clock::now().time_since_epoch().count();
+            // whole messages: length word checked before the body is waited for
+            std::size_t used = 0;
+            while (read_buffer.size() - used >= length_word_size) {
+                const auto* p = read_buffer.data() + used;
+                std::uint32_t word = (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) |
+                                     (std::uint32_t(p[2]) << 8) | p[3];
+                auto rest = bytes_after_length_word(word);
+                if (read_buffer.size() - used - length_word_size < rest) break;
+                dispatch({p + length_word_size, rest});
+                used += length_word_size + rest;
+            }
+            read_buffer.erase(read_buffer.begin(), read_buffer.begin() + static_cast<std::ptrdiff_t>(used));
         } catch (const virtpp::error& e) {
             stream->shutdown();
-            fail_all(e.info());
-            return;
+            fail_all(stopping ? closed_error() : e.info());
         } catch (const std::exception& e) {
             stream->shutdown();
-            fail_all(make_error_info(error_code::internal_error, error_domain::rpc, e.what()));
-            return;
+            fail_all(stopping ? closed_error() : make_error_info(error_code::internal_error, error_domain::rpc, e.what()));
+        }
+    }
+
+    /// The background thread: reads while no call is in flight, and keeps the keepalive clock.
+    void run() {
+        auto next_check = clock::now() + options.keepalive_interval;
+        auto seen_received = last_received.load();
+        unsigned unanswered = 0;
+        std::unique_lock lock(mutex);
+        while (!stopping && !dead) {
+            auto now = clock::now();
+            if (keepalive && now >= next_check) {
+                auto received = last_received.load();
+                if (received != seen_received) {
+                    seen_received = received;
+                    unanswered = 0;
+                }
+                if (now - clock::time_point(clock::duration(received)) >= options.keepalive_interval) {
+                    if (unanswered >= options.keepalive_count) {
+                        lock.unlock();
+                        stream->shutdown();
+                        fail_all(make_error_info(error_code::internal_error, error_domain::rpc,
+                                                 "connection closed due to keepalive timeout"));
+                        return;
+                    }
+                    lock.unlock();
+                    try {
+                        send_keepalive(keepalive_ping);
+                    } catch (const virtpp::error& e) {
+                        stream->shutdown();
+                        fail_all(e.info());
+                        return;
+                    }
+                    lock.lock();
+                    ++pings;
+                    ++unanswered;
+                }
+                next_check = now + options.keepalive_interval;
+                continue;
+            }
+            auto wait = std::chrono::milliseconds(250);  // until keepalive is switched on after the open call
+            if (keepalive)
+                wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now) +
+                                          std::chrono::milliseconds(1));
+            if (!pending.empty() || reader_busy) {
+                background_wake.wait_for(lock, wait);  // a caller reads
+                continue;
+            }
+            if (now - idle_since < idle_grace) {
+                background_wake.wait_for(lock, idle_grace - (now - idle_since));
+                continue;
+            }
+            lock.unlock();
+            pollfd fds[2] = {{stream->poll_fd(), POLLIN, 0}, {wake[0], POLLIN, 0}};
+            int n = ::poll(fds, 2, static_cast<int>(wait.count()));
+            lock.lock();
+            if (stopping || dead || (n > 0 && fds[1].revents != 0)) break;
+            if (n > 0 && fds[0].revents != 0 && pending.empty() && !reader_busy) {
+                reader_busy = true;
+                lock.unlock();
+                read_some(true);
+                lock.lock();
+                reader_busy = false;
+                hand_off_locked();
+            }
         }
     }
 };

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace {
@@ -190,6 +191,111 @@ TEST_F(client_session_test, replies_reach_their_callers_out_of_order) {
         });
     for (auto& t : callers) t.join();
     EXPECT_EQ(got, (std::vector<std::string>{"dom0", "dom1", "dom2"}));
+}
+
+bool has_pong(const std::vector<message>& log) {
+    for (auto& m : log)
+        if (m.head.prog == keepalive_program && m.head.proc == keepalive_pong) return true;
+    return false;
+}
+bool has_call(const std::vector<message>& log, std::int32_t proc) {
+    for (auto& m : log)
+        if (m.head.prog == remote_program && m.head.proc == proc) return true;
+    return false;
+}
+
+TEST_F(client_session_test, a_slow_call_does_not_hold_back_a_later_one) {
+    // "slow" is held by the daemon; "fast" is answered at once and must return while "slow" waits,
+    // whichever of the two callers is reading the socket.
+    std::mutex held_mutex;
+    std::optional<message> held;
+    scripted_daemon d([&](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        auto args = xdr::from_bytes<op::domain_lookup_by_name::args>(m.body);
+        if (args.name == "slow") {
+            std::lock_guard lock(held_mutex);
+            held = m;
+            return;
+        }
+        d.reply(m, domain_ref{args.name, {}, 2});
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    std::atomic<bool> slow_done{false};
+    std::string slow_name;
+    std::thread slow([&] {
+        slow_name = call_remote<op::domain_lookup_by_name>(*s, {"slow"}).name;
+        slow_done = true;
+    });
+    ASSERT_TRUE(d.wait_for([](auto& log) { return has_call(log, proc::domain_lookup_by_name::number); }));
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(call_remote<op::domain_lookup_by_name>(*s, {"fast"}).name, "fast");
+    EXPECT_FALSE(slow_done);
+    {
+        std::lock_guard lock(held_mutex);
+        ASSERT_TRUE(held.has_value());
+        d.reply(*held, domain_ref{"slow", {}, 1});
+    }
+    slow.join();
+    EXPECT_EQ(slow_name, "slow");
+}
+
+TEST_F(client_session_test, ping_during_a_call_is_answered_while_the_caller_waits) {
+    std::mutex held_mutex;
+    std::optional<message> held;
+    scripted_daemon d([&](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        std::lock_guard lock(held_mutex);
+        held = m;
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    std::string type;
+    std::thread caller([&] { type = call_remote<op::connect_get_type>(*s, {}); });
+    ASSERT_TRUE(d.wait_for([](auto& log) { return has_call(log, proc::connect_get_type::number); }));
+    d.send(header{keepalive_program, 1, keepalive_ping, message_type::message, 0, message_status::ok}, {});
+    EXPECT_TRUE(d.wait_for(has_pong));
+    EXPECT_EQ(s->pongs_sent(), 1u);
+    {
+        std::lock_guard lock(held_mutex);
+        ASSERT_TRUE(held.has_value());
+        d.reply(*held, std::string("TEST"));
+    }
+    caller.join();
+    EXPECT_EQ(type, "TEST");
+}
+
+TEST_F(client_session_test, ping_after_a_burst_of_calls_is_answered) {
+    // the callers read their own replies; once they stop, the idle link is watched again
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        d.reply(m, std::string("TEST"));
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(call_remote<op::connect_get_type>(*s, {}), "TEST");
+    d.send(header{keepalive_program, 1, keepalive_ping, message_type::message, 0, message_status::ok}, {});
+    EXPECT_TRUE(d.wait_for(has_pong));
+    EXPECT_EQ(s->pongs_sent(), 1u);
+    EXPECT_EQ(call_remote<op::connect_get_type>(*s, {}), "TEST");
+}
+
+TEST_F(client_session_test, many_threads_each_get_their_own_replies) {
+    // the socket passes from caller to caller many times; every reply reaches its own caller
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        auto args = xdr::from_bytes<op::domain_lookup_by_name::args>(m.body);
+        d.reply(m, domain_ref{args.name, {}, 1});
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 8; ++t)
+        callers.emplace_back([&, t] {
+            for (int i = 0; i < 200; ++i) {
+                std::string name = "dom" + std::to_string(t) + "-" + std::to_string(i);
+                if (call_remote<op::domain_lookup_by_name>(*s, {name}).name != name) ++wrong;
+            }
+        });
+    for (auto& c : callers) c.join();
+    EXPECT_EQ(wrong, 0);
 }
 
 TEST_F(client_session_test, error_reply_is_the_servers_error_unchanged) {
