@@ -343,9 +343,10 @@ bool client_session::receive(std::span<const std::uint8_t> in) {
         in = in.subspan(take);
         if (packet_.size() == packet_need_) {
             length_have_ = 0;
-            std::vector<std::uint8_t> packet;
-            packet.swap(packet_);
-            handle_packet(packet);
+            // the call's arguments are decoded out of it: the buffer (and its capacity) is reused
+            handle_packet(packet_);
+            packet_.clear();
+            if (packet_.capacity() > rpc::message_initial) packet_ = {};  // a big one is not kept
         }
     }
     std::lock_guard lock(mutex_);
@@ -456,7 +457,7 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
 }
 
 void client_session::enqueue(std::function<void()> job, std::size_t size) {
-    std::vector<std::function<void()>> ready;
+    std::optional<std::function<void()>> ready;
     {
         std::lock_guard lock(mutex_);
         waiting_.emplace_back(std::move(job), size);
@@ -464,22 +465,23 @@ void client_session::enqueue(std::function<void()> job, std::size_t size) {
         start_jobs_locked(ready);
         if (waiting_bytes_ > options_.max_queued_bytes) paused_ = true;
     }
-    if (auto host = host_.lock())
-        for (auto& r : ready) host->post(std::move(r));
+    if (ready)
+        if (auto host = host_.lock()) host->post(std::move(*ready));
 }
 
-void client_session::start_jobs_locked(std::vector<std::function<void()>>& ready) {
-    while (running_ < options_.max_client_requests && !waiting_.empty()) {
+void client_session::start_jobs_locked(std::optional<std::function<void()>>& ready) {
+    // one call arrives or one finishes per turn: at most one job starts (waiting implies all running)
+    if (running_ < options_.max_client_requests && !waiting_.empty()) {
         auto [job, size] = std::move(waiting_.front());
         waiting_.pop_front();
         waiting_bytes_ -= size;
         ++running_;
-        ready.push_back(std::move(job));
+        ready.emplace(std::move(job));
     }
 }
 
 void client_session::finish_job(std::size_t) {
-    std::vector<std::function<void()>> ready;
+    std::optional<std::function<void()>> ready;
     bool resume = false;
     {
         std::lock_guard lock(mutex_);
@@ -491,7 +493,7 @@ void client_session::finish_job(std::size_t) {
         }
     }
     if (auto host = host_.lock()) {
-        for (auto& r : ready) host->post(std::move(r));
+        if (ready) host->post(std::move(*ready));
         if (resume) host->resume_reading();
     }
 }

@@ -95,7 +95,7 @@ public:
 private:
     void handle_packet(std::span<const std::uint8_t> packet);
     void enqueue(std::function<void()> job, std::size_t bytes);
-    void start_jobs_locked(std::vector<std::function<void()>>& ready);
+    void start_jobs_locked(std::optional<std::function<void()>>& ready);
     void finish_job(std::size_t bytes);
 
     session_options options_;
