@@ -85,7 +85,8 @@ struct daemon_config {
 /// Reads a file; a missing or unreadable file is a config_error.
 [[nodiscard]] daemon_config read_config_file(const std::string& path);
 
-/// fnmatch(3) without flags, as libvirt matches tls_allowed_dn_list / tls_allowed_ip_list.
+/// GLib's simple patterns (only `*` and `?` are special), as libvirtd 9.0 matches
+/// tls_allowed_dn_list (g_pattern_match_simple); also used for the seed's tls_allowed_ip_list.
 [[nodiscard]] bool wildcard_match(const std::string& pattern, const std::string& text);
 /// True when the list allows the text (an absent list allows everything, an empty one nothing).
 [[nodiscard]] bool list_allows(const std::optional<std::vector<std::string>>& list, const std::string& text);
