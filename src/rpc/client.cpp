@@ -118,14 +118,13 @@ struct client_session::impl {
         background_wake.notify_all();
     }
 
-    /// The socket is free: the next waiter reads it, or the background thread when none waits.
+    /// The socket is free: the next waiter reads it. With none, the background thread takes over
+    /// at its next turn (within 250 ms): waking it here would cost a context switch per call.
     void hand_off_locked() {
-        if (!pending.empty()) {
+        if (!pending.empty())
             pending.begin()->second->wake.notify_one();
-        } else {
+        else
             idle_since = clock::now();
-            background_wake.notify_one();
-        }
     }
 
     void send(const std::vector<std::uint8_t>& message) {
