@@ -223,8 +223,8 @@ public:
         conn_.template call<op::domain_set_vcpus>({ref_, count, flags});
     }
     [[nodiscard]] int vcpus_flags(unsigned flags) const { return conn_.template call<op::domain_get_vcpus_flags>({ref_, flags}); }
-    void pin_vcpu(unsigned vcpu, std::vector<bool> cpumap) const {
-        conn_.template call<op::domain_pin_vcpu>({ref_, vcpu, std::move(cpumap)});
+    void pin_vcpu(unsigned vcpu, std::vector<bool> cpumap, unsigned flags = affect::current) const {
+        conn_.template call<op::domain_pin_vcpu>({ref_, vcpu, std::move(cpumap), flags});
     }
     /// At most maxinfo vcpus (0: all) with maplen bytes of affinity each (0: the driver's whole
     /// map in process; over the wire, no map — pass the host's map length to get one).

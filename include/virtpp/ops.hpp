@@ -99,7 +99,8 @@ struct domain_get_max_vcpus { VIRTPP_OP_TRAITS("virDomainGetMaxVcpus", false); s
 /// virDomainSetVcpusFlags (virDomainSetVcpus is flags = affect::live)
 struct domain_set_vcpus { VIRTPP_OP_TRAITS("virDomainSetVcpusFlags", true); struct args { domain_ref dom; unsigned count = 0; unsigned flags = affect::live; }; using result = void; };
 struct domain_get_vcpus_flags { VIRTPP_OP_TRAITS("virDomainGetVcpusFlags", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = int; };
-struct domain_pin_vcpu { VIRTPP_OP_TRAITS("virDomainPinVcpu", true); struct args { domain_ref dom; unsigned vcpu = 0; std::vector<bool> cpumap; }; using result = void; };
+/// virDomainPinVcpuFlags (virDomainPinVcpu is flags = 0, the current state)
+struct domain_pin_vcpu { VIRTPP_OP_TRAITS("virDomainPinVcpuFlags", true); struct args { domain_ref dom; unsigned vcpu = 0; std::vector<bool> cpumap; unsigned flags = 0; }; using result = void; };
 /// virDomainGetVcpus: at most `maxinfo` vcpus (0: all) with `maplen` bytes of affinity map each
 /// (0: the driver's full map in process; over the wire, none).
 struct domain_get_vcpus { VIRTPP_OP_TRAITS("virDomainGetVcpus", false); struct args { domain_ref dom; std::int32_t maxinfo = 0; std::int32_t maplen = 0; }; using result = std::vector<vcpu_info>; };

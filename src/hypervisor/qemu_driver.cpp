@@ -1700,6 +1700,10 @@ std::vector<std::pair<unsigned, pid_t>> vcpu_threads(qmp_monitor& mon) {
 }  // namespace
 
 void qemu::state::perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args& a) {
+    // the running guest's threads only: the definition has no <cputune> in the model yet
+    if ((a.flags & ~affect::live) != 0)
+        raise(error_code::operation_unsupported, error_domain::qemu,
+              "pinning vcpus in the persistent definition is not supported yet");
     JOB(a.dom);
     auto mon = g.running_monitor(o);
     cpu_set_t set;

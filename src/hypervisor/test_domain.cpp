@@ -711,6 +711,7 @@ int test::state::perform(op::domain_get_vcpus_flags, const op::domain_get_vcpus_
 
 void test::state::perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args& a) {
     pause();
+    check_flags(a.flags, 0, "testDomainPinVcpuFlags");  // 9.0's test driver pins the current state only
     if (a.cpumap.empty())
         raise(error_code::invalid_arg, error_domain::domain, "maplen in virDomainPinVcpu must be greater than zero");
     write_lock lock(impl_->mutex);

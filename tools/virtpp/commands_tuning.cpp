@@ -128,7 +128,7 @@ std::vector<std::vector<bool>> defined_pinning(const std::string& doc, int ncpus
 
 bool cmd_vcpupin(shell& sh, const parsed_command& cmd) {
     if (!exclusive_options(sh, cmd, "current", "live") || !exclusive_options(sh, cmd, "current", "config")) return false;
-    const bool config = cmd.has("config"), live = cmd.has("live"), current = cmd.has("current");
+    const bool config = cmd.has("config"), live = cmd.has("live");  // --current is flags 0
     unsigned flags = 0;
     if (config) flags |= affect::config;
     if (live) flags |= affect::live;
@@ -208,14 +208,7 @@ bool cmd_vcpupin(shell& sh, const parsed_command& cmd) {
         parsed->resize(static_cast<std::size_t>(*maxcpu));
         map = std::move(*parsed);
     }
-    // virDomainPinVcpu changes the running domain; the API has no flags for the definition yet
-    const bool pins_live = (flags == 0 && !current) || flags == affect::live || (flags == 0 && dom->is_active());
-    if (!pins_live) {
-        sh.set_pending_error(error_code::no_support,
-                             "this function is not supported by the connection driver: virDomainPinVcpuFlags");
-        return false;
-    }
-    return attempt_call(sh, [&] { dom->pin_vcpu(*vcpu, map); }, "");
+    return attempt_call(sh, [&] { dom->pin_vcpu(*vcpu, map, flags); }, "");
 }
 
 /// vshGetTypedParamValue

@@ -79,6 +79,7 @@ struct security_label_ret { char_string<limits::security_label> label; std::int3
 struct vcpu_info_wire { std::uint32_t number = 0; std::int32_t state = 0; std::uint64_t cpu_time = 0; std::int32_t cpu = 0; };
 struct vcpus_ret { xdr::array<vcpu_info_wire, limits::vcpuinfo> info; xdr::opaque<limits::cpumaps> cpumaps; };
 struct pin_vcpu_args { domain_ref dom; std::uint32_t vcpu = 0; xdr::opaque<limits::cpumap> cpumap; };
+struct pin_vcpu_flags_args { domain_ref dom; std::uint32_t vcpu = 0; xdr::opaque<limits::cpumap> cpumap; std::uint32_t flags = 0; };
 struct sched_params_args { domain_ref dom; std::int32_t nparams = 0; };
 struct sched_params_ret { xdr::array<typed_param, limits::scheduler_parameters> params; };
 struct set_sched_params_args { domain_ref dom; xdr::array<typed_param, limits::scheduler_parameters> params; };
@@ -249,18 +250,24 @@ struct domain_set_vcpus : served_only<p<op::domain_set_vcpus, 32, wire::dom_set_
     static op::domain_set_vcpus::args to_op(const wire::dom_set_u32& a) { return {a.dom, a.value, affect::live}; }
 };
 struct domain_get_vcpus_flags : p<op::domain_get_vcpus_flags, 200> {};
-struct domain_pin_vcpu : p<op::domain_pin_vcpu, 26, wire::pin_vcpu_args> {
-    static op::domain_pin_vcpu::args to_op(const wire::pin_vcpu_args& a) {
+struct domain_pin_vcpu_flags : p<op::domain_pin_vcpu, 225, wire::pin_vcpu_flags_args> {
+    static op::domain_pin_vcpu::args to_op(const wire::pin_vcpu_flags_args& a) {
         std::vector<bool> map(a.cpumap.bytes.size() * 8);
         for (std::size_t i = 0; i < map.size(); ++i) map[i] = (a.cpumap.bytes[i / 8] >> (i % 8)) & 1U;
-        return {a.dom, a.vcpu, std::move(map)};
+        return {a.dom, a.vcpu, std::move(map), a.flags};
     }
-    static wire::pin_vcpu_args from_op(const op::domain_pin_vcpu::args& a) {
-        wire::pin_vcpu_args w{a.dom, a.vcpu, {}};
+    static wire::pin_vcpu_flags_args from_op(const op::domain_pin_vcpu::args& a) {
+        wire::pin_vcpu_flags_args w{a.dom, a.vcpu, {}, a.flags};
         w.cpumap.bytes.assign((a.cpumap.size() + 7) / 8, 0);
         for (std::size_t i = 0; i < a.cpumap.size(); ++i)
             if (a.cpumap[i]) w.cpumap.bytes[i / 8] = static_cast<std::uint8_t>(w.cpumap.bytes[i / 8] | (1U << (i % 8)));
         return w;
+    }
+};
+/// virDomainPinVcpu: the same with flags 0.
+struct domain_pin_vcpu : served_only<p<op::domain_pin_vcpu, 26, wire::pin_vcpu_args>> {
+    static op::domain_pin_vcpu::args to_op(const wire::pin_vcpu_args& a) {
+        return domain_pin_vcpu_flags::to_op({a.dom, a.vcpu, a.cpumap, 0});
     }
 };
 struct domain_get_vcpus : p<op::domain_get_vcpus, 20, op::domain_get_vcpus::args, wire::vcpus_ret> {
@@ -429,7 +436,8 @@ using procedures = std::tuple<
     proc::domain_get_xml_desc, proc::domain_is_active, proc::domain_is_persistent, proc::domain_get_autostart,
     proc::domain_set_autostart, proc::domain_get_max_memory, proc::domain_set_max_memory,
     proc::domain_set_memory_flags, proc::domain_set_memory, proc::domain_get_max_vcpus,
-    proc::domain_set_vcpus_flags, proc::domain_set_vcpus, proc::domain_get_vcpus_flags, proc::domain_pin_vcpu,
+    proc::domain_set_vcpus_flags, proc::domain_set_vcpus, proc::domain_get_vcpus_flags, proc::domain_pin_vcpu_flags,
+    proc::domain_pin_vcpu,
     proc::domain_get_vcpus, proc::domain_get_scheduler_type, proc::domain_get_scheduler_parameters,
     proc::domain_set_scheduler_parameters_flags, proc::domain_set_scheduler_parameters, proc::domain_block_stats,
     proc::domain_interface_stats, proc::domain_attach_device_flags, proc::domain_attach_device,

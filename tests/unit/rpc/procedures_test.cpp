@@ -40,7 +40,7 @@ TEST(rpc_procedures, conversions_round_trip) {
     EXPECT_EQ(M::from_wire(M::to_wire(online)), online);
     EXPECT_EQ(M::to_wire(online).online, 15u);
 
-    using V = proc::domain_pin_vcpu;
+    using V = proc::domain_pin_vcpu_flags;
     op::domain_pin_vcpu::args pin;
     pin.dom.name = "t";
     pin.vcpu = 1;
