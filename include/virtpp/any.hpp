@@ -60,7 +60,19 @@ struct op_table<std::tuple<Ops...>> {
 struct erased_vtable {
     typename op_table<op::all>::type ops;
     std::string_view driver_name;
+    /// False when calls on this channel never wait (no I/O, no sleep): a server may run them inline.
+    bool (*calls_may_block)(void* channel);
 };
+
+template <class H, class T>
+bool erased_calls_may_block(void* channel) {
+    if constexpr (std::is_same_v<T, transport::local> &&
+                  requires(const typename H::state& s) { { s.calls_may_block() } noexcept -> std::same_as<bool>; }) {
+        return static_cast<typename T::template channel<H>*>(channel)->state().calls_may_block();
+    } else {
+        return true;  // remote transports and drivers that do not say: assume they wait
+    }
+}
 
 template <class H, class T, class Op>
 typename Op::result erased_call(void* channel, const typename Op::args& a) {
@@ -73,7 +85,7 @@ typename Op::result erased_call(void* channel, const typename Op::args& a) {
 
 template <class H, class T, std::size_t... I>
 constexpr erased_vtable make_vtable(std::index_sequence<I...>) {
-    return erased_vtable{{&erased_call<H, T, std::tuple_element_t<I, op::all>>...}, H::name};
+    return erased_vtable{{&erased_call<H, T, std::tuple_element_t<I, op::all>>...}, H::name, &erased_calls_may_block<H, T>};
 }
 
 template <class H, class T>
@@ -113,6 +125,7 @@ struct dynamic {
         }
 
         [[nodiscard]] std::string_view driver_name() const noexcept { return vtable_->driver_name; }
+        [[nodiscard]] bool calls_may_block() const { return vtable_->calls_may_block(inner_.get()); }
 
         /// The concrete channel when the driver is (H2, T2), else null: for tools that need a
         /// driver's own features (e.g. migrating between two test connections).
@@ -168,6 +181,9 @@ public:
 
     /// The name of the driver the URI chose ("test", "qemu").
     [[nodiscard]] std::string_view driver_name() const noexcept { return channel().driver_name(); }
+    /// Whether a call may wait (I/O, a monitor, a test delay): the daemon runs calls that cannot
+    /// on its I/O thread and hands the rest to its worker pool.
+    [[nodiscard]] bool calls_may_block() const { return channel().calls_may_block(); }
 };
 using any_domain = basic_domain<hypervisor::any, transport::dynamic>;
 using any_network = basic_network<hypervisor::any, transport::dynamic>;

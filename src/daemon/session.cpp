@@ -458,15 +458,22 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
 
 void client_session::enqueue(std::function<void()> job, std::size_t size) {
     std::optional<std::function<void()>> ready;
+    bool run_here = false;
     {
         std::lock_guard lock(mutex_);
         waiting_.emplace_back(std::move(job), size);
         waiting_bytes_ += size;
         start_jobs_locked(ready);
         if (waiting_bytes_ > options_.max_queued_bytes) paused_ = true;
+        // a driver that never waits answers on the reading thread: no hand-off to the pool
+        run_here = ready && conn_ && !conn_->calls_may_block();
     }
-    if (ready)
-        if (auto host = host_.lock()) host->post(std::move(*ready));
+    if (!ready) return;
+    if (run_here) {
+        (*ready)();
+    } else if (auto host = host_.lock()) {
+        host->post(std::move(*ready));
+    }
 }
 
 void client_session::start_jobs_locked(std::optional<std::function<void()>>& ready) {

@@ -1,7 +1,8 @@
 // One client of the daemon, without any I/O: bytes in, packets out. The transport (Asio sockets in
 // server.cpp, or memory in tests and the fuzz target) feeds what it reads to receive(), which
 // frames packets (the length word is checked before the buffer grows), answers keepalive PINGs at
-// once and hands calls to the worker pool through the host. A malformed, truncated, oversized or
+// once, runs calls of drivers that never block right there and hands the others to the worker
+// pool through the host. A malformed, truncated, oversized or
 // out-of-order packet raises protocol_error: the transport closes that client and logs the reason.
 #pragma once
 

@@ -135,6 +135,8 @@ struct test::state {
 
     /// The per-call delay of the virtpp_delay_ms URI parameter (0 = none).
     [[nodiscard]] unsigned delay_ms() const noexcept;
+    /// Calls only sleep when the delay hook is set (any_connection::calls_may_block).
+    [[nodiscard]] bool calls_may_block() const noexcept { return delay_ms_ != 0; }
 
 private:
     void pause() const;

@@ -3,6 +3,7 @@
 #include "unit/core/toy_policy.hpp"
 
 #include <virtpp/any.hpp>
+#include <virtpp/hypervisor/test.hpp>
 
 #include <gtest/gtest.h>
 
@@ -95,6 +96,14 @@ TEST_F(connection, any_connection_dispatches_by_uri_and_reports_no_support) {
     EXPECT_THROW((void)any_connection::open<toy_drivers>("nothere:///"), virtpp::error);
     ASSERT_FALSE(seen.empty());
     EXPECT_EQ(seen.back().code, error_code::no_connect);
+}
+
+TEST_F(connection, any_connection_says_whether_calls_may_block) {
+    // a driver that does not say is assumed to wait; the test driver only sleeps with its delay hook
+    EXPECT_TRUE(any_connection::open<toy_drivers>("toy:///").calls_may_block());
+    using test_drivers = driver_list<driver<hypervisor::test>>;
+    EXPECT_FALSE(any_connection::open<test_drivers>("test:///default").calls_may_block());
+    EXPECT_TRUE(any_connection::open<test_drivers>("test:///default?virtpp_delay_ms=5").calls_may_block());
 }
 
 TEST_F(connection, any_connection_read_only_refuses_before_dispatch) {

@@ -25,7 +25,11 @@ struct memory_host : daemon::session_host {
         std::lock_guard l(m);
         sent.push_back(std::move(p));
     }
-    void post(std::function<void()> work) override { work(); }
+    unsigned posted = 0;  ///< calls handed to the pool (the rest ran on the reading thread)
+    void post(std::function<void()> work) override {
+        ++posted;
+        work();
+    }
     void close_after_flush() override { closing = true; }
     void resume_reading() override {}
     void log(int, const std::string& line) override {
@@ -238,6 +242,26 @@ TEST_F(SessionTest, MalformedInputIsAProtocolError) {
     EXPECT_THROW(session->receive(hex({0x24, 0x20008086, 1, 1, 0, 0, 0, 1, 0x00ffffff})), daemon::protocol_error);
     make();
     EXPECT_THROW(session->receive(hex({0x20, 0x6b656570, 1, 1, 2, 0, 0, 0})), daemon::protocol_error);  // PING with a body
+}
+
+TEST_F(SessionTest, CallsOfADriverThatNeverBlocksRunOnTheReadingThread) {
+    make();
+    open();  // no connection yet: CONNECT_OPEN itself goes to the pool
+    EXPECT_EQ(host->posted, 1U);
+    auto r = roundtrip(call(66, 2, xdr::none{}));
+    EXPECT_EQ(header_of(r).status, rpc::message_status::ok);
+    EXPECT_EQ(header_of(r).serial, 2U);
+    EXPECT_EQ(host->posted, 1U);
+    EXPECT_EQ(session->calls_in_flight(), 0U);
+}
+
+TEST_F(SessionTest, CallsThatMaySleepGoToThePool) {
+    make();
+    auto o = roundtrip(call(1, 1, rpc::session::open_args{std::string("test:///default?virtpp_delay_ms=1"), 0U}));
+    ASSERT_EQ(header_of(o).status, rpc::message_status::ok);
+    auto r = roundtrip(call(66, 2, xdr::none{}));
+    EXPECT_EQ(header_of(r).status, rpc::message_status::ok);
+    EXPECT_EQ(host->posted, 2U);
 }
 
 TEST_F(SessionTest, ServedProceduresCoverTheTableAndTheSession) {
