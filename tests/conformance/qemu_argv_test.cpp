@@ -116,6 +116,13 @@ TEST_P(QemuArgv, QemuAcceptsItAndQmpAnswers) {
         std::ofstream(*d.source).put('\0');
         ASSERT_EQ(::truncate(d.source->c_str(), 1 << 20), 0);
     }
+    // A fixture's fixed VNC display may be taken on this machine (another guest, another test
+    // running at the same time): boot with a port the driver picks.
+    for (auto& g : def.devices.graphics)
+        if (g.type == xml::graphics_type::vnc) {
+            g.autoport = true;
+            g.port = -1;
+        }
     int listener = -1;
     for (auto& i : def.devices.interfaces) {
         using xml::interface_type;
