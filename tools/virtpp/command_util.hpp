@@ -39,6 +39,18 @@ bool attempt_call(shell& sh, F&& f, const std::string& context) {
     }
 }
 
+/// virsh's simple domain commands: look the domain up, act on it, and report as virsh does —
+/// "Failed to <verb> domain 'NAME'" before the library's error, or "Domain 'NAME' <done>".
+template <class Act>
+bool domain_action(shell& sh, const parsed_command& cmd, std::string_view verb, std::string_view done, Act&& act) {
+    std::string name;
+    auto dom = sh.domain(cmd, &name);
+    if (!dom) return false;
+    if (!attempt_call(sh, [&] { act(*dom); }, "Failed to " + std::string(verb) + " domain '" + name + "'")) return false;
+    sh.print_extra("Domain '" + name + "' " + std::string(done) + "\n");
+    return true;
+}
+
 /// virsh's choice between the flag-less API (libvirt applies it to the live domain) and the
 /// *Flags variant: the flags as given, or live when none was asked for.
 [[nodiscard]] inline unsigned hotplug_flags(unsigned flags, bool current) {

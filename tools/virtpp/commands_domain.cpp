@@ -10,26 +10,6 @@ namespace virtpp::cli {
 
 namespace {
 
-/// Runs an API call; on failure prints virsh's context line (the library error follows it).
-template <class F>
-bool attempt(shell& sh, F&& f, const std::string& context) {
-    try {
-        f();
-        return true;
-    } catch (const virtpp::error&) {
-        if (!context.empty()) sh.error(context);
-        return false;
-    }
-}
-
-bool exclusive(shell& sh, const parsed_command& cmd, std::string_view a, std::string_view b) {
-    if (cmd.has(a) && cmd.has(b)) {
-        sh.error("Options --" + std::string(a) + " and --" + std::string(b) + " are mutually exclusive");
-        return false;
-    }
-    return true;
-}
-
 bool cmd_domid(shell& sh, const parsed_command& cmd) {
     auto dom = sh.domain(cmd, nullptr, false, true, true);
     if (!dom) return false;
@@ -83,7 +63,7 @@ bool cmd_create(shell& sh, const parsed_command& cmd) {
     if (cmd.has("validate")) flags |= 1U << 4;
     if (cmd.has("reset-nvram")) flags |= 1U << 5;
     std::optional<any_domain> dom;
-    if (!attempt(sh, [&] { dom = sh.connection()->create_domain_xml(xml, flags); },
+    if (!attempt_call(sh, [&] { dom = sh.connection()->create_domain_xml(xml, flags); },
                  "Failed to create domain from " + *from))
         return false;
     sh.print_extra("Domain '" + dom->name() + "' created from " + *from + "\n");
@@ -96,7 +76,7 @@ bool cmd_define(shell& sh, const parsed_command& cmd) {
     std::string xml;
     if (!sh.read_file(*from, xml)) return false;
     std::optional<any_domain> dom;
-    if (!attempt(sh, [&] { dom = sh.connection()->define_domain_xml(xml); }, "Failed to define domain from " + *from))
+    if (!attempt_call(sh, [&] { dom = sh.connection()->define_domain_xml(xml); }, "Failed to define domain from " + *from))
         return false;
     sh.print_extra("Domain '" + dom->name() + "' defined from " + *from + "\n");
     return true;
@@ -118,7 +98,7 @@ bool cmd_undefine(shell& sh, const parsed_command& cmd) {
     std::string name;
     auto dom = sh.domain(cmd, &name);
     if (!dom) return false;
-    if (!attempt(sh, [&] { dom->undefine(flags); }, "Failed to undefine domain '" + name + "'")) return false;
+    if (!attempt_call(sh, [&] { dom->undefine(flags); }, "Failed to undefine domain '" + name + "'")) return false;
     sh.print_extra("Domain '" + name + "' has been undefined\n");
     return true;
 }
@@ -141,7 +121,7 @@ bool cmd_start(shell& sh, const parsed_command& cmd) {
     if (cmd.has("force-boot")) flags |= 1U << 3;
     if (cmd.has("reset-nvram")) flags |= 1U << 5;
     const std::string name = dom->name();
-    if (!attempt(sh, [&] { dom->create(flags); }, "Failed to start domain '" + name + "'")) return false;
+    if (!attempt_call(sh, [&] { dom->create(flags); }, "Failed to start domain '" + name + "'")) return false;
     sh.print_extra("Domain '" + name + "' started\n");
     return true;
 }
@@ -173,53 +153,28 @@ bool parse_mode(shell& sh, const parsed_command& cmd, unsigned& flags) {
 bool cmd_shutdown(shell& sh, const parsed_command& cmd) {
     unsigned flags = 0;
     if (!parse_mode(sh, cmd, flags)) return false;
-    std::string name;
-    auto dom = sh.domain(cmd, &name);
-    if (!dom) return false;
-    if (!attempt(sh, [&] { dom->shutdown(flags); }, "Failed to shutdown domain '" + name + "'")) return false;
-    sh.print_extra("Domain '" + name + "' is being shutdown\n");
-    return true;
+    return domain_action(sh, cmd, "shutdown", "is being shutdown", [&](any_domain& d) { d.shutdown(flags); });
 }
 
 bool cmd_reboot(shell& sh, const parsed_command& cmd) {
     unsigned flags = 0;
     if (!parse_mode(sh, cmd, flags)) return false;
-    std::string name;
-    auto dom = sh.domain(cmd, &name);
-    if (!dom) return false;
-    if (!attempt(sh, [&] { dom->reboot(flags); }, "Failed to reboot domain '" + name + "'")) return false;
-    sh.print_extra("Domain '" + name + "' is being rebooted\n");
-    return true;
+    return domain_action(sh, cmd, "reboot", "is being rebooted", [&](any_domain& d) { d.reboot(flags); });
 }
 
 bool cmd_destroy(shell& sh, const parsed_command& cmd) {
-    std::string name;
-    auto dom = sh.domain(cmd, &name);
-    if (!dom) return false;
     unsigned flags = 0;
     if (cmd.has("graceful")) flags |= 1U << 0;
     if (cmd.has("remove-logs")) flags |= 1U << 1;
-    if (!attempt(sh, [&] { dom->destroy(flags); }, "Failed to destroy domain '" + name + "'")) return false;
-    sh.print_extra("Domain '" + name + "' destroyed\n");
-    return true;
+    return domain_action(sh, cmd, "destroy", "destroyed", [&](any_domain& d) { d.destroy(flags); });
 }
 
 bool cmd_suspend(shell& sh, const parsed_command& cmd) {
-    std::string name;
-    auto dom = sh.domain(cmd, &name);
-    if (!dom) return false;
-    if (!attempt(sh, [&] { dom->suspend(); }, "Failed to suspend domain '" + name + "'")) return false;
-    sh.print_extra("Domain '" + name + "' suspended\n");
-    return true;
+    return domain_action(sh, cmd, "suspend", "suspended", [](any_domain& d) { d.suspend(); });
 }
 
 bool cmd_resume(shell& sh, const parsed_command& cmd) {
-    std::string name;
-    auto dom = sh.domain(cmd, &name);
-    if (!dom) return false;
-    if (!attempt(sh, [&] { dom->resume(); }, "Failed to resume domain '" + name + "'")) return false;
-    sh.print_extra("Domain '" + name + "' resumed\n");
-    return true;
+    return domain_action(sh, cmd, "resume", "resumed", [](any_domain& d) { d.resume(); });
 }
 
 bool cmd_save(shell& sh, const parsed_command& cmd) {
@@ -233,7 +188,7 @@ bool cmd_save(shell& sh, const parsed_command& cmd) {
         sh.error("--xml is not supported by virtpp");
         return false;
     }
-    if (!attempt(sh, [&] { dom->save(*to); }, "Failed to save domain '" + name + "' to " + *to)) return false;
+    if (!attempt_call(sh, [&] { dom->save(*to); }, "Failed to save domain '" + name + "' to " + *to)) return false;
     sh.print_extra("\nDomain '" + name + "' saved to " + *to + "\n");
     return true;
 }
@@ -246,7 +201,7 @@ bool cmd_restore(shell& sh, const parsed_command& cmd) {
         sh.error("--xml is not supported by virtpp");
         return false;
     }
-    if (!attempt(sh, [&] { sh.connection()->restore_domain(*from); }, "Failed to restore domain from " + *from))
+    if (!attempt_call(sh, [&] { sh.connection()->restore_domain(*from); }, "Failed to restore domain from " + *from))
         return false;
     sh.print_extra("Domain restored from " + *from + "\n");
     return true;
@@ -264,7 +219,7 @@ bool cmd_dump(shell& sh, const parsed_command& cmd) {
     if (cmd.has("bypass-cache")) flags |= 1U << 2;
     if (cmd.has("reset")) flags |= 1U << 3;
     if (cmd.has("memory-only")) flags |= 1U << 4;
-    if (!attempt(sh, [&] { dom->core_dump(*to, flags); }, "Failed to core dump domain '" + name + "' to " + *to))
+    if (!attempt_call(sh, [&] { dom->core_dump(*to, flags); }, "Failed to core dump domain '" + name + "' to " + *to))
         return false;
     sh.print_extra("\nDomain '" + name + "' dumped to " + *to + "\n");
     return true;
@@ -272,7 +227,7 @@ bool cmd_dump(shell& sh, const parsed_command& cmd) {
 
 /// --config / --live / --current as virsh combines them; false after a conflict.
 bool affect_flags(shell& sh, const parsed_command& cmd, unsigned& flags) {
-    if (!exclusive(sh, cmd, "current", "live") || !exclusive(sh, cmd, "current", "config")) return false;
+    if (!exclusive_options(sh, cmd, "current", "live") || !exclusive_options(sh, cmd, "current", "config")) return false;
     flags = 0;
     if (cmd.has("config")) flags |= affect::config;
     if (cmd.has("live")) flags |= affect::live;
@@ -297,15 +252,15 @@ bool cmd_setmaxmem(shell& sh, const parsed_command& cmd) {
     if (!dom) return false;
     std::optional<std::uint64_t> bytes;
     if (!sh.opt_scaled(cmd, "size", bytes, 1024, ULONG_MAX)) return false;
-    return attempt(sh, [&] { dom->set_memory((*bytes + 1023) / 1024, flags | affect::maximum); },
+    return attempt_call(sh, [&] { dom->set_memory((*bytes + 1023) / 1024, flags | affect::maximum); },
                    "Unable to change MaxMemorySize");
 }
 
 bool cmd_setvcpus(shell& sh, const parsed_command& cmd) {
     const bool maximum = cmd.has("maximum"), config = cmd.has("config"), live = cmd.has("live"),
                current = cmd.has("current"), guest = cmd.has("guest");
-    if (!exclusive(sh, cmd, "current", "live") || !exclusive(sh, cmd, "current", "config") ||
-        !exclusive(sh, cmd, "guest", "config"))
+    if (!exclusive_options(sh, cmd, "current", "live") || !exclusive_options(sh, cmd, "current", "config") ||
+        !exclusive_options(sh, cmd, "guest", "config"))
         return false;
     if (maximum && !config) {
         sh.error("Option --maximum is required by option --config");
@@ -334,7 +289,7 @@ bool cmd_autostart(shell& sh, const parsed_command& cmd) {
     auto dom = sh.domain(cmd, &name);
     if (!dom) return false;
     const bool on = !cmd.has("disable");
-    if (!attempt(sh, [&] { dom->set_autostart(on); },
+    if (!attempt_call(sh, [&] { dom->set_autostart(on); },
                  on ? "Failed to mark domain '" + name + "' as autostarted"
                     : "Failed to unmark domain '" + name + "' as autostarted"))
         return false;
@@ -344,8 +299,8 @@ bool cmd_autostart(shell& sh, const parsed_command& cmd) {
 
 bool device_command(shell& sh, const parsed_command& cmd, bool attach) {
     const bool config = cmd.has("config"), live = cmd.has("live"), persistent = cmd.has("persistent");
-    if (!exclusive(sh, cmd, "persistent", "current") || !exclusive(sh, cmd, "current", "live") ||
-        !exclusive(sh, cmd, "current", "config"))
+    if (!exclusive_options(sh, cmd, "persistent", "current") || !exclusive_options(sh, cmd, "current", "live") ||
+        !exclusive_options(sh, cmd, "current", "config"))
         return false;
     unsigned flags = 0;
     if (config || persistent) flags |= affect::config;
@@ -358,12 +313,12 @@ bool device_command(shell& sh, const parsed_command& cmd, bool attach) {
     std::string xml;
     if (!sh.read_file(*from, xml)) return false;
     if (attach) {
-        if (!attempt(sh, [&] { dom->attach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
+        if (!attempt_call(sh, [&] { dom->attach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
                      "Failed to attach device from " + *from))
             return false;
         sh.print_extra("Device attached successfully\n");
     } else {
-        if (!attempt(sh, [&] { dom->detach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
+        if (!attempt_call(sh, [&] { dom->detach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
                      "Failed to detach device from " + *from))
             return false;
         sh.print_extra("Device detached successfully\n");

@@ -1,4 +1,5 @@
 // Virtual network commands (virsh's "network" group).
+#include "command_util.hpp"
 #include "shell.hpp"
 #include "table.hpp"
 
@@ -14,17 +15,6 @@ std::string field(std::string_view label, std::string_view value) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%-15s ", std::string(label).c_str());
     return buf + std::string(value) + "\n";
-}
-
-template <class F>
-bool attempt(shell& sh, F&& f, const std::string& context) {
-    try {
-        f();
-        return true;
-    } catch (const virtpp::error&) {
-        sh.error(context);
-        return false;
-    }
 }
 
 bool cmd_net_list(shell& sh, const parsed_command& cmd) {
@@ -98,7 +88,7 @@ bool cmd_net_create(shell& sh, const parsed_command& cmd) {
     std::string xml;
     if (!sh.read_file(*from, xml)) return false;
     std::optional<any_network> net;
-    if (!attempt(sh, [&] { net = sh.connection()->create_network_xml(xml); }, "Failed to create network from " + *from))
+    if (!attempt_call(sh, [&] { net = sh.connection()->create_network_xml(xml); }, "Failed to create network from " + *from))
         return false;
     sh.print_extra("Network " + net->name() + " created from " + *from + "\n");
     return true;
@@ -110,7 +100,7 @@ bool cmd_net_define(shell& sh, const parsed_command& cmd) {
     std::string xml;
     if (!sh.read_file(*from, xml)) return false;
     std::optional<any_network> net;
-    if (!attempt(sh, [&] { net = sh.connection()->define_network_xml(xml); }, "Failed to define network from " + *from))
+    if (!attempt_call(sh, [&] { net = sh.connection()->define_network_xml(xml); }, "Failed to define network from " + *from))
         return false;
     sh.print_extra("Network " + net->name() + " defined from " + *from + "\n");
     return true;
@@ -120,7 +110,7 @@ bool cmd_net_undefine(shell& sh, const parsed_command& cmd) {
     std::string name;
     auto net = sh.network(cmd, &name);
     if (!net) return false;
-    if (!attempt(sh, [&] { net->undefine(); }, "Failed to undefine network " + name)) return false;
+    if (!attempt_call(sh, [&] { net->undefine(); }, "Failed to undefine network " + name)) return false;
     sh.print_extra("Network " + name + " has been undefined\n");
     return true;
 }
@@ -129,7 +119,7 @@ bool cmd_net_start(shell& sh, const parsed_command& cmd) {
     std::string name;
     auto net = sh.network(cmd, &name, true, true);
     if (!net) return false;
-    if (!attempt(sh, [&] { net->create(); }, "Failed to start network " + name)) return false;
+    if (!attempt_call(sh, [&] { net->create(); }, "Failed to start network " + name)) return false;
     sh.print_extra("Network " + name + " started\n");
     return true;
 }
@@ -138,7 +128,7 @@ bool cmd_net_destroy(shell& sh, const parsed_command& cmd) {
     std::string name;
     auto net = sh.network(cmd, &name);
     if (!net) return false;
-    if (!attempt(sh, [&] { net->destroy(); }, "Failed to destroy network " + name)) return false;
+    if (!attempt_call(sh, [&] { net->destroy(); }, "Failed to destroy network " + name)) return false;
     sh.print_extra("Network " + name + " destroyed\n");
     return true;
 }
@@ -148,7 +138,7 @@ bool cmd_net_autostart(shell& sh, const parsed_command& cmd) {
     auto net = sh.network(cmd, &name);
     if (!net) return false;
     const bool on = !cmd.has("disable");
-    if (!attempt(sh, [&] { net->set_autostart(on); },
+    if (!attempt_call(sh, [&] { net->set_autostart(on); },
                  on ? "failed to mark network " + name + " as autostarted"
                     : "failed to unmark network " + name + " as autostarted"))
         return false;
