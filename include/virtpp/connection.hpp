@@ -157,6 +157,15 @@ protected:
     }
     [[nodiscard]] typename T::template channel<H>& channel() const noexcept { return *core_->channel; }
 
+    /// A UUID string argument of the *ByUUIDString calls; INVALID_ARG (reported here) when malformed.
+    [[nodiscard]] virtpp::uuid parse_uuid_arg(std::string_view text, error_domain domain, std::string_view api) const {
+        return api_boundary(&core_->errors, [&] {
+            auto u = virtpp::uuid::parse(text);
+            if (!u) raise(error_code::invalid_arg, domain, "uuidstr in " + std::string(api) + " must be a valid UUID");
+            return *u;
+        });
+    }
+
 private:
     explicit basic_connection(std::shared_ptr<detail::connection_core<H, T>> core) : core_(std::move(core)) {}
     std::shared_ptr<detail::connection_core<H, T>> core_;
@@ -323,12 +332,7 @@ auto basic_connection<H, T>::lookup_domain_by_uuid(const virtpp::uuid& id) const
 }
 template <class H, class T>
 auto basic_connection<H, T>::lookup_domain_by_uuid_string(std::string_view id) const -> domain_type {
-    auto parsed = api_boundary(&core_->errors, [&] {
-        auto u = virtpp::uuid::parse(id);
-        if (!u) raise(error_code::invalid_arg, error_domain::domain, "uuidstr in virDomainLookupByUUIDString must be a valid UUID");
-        return *u;
-    });
-    return lookup_domain_by_uuid(parsed);
+    return lookup_domain_by_uuid(parse_uuid_arg(id, error_domain::domain, "virDomainLookupByUUIDString"));
 }
 template <class H, class T>
 auto basic_connection<H, T>::create_domain_xml(std::string_view xml, unsigned flags) const -> domain_type {
@@ -354,12 +358,7 @@ auto basic_connection<H, T>::lookup_network_by_uuid(const virtpp::uuid& id) cons
 }
 template <class H, class T>
 auto basic_connection<H, T>::lookup_network_by_uuid_string(std::string_view id) const -> network_type {
-    auto parsed = api_boundary(&core_->errors, [&] {
-        auto u = virtpp::uuid::parse(id);
-        if (!u) raise(error_code::invalid_arg, error_domain::network, "uuidstr in virNetworkLookupByUUIDString must be a valid UUID");
-        return *u;
-    });
-    return lookup_network_by_uuid(parsed);
+    return lookup_network_by_uuid(parse_uuid_arg(id, error_domain::network, "virNetworkLookupByUUIDString"));
 }
 template <class H, class T>
 auto basic_connection<H, T>::create_network_xml(std::string_view xml) const -> network_type {

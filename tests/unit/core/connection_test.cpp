@@ -52,6 +52,28 @@ TEST_F(connection, errors_reach_the_connection_handler_then_throw) {
     EXPECT_EQ(conn.errors().last_error()->code, error_code::no_domain);
 }
 
+TEST_F(connection, malformed_uuid_strings_are_invalid_arg_reported_through_the_connection) {
+    auto conn = toy::connection::open("toy:///");
+    int conn_calls = 0;
+    conn.errors().set_handler([&](const error_info&) { ++conn_calls; });
+    try {
+        (void)conn.lookup_domain_by_uuid_string("not-a-uuid");
+        FAIL();
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::invalid_arg);
+        EXPECT_EQ(e.domain(), error_domain::domain);
+        EXPECT_EQ(std::string(e.what()), "invalid argument: uuidstr in virDomainLookupByUUIDString must be a valid UUID");
+    }
+    try {
+        (void)conn.lookup_network_by_uuid_string("zz");
+        FAIL();
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.domain(), error_domain::network);
+        EXPECT_EQ(std::string(e.what()), "invalid argument: uuidstr in virNetworkLookupByUUIDString must be a valid UUID");
+    }
+    EXPECT_EQ(conn_calls, 2);
+}
+
 TEST_F(connection, read_only_refuses_mutating_calls) {
     auto conn = toy::connection::open_read_only("toy:///");
     EXPECT_TRUE(conn.read_only());
