@@ -18,7 +18,8 @@ for t in "${tools[@]}"; do
       *) echo "$t depends on $lib" >&2; exit 1 ;;
     esac
   done <<<"$libs"
-  if nm -D "$t" 2>/dev/null | grep -qiE 'curl_|vir[A-Z]'; then echo "$t imports curl or libvirt symbols" >&2; exit 1; fi
+  # Symbol names start after the type letter; case matters (environ is not a libvirt symbol).
+  if nm -D "$t" 2>/dev/null | grep -qE ' [A-Za-z] (curl_|vir[A-Z])'; then echo "$t imports curl or libvirt symbols" >&2; exit 1; fi
   if nm "$t" 2>/dev/null | grep -q ' curl_easy_init'; then echo "$t contains libcurl" >&2; exit 1; fi
   echo "$(basename "$t"): only glibc"
 done
