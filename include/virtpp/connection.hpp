@@ -261,12 +261,11 @@ public:
     }
     [[nodiscard]] virtpp::security_label security_label() const { return conn_.template call<op::domain_get_security_label>({ref_}); }
 
-    /// virDomainMigrate: moves this domain to `dest` (another connection, possibly of another
+    /// virDomainMigrate3: moves this domain to `dest` (another connection, possibly of another
     /// transport), with libvirt's begin/prepare/perform/finish/confirm steps. Returns the domain
-    /// on the destination.
+    /// on the destination. flags: migrate_flags.
     template <class H2, class T2>
-    basic_domain<H2, T2> migrate(const basic_connection<H2, T2>& dest, unsigned flags = 0,
-                                 std::optional<std::string> dname = std::nullopt);
+    basic_domain<H2, T2> migrate(const basic_connection<H2, T2>& dest, unsigned flags = 0, migrate_params params = {});
 
     friend bool operator==(const basic_domain& a, const basic_domain& b) noexcept {
         return a.conn_ == b.conn_ && a.ref_.uuid == b.ref_.uuid;
@@ -371,25 +370,58 @@ auto basic_connection<H, T>::define_network_xml(std::string_view xml) const -> n
 
 template <class H, class T>
 template <class H2, class T2>
-basic_domain<H2, T2> basic_domain<H, T>::migrate(const basic_connection<H2, T2>& dest, unsigned flags,
-                                                 std::optional<std::string> dname) {
-    // The steps run on two connections; each reports through its own handlers.
-    auto xml = conn_.template call<op::domain_migrate_begin>({ref_, dname, flags});
-    dest.template call<op::domain_migrate_prepare>({xml, dname, flags});
-    try {
-        conn_.template call<op::domain_migrate_perform>({ref_, flags});
-    } catch (const error&) {
+basic_domain<H2, T2> basic_domain<H, T>::migrate(const basic_connection<H2, T2>& dest, unsigned flags, migrate_params params) {
+    const auto& dname = params.dname;
+    auto& uri = params.uri;
+    const auto bandwidth = params.bandwidth;
+    // libvirt's v3 sequence, run by the caller. Each step reports through its own connection's
+    // handlers; when a step fails, the steps already taken are undone and its error is thrown.
+    auto begun = conn_.template call<op::domain_migrate_begin>({ref_, params.xml, flags, dname, bandwidth});
+    if (!(flags & migrate_flags::postcopy_resume) && conn_.template call<op::domain_get_info>({ref_}).state == domain_state::paused)
+        flags |= migrate_flags::paused;
+    const unsigned dest_flags = flags & ~(migrate_flags::abort_on_error | migrate_flags::auto_converge);
+    auto cancel_source = [&] {
         try {
-            (void)dest.template call<op::domain_migrate_finish>({dname.value_or(ref_.name), flags, true});
+            conn_.template call<op::domain_migrate_confirm>({ref_, {}, flags, true});
         } catch (const error&) {
-            // the perform error is the one the caller needs to see
+            // the first error is the one the caller needs to see
+        }
+    };
+    op::domain_migrate_prepare::result prepared;
+    try {
+        prepared = dest.template call<op::domain_migrate_prepare>({begun.cookie, uri, dest_flags, dname, bandwidth, begun.xml});
+    } catch (const error&) {
+        cancel_source();
+        throw;
+    }
+    if (prepared.uri_out) uri = prepared.uri_out;
+    const std::string dest_name = dname.value_or(ref_.name);
+    op::migrate_cookie performed;
+    try {
+        performed = conn_.template call<op::domain_migrate_perform>(
+            {ref_, std::nullopt, prepared.cookie, std::nullopt, uri, flags, dname, bandwidth});
+    } catch (const error&) {
+        // the source has already given up; the destination drops its half
+        try {
+            (void)dest.template call<op::domain_migrate_finish>({dest_name, {}, std::nullopt, uri, dest_flags, true});
+        } catch (const error&) {
         }
         throw;
     }
-    auto moved = dest.template call<op::domain_migrate_finish>({dname.value_or(ref_.name), flags, false});
-    conn_.template call<op::domain_migrate_confirm>({ref_, flags, false});
+    op::domain_migrate_finish::result finished;
+    try {
+        finished = dest.template call<op::domain_migrate_finish>({dest_name, performed, std::nullopt, uri, dest_flags, false});
+    } catch (const error&) {
+        cancel_source();  // the guest runs on where it was
+        throw;
+    }
+    try {
+        conn_.template call<op::domain_migrate_confirm>({ref_, finished.cookie, flags, false});
+    } catch (const error&) {
+        // the guest runs on the destination; at worst a paused copy is left on the source (libvirt ignores this too)
+    }
     ref_.id = -1;
-    return basic_domain<H2, T2>(dest, std::move(moved));
+    return basic_domain<H2, T2>(dest, std::move(finished.dom));
 }
 
 }  // namespace virtpp

@@ -117,12 +117,35 @@ struct domain_snapshot_num { VIRTPP_OP_TRAITS("virDomainSnapshotNum", false); st
 struct domain_get_messages { VIRTPP_OP_TRAITS("virDomainGetMessages", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = std::vector<std::string>; };
 
 // ---- migration (libvirt's v3 protocol: begin on the source, prepare on the destination,
-//      perform on the source, finish on the destination, confirm on the source) --------------
-struct domain_migrate_begin { VIRTPP_OP_TRAITS("virDomainMigrateBegin3", true); struct args { domain_ref dom; std::optional<std::string> dname; unsigned flags = 0; }; using result = std::string; };
-struct domain_migrate_prepare { VIRTPP_OP_TRAITS("virDomainMigratePrepare3", true); struct args { std::string xml; std::optional<std::string> dname; unsigned flags = 0; }; using result = void; };
-struct domain_migrate_perform { VIRTPP_OP_TRAITS("virDomainMigratePerform3", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
-struct domain_migrate_finish { VIRTPP_OP_TRAITS("virDomainMigrateFinish3", true); struct args { std::string name; unsigned flags = 0; bool cancelled = false; }; using result = domain_ref; };
-struct domain_migrate_confirm { VIRTPP_OP_TRAITS("virDomainMigrateConfirm3", true); struct args { domain_ref dom; unsigned flags = 0; bool cancelled = false; }; using result = void; };
+//      perform on the source, finish on the destination, confirm on the source). Each step
+//      hands the next an opaque cookie; prepare may choose the URI perform sends the guest to.
+/// Bytes one migration step passes to the next (libvirt's migration cookie).
+using migrate_cookie = std::vector<std::uint8_t>;
+struct domain_migrate_begin {
+    VIRTPP_OP_TRAITS("virDomainMigrateBegin3", true);
+    struct args { domain_ref dom; std::optional<std::string> xmlin; unsigned flags = 0; std::optional<std::string> dname; std::uint64_t bandwidth = 0; };
+    struct result { migrate_cookie cookie; std::string xml; };
+};
+struct domain_migrate_prepare {
+    VIRTPP_OP_TRAITS("virDomainMigratePrepare3", true);
+    struct args { migrate_cookie cookie; std::optional<std::string> uri_in; unsigned flags = 0; std::optional<std::string> dname; std::uint64_t bandwidth = 0; std::string xml; };
+    struct result { migrate_cookie cookie; std::optional<std::string> uri_out; };
+};
+struct domain_migrate_perform {
+    VIRTPP_OP_TRAITS("virDomainMigratePerform3", true);
+    struct args { domain_ref dom; std::optional<std::string> xmlin; migrate_cookie cookie; std::optional<std::string> dconnuri; std::optional<std::string> uri; unsigned flags = 0; std::optional<std::string> dname; std::uint64_t bandwidth = 0; };
+    using result = migrate_cookie;
+};
+struct domain_migrate_finish {
+    VIRTPP_OP_TRAITS("virDomainMigrateFinish3", true);
+    struct args { std::string name; migrate_cookie cookie; std::optional<std::string> dconnuri; std::optional<std::string> uri; unsigned flags = 0; bool cancelled = false; };
+    struct result { domain_ref dom; migrate_cookie cookie; };
+};
+struct domain_migrate_confirm {
+    VIRTPP_OP_TRAITS("virDomainMigrateConfirm3", true);
+    struct args { domain_ref dom; migrate_cookie cookie; unsigned flags = 0; bool cancelled = false; };
+    using result = void;
+};
 
 // ---- networks --------------------------------------------------------------------------------
 struct network_lookup_by_name { VIRTPP_OP_TRAITS("virNetworkLookupByName", false); struct args { std::string name; }; using result = network_ref; };

@@ -135,6 +135,29 @@ inline constexpr unsigned config = 1U << 1;
 inline constexpr unsigned maximum = 1U << 2;  ///< setvcpus / setmem: the maximum, not the current value
 }  // namespace affect
 
+/// virDomainMigrateFlags.
+namespace migrate_flags {
+inline constexpr unsigned live = 1U << 0;             ///< keep the guest running while its memory moves
+inline constexpr unsigned peer2peer = 1U << 1;        ///< the source daemon talks to the destination itself
+inline constexpr unsigned tunnelled = 1U << 2;        ///< the stream goes through the daemons' connection
+inline constexpr unsigned persist_dest = 1U << 3;     ///< define the guest on the destination
+inline constexpr unsigned undefine_source = 1U << 4;  ///< undefine it on the source afterwards
+inline constexpr unsigned paused = 1U << 5;           ///< leave it paused on the destination
+inline constexpr unsigned change_protection = 1U << 8;
+inline constexpr unsigned offline = 1U << 10;
+inline constexpr unsigned abort_on_error = 1U << 12;
+inline constexpr unsigned auto_converge = 1U << 13;
+inline constexpr unsigned postcopy_resume = 1U << 19;
+}  // namespace migrate_flags
+
+/// virDomainMigrate3's parameters (VIR_MIGRATE_PARAM_*), all optional.
+struct migrate_params {
+    std::optional<std::string> dname;  ///< the guest's name on the destination
+    std::optional<std::string> uri;    ///< where its state goes (tcp://host[:port]); by default the destination says
+    std::optional<std::string> xml;    ///< the definition to run on the destination (same guest, e.g. other paths)
+    std::uint64_t bandwidth = 0;       ///< MiB/s; 0: no limit
+};
+
 /// virDomainXMLFlags subset.
 namespace xml_flags {
 inline constexpr unsigned secure = 1U << 0;

@@ -16,12 +16,13 @@ namespace virtpp::hypervisor::qemu_detail {
 
 /// virDomainRunningReason / virDomainPausedReason / virDomainShutoffReason / crashed values.
 namespace reason {
-inline constexpr int running_booted = 1, running_migrated = 2, running_restored = 3, running_unpaused = 5;
-inline constexpr int paused_user = 1, paused_save = 3, paused_dump = 4, paused_shutting_down = 7, paused_crashed = 9,
+inline constexpr int running_booted = 1, running_migrated = 2, running_restored = 3, running_unpaused = 5,
+                     running_migration_canceled = 6;
+inline constexpr int paused_user = 1, paused_migration = 2, paused_save = 3, paused_dump = 4, paused_shutting_down = 7, paused_crashed = 9,
                      paused_starting_up = 11;
 inline constexpr int shutdown_user = 1;
 inline constexpr int shutoff_unknown = 0, shutoff_shutdown = 1, shutoff_destroyed = 2, shutoff_crashed = 3,
-                     shutoff_saved = 5, shutoff_failed = 6;
+                     shutoff_migrated = 4, shutoff_saved = 5, shutoff_failed = 6;
 inline constexpr int crashed_panicked = 1;
 }  // namespace reason
 
@@ -46,6 +47,10 @@ struct driver_config {
     std::string user = "root";
     std::string group = "root";
     std::string vnc_listen = "127.0.0.1";
+    std::string migration_address = "0.0.0.0";  ///< where an incoming migration listens
+    std::string migration_host;                  ///< the host name given to the source (default: ours)
+    int migration_port_min = 49152;
+    int migration_port_max = 49215;
 };
 /// Parses qemu.conf text (`key = "value"` lines, # comments). Bad syntax raises CONF_SYNTAX.
 [[nodiscard]] driver_config parse_driver_config(std::string_view text, std::string_view file_name);

@@ -41,6 +41,11 @@ struct domain_obj {
     bool fake_reboot = false;       ///< a powerdown that is a reboot (virDomainReboot with ACPI)
     std::string async_job;          ///< the long job running ("domain save"), for destroy's message
 
+    /// Where a migration of this guest stands between its steps (each step holds the job).
+    enum class migration_stage { none, outgoing_done, incoming } migration = migration_stage::none;
+    int migration_port = -1;                              ///< incoming: the port reserved for the stream
+    std::optional<xml::domain_def> config_before_migration;  ///< incoming over a defined guest: its definition
+
     /// A device_del the guest has not completed yet: what to clean up when DEVICE_DELETED comes.
     struct pending_unplug {
         std::string target;                ///< disk target, or "" for an interface
@@ -72,6 +77,10 @@ struct qemu::driver {
     std::vector<std::shared_ptr<qemu_detail::domain_obj>> domains;
     int next_id = 1;
     std::optional<std::string> capabilities_xml;
+    /// Names this driver to a migration peer, so a guest is never migrated into the driver it runs on.
+    virtpp::uuid instance = virtpp::uuid::generate();
+    /// Ports reserved by incoming migrations (guarded by mutex).
+    std::set<int> migration_ports;
     /// Signalled (under mutex) when a guest's DEVICE_DELETED arrives.
     std::condition_variable device_deleted;
     /// Set when the driver is going away: event handlers then leave guests as they are.

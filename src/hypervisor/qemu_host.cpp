@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -242,8 +243,21 @@ driver_config parse_driver_config(std::string_view text, std::string_view file_n
         if (key == "user") cfg.user = str;
         else if (key == "group") cfg.group = str;
         else if (key == "vnc_listen") cfg.vnc_listen = str;
+        else if (key == "migration_address") cfg.migration_address = str;
+        else if (key == "migration_host") cfg.migration_host = str;
+        else if (key == "migration_port_min" || key == "migration_port_max") {
+            int port = 0;
+            auto [ptr, ec] = std::from_chars(str.data(), str.data() + str.size(), port);
+            if (ec != std::errc() || ptr != str.data() + str.size() || port <= 0 || port > 65535)
+                raise(error_code::conf_syntax, error_domain::conf,
+                      where + ": " + std::string(key) + " must be a port number between 1 and 65535");
+            (key == "migration_port_min" ? cfg.migration_port_min : cfg.migration_port_max) = port;
+        }
         if (end == text.size()) break;
     }
+    if (cfg.migration_port_min > cfg.migration_port_max)
+        raise(error_code::conf_syntax, error_domain::conf,
+              std::string(file_name) + ": migration_port_min must not exceed migration_port_max");
     return cfg;
 }
 

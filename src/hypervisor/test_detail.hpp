@@ -25,12 +25,7 @@ inline constexpr int shutoff_unknown = 0, shutoff_shutdown = 1, shutoff_destroye
                      shutoff_migrated = 4, shutoff_saved = 5;
 }  // namespace reason
 
-/// virDomainMigrateFlags the steps look at.
-namespace migrate_flags {
-inline constexpr unsigned persist_dest = 1U << 3;
-inline constexpr unsigned undefine_source = 1U << 4;
-inline constexpr unsigned paused = 1U << 5;
-}  // namespace migrate_flags
+namespace migrate_flags = virtpp::migrate_flags;
 
 enum class migration_stage { none, begun, performed, incoming };
 

@@ -158,7 +158,7 @@ void test::state::perform(op::domain_detach_device, const op::domain_detach_devi
 
 // ---- migration: begin/perform/confirm on the source, prepare/finish on the destination ---------
 
-std::string test::state::perform(op::domain_migrate_begin, const op::domain_migrate_begin::args& a) {
+op::domain_migrate_begin::result test::state::perform(op::domain_migrate_begin, const op::domain_migrate_begin::args& a) {
     pause();
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
@@ -167,10 +167,10 @@ std::string test::state::perform(op::domain_migrate_begin, const op::domain_migr
         raise(error_code::operation_invalid, error_domain::test,
               "domain '" + a.dom.name + "' is already being migrated");
     obj.migration = migration_stage::begun;
-    return xml::format_domain_xml(*obj.live, {.inactive = true, .secure = true});
+    return {{}, xml::format_domain_xml(*obj.live, {.inactive = true, .secure = true})};
 }
 
-void test::state::perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args& a) {
+op::domain_migrate_prepare::result test::state::perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args& a) {
     pause();
     auto def = xml::parse_domain_xml(a.xml);
     if (a.dname) def.name = *a.dname;
@@ -189,9 +189,10 @@ void test::state::perform(op::domain_migrate_prepare, const op::domain_migrate_p
     existing->state = domain_state::paused;
     existing->reason = reason::paused_migration;
     existing->migration = migration_stage::incoming;
+    return {};  // the guest moves in memory: no URI, no cookie
 }
 
-void test::state::perform(op::domain_migrate_perform, const op::domain_migrate_perform::args& a) {
+op::migrate_cookie test::state::perform(op::domain_migrate_perform, const op::domain_migrate_perform::args& a) {
     pause();
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
@@ -201,9 +202,10 @@ void test::state::perform(op::domain_migrate_perform, const op::domain_migrate_p
     obj.migration = migration_stage::performed;
     obj.state = domain_state::paused;
     obj.reason = reason::paused_migration;
+    return {};
 }
 
-domain_ref test::state::perform(op::domain_migrate_finish, const op::domain_migrate_finish::args& a) {
+op::domain_migrate_finish::result test::state::perform(op::domain_migrate_finish, const op::domain_migrate_finish::args& a) {
     pause();
     write_lock lock(impl_->mutex);
     auto* obj = impl_->find_domain_by_name(a.name);
@@ -213,7 +215,7 @@ domain_ref test::state::perform(op::domain_migrate_finish, const op::domain_migr
         auto ref = obj->ref();
         ref.id = -1;
         impl_->stop(*obj, reason::shutoff_migrated);
-        return ref;
+        return {ref, {}};
     }
     obj->migration = migration_stage::none;
     if (a.flags & migrate_flags::paused) {
@@ -227,7 +229,7 @@ domain_ref test::state::perform(op::domain_migrate_finish, const op::domain_migr
         obj->config = *obj->live;
         obj->config.id.reset();
     }
-    return obj->ref();
+    return {obj->ref(), {}};
 }
 
 void test::state::perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args& a) {
@@ -238,9 +240,12 @@ void test::state::perform(op::domain_migrate_confirm, const op::domain_migrate_c
         raise(error_code::operation_invalid, error_domain::test,
               "domain '" + a.dom.name + "' has no migration in progress");
     if (a.cancelled) {
+        // a migration that got as far as perform paused the guest: it runs on here
+        if (obj.migration == migration_stage::performed) {
+            obj.state = domain_state::running;
+            obj.reason = reason::running_migration_canceled;
+        }
         obj.migration = migration_stage::none;
-        obj.state = domain_state::running;
-        obj.reason = reason::running_migration_canceled;
         return;
     }
     if (a.flags & migrate_flags::undefine_source) obj.persistent = false;

@@ -382,9 +382,9 @@ bool cmd_migrate(shell& sh, const parsed_command& cmd) {
     }
     // migration parameters the library's migrate() cannot carry are refused, not dropped
     for (std::string_view unsupported :
-         {"migrateuri", "graphicsuri", "listen-address", "xml", "migrate-disks", "disks-port", "disks-uri", "comp-methods",
+         {"graphicsuri", "listen-address", "migrate-disks", "disks-port", "disks-uri", "comp-methods",
           "comp-mt-level", "comp-mt-threads", "comp-mt-dthreads", "comp-xbzrle-cache", "auto-converge-initial",
-          "auto-converge-increment", "persistent-xml", "postcopy-bandwidth", "parallel-connections", "bandwidth",
+          "auto-converge-increment", "persistent-xml", "postcopy-bandwidth", "parallel-connections",
           "tls-destination", "postcopy-after-precopy"})
         if (cmd.has(unsupported)) {
             sh.error("--" + std::string(unsupported) + " is not supported by virtpp");
@@ -394,8 +394,15 @@ bool cmd_migrate(shell& sh, const parsed_command& cmd) {
         sh.error("'--copy-storage-synchronous-writes' requires one of '--copy-storage-all', 'copy-storage-inc'");
         return false;
     }
-    std::optional<std::string> desturi, dname;
-    if (!sh.opt_string(cmd, "desturi", desturi) || !sh.opt_string(cmd, "dname", dname)) return false;
+    migrate_params params;
+    std::optional<std::string> desturi, xml_file;
+    std::optional<unsigned> bandwidth;
+    if (!sh.opt_string(cmd, "desturi", desturi) || !sh.opt_string(cmd, "dname", params.dname) ||
+        !sh.opt_string(cmd, "migrateuri", params.uri) || !sh.opt_uint(cmd, "bandwidth", bandwidth) ||
+        !sh.opt_string(cmd, "xml", xml_file))
+        return false;
+    params.bandwidth = bandwidth.value_or(0);
+    if (xml_file && !sh.read_file(*xml_file, params.xml.emplace())) return false;
     static constexpr std::pair<std::string_view, unsigned> flag_bits[] = {
         {"live", 1U << 0},           {"p2p", 1U << 1},
         {"tunnelled", 1U << 2},      {"persistent", 1U << 3},
@@ -425,7 +432,7 @@ bool cmd_migrate(shell& sh, const parsed_command& cmd) {
     }
     sh.debug(shell::debug_info, "Failed to setup keepalive on connection\n");
     try {
-        (void)dom->migrate(*dest, flags, dname);
+        (void)dom->migrate(*dest, flags, std::move(params));
     } catch (const virtpp::error&) {
         return false;
     }

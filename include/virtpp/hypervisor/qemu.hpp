@@ -48,6 +48,7 @@ struct qemu::state {
     node_info perform(op::node_get_info, const op::none&);
     security_model perform(op::node_get_security_model, const op::none&);
     std::vector<bool> perform(op::node_get_cpu_map, const op::none&);
+    bool perform(op::connect_supports_feature, const op::connect_supports_feature::args&);
 
     // ---- listing
     int perform(op::connect_num_of_domains, const op::none&);
@@ -99,6 +100,14 @@ struct qemu::state {
     // as libvirt does), or added to / removed from the definition
     void perform(op::domain_attach_device, const op::domain_attach_device::args&);
     void perform(op::domain_detach_device, const op::domain_detach_device::args&);
+
+    // ---- migration to another driver (usually another daemon), libvirt's v3 steps: a real QMP
+    // migration over TCP. Not peer-to-peer, not tunnelled, not offline.
+    op::domain_migrate_begin::result perform(op::domain_migrate_begin, const op::domain_migrate_begin::args&);
+    op::domain_migrate_prepare::result perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args&);
+    op::migrate_cookie perform(op::domain_migrate_perform, const op::domain_migrate_perform::args&);
+    op::domain_migrate_finish::result perform(op::domain_migrate_finish, const op::domain_migrate_finish::args&);
+    void perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args&);
 
     /// The shared driver (tests look at its directories and guests' processes).
     [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }

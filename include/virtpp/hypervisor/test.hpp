@@ -112,10 +112,10 @@ struct test::state {
     std::vector<std::string> perform(op::domain_get_messages, const op::domain_get_messages::args&);
 
     // ---- migration
-    std::string perform(op::domain_migrate_begin, const op::domain_migrate_begin::args&);
-    void perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args&);
-    void perform(op::domain_migrate_perform, const op::domain_migrate_perform::args&);
-    domain_ref perform(op::domain_migrate_finish, const op::domain_migrate_finish::args&);
+    op::domain_migrate_begin::result perform(op::domain_migrate_begin, const op::domain_migrate_begin::args&);
+    op::domain_migrate_prepare::result perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args&);
+    op::migrate_cookie perform(op::domain_migrate_perform, const op::domain_migrate_perform::args&);
+    op::domain_migrate_finish::result perform(op::domain_migrate_finish, const op::domain_migrate_finish::args&);
     void perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args&);
 
     // ---- networks

@@ -354,50 +354,50 @@ struct domain_get_messages : p<op::domain_get_messages, 426, op::domain_get_mess
 // ---- migration, protocol v3
 struct domain_migrate_begin3 : p<op::domain_migrate_begin, 213, wire::migrate_begin3_args, wire::migrate_begin3_ret> {
     static op::domain_migrate_begin::args to_op(const wire::migrate_begin3_args& a) {
-        return {a.dom, a.dname, static_cast<unsigned>(a.flags)};
+        return {a.dom, a.xmlin, static_cast<unsigned>(a.flags), a.dname, a.resource};
     }
     static wire::migrate_begin3_args from_op(const op::domain_migrate_begin::args& a) {
-        return {a.dom, std::nullopt, a.flags, a.dname, 0};
+        return {a.dom, a.xmlin, a.flags, a.dname, a.bandwidth};
     }
-    static wire::migrate_begin3_ret to_wire(const std::string& xml) { return {{}, xml}; }
-    static std::string from_wire(const wire::migrate_begin3_ret& r) { return r.xml; }
+    static wire::migrate_begin3_ret to_wire(const op::domain_migrate_begin::result& r) { return {{r.cookie}, r.xml}; }
+    static op::domain_migrate_begin::result from_wire(const wire::migrate_begin3_ret& r) { return {r.cookie_out.bytes, r.xml}; }
 };
 struct domain_migrate_prepare3 : p<op::domain_migrate_prepare, 214, wire::migrate_prepare3_args, wire::migrate_prepare3_ret> {
     static op::domain_migrate_prepare::args to_op(const wire::migrate_prepare3_args& a) {
-        return {a.dom_xml, a.dname, static_cast<unsigned>(a.flags)};
+        return {a.cookie_in.bytes, a.uri_in, static_cast<unsigned>(a.flags), a.dname, a.resource, a.dom_xml};
     }
     static wire::migrate_prepare3_args from_op(const op::domain_migrate_prepare::args& a) {
-        return {{}, std::nullopt, a.flags, a.dname, 0, a.xml};
+        return {{a.cookie}, a.uri_in, a.flags, a.dname, a.bandwidth, a.xml};
     }
-    static wire::migrate_prepare3_ret to_wire() { return {}; }
-    static void from_wire(const wire::migrate_prepare3_ret&) {}
+    static wire::migrate_prepare3_ret to_wire(const op::domain_migrate_prepare::result& r) { return {{r.cookie}, r.uri_out}; }
+    static op::domain_migrate_prepare::result from_wire(const wire::migrate_prepare3_ret& r) { return {r.cookie_out.bytes, r.uri_out}; }
 };
 struct domain_migrate_perform3 : p<op::domain_migrate_perform, 216, wire::migrate_perform3_args, wire::migrate_cookie_ret> {
     static op::domain_migrate_perform::args to_op(const wire::migrate_perform3_args& a) {
-        return {a.dom, static_cast<unsigned>(a.flags)};
+        return {a.dom, a.xmlin, a.cookie_in.bytes, a.dconnuri, a.uri, static_cast<unsigned>(a.flags), a.dname, a.resource};
     }
     static wire::migrate_perform3_args from_op(const op::domain_migrate_perform::args& a) {
-        return {a.dom, std::nullopt, {}, std::nullopt, std::nullopt, a.flags, std::nullopt, 0};
+        return {a.dom, a.xmlin, {a.cookie}, a.dconnuri, a.uri, a.flags, a.dname, a.bandwidth};
     }
-    static wire::migrate_cookie_ret to_wire() { return {}; }
-    static void from_wire(const wire::migrate_cookie_ret&) {}
+    static wire::migrate_cookie_ret to_wire(const op::migrate_cookie& c) { return {{c}}; }
+    static op::migrate_cookie from_wire(const wire::migrate_cookie_ret& r) { return r.cookie_out.bytes; }
 };
 struct domain_migrate_finish3 : p<op::domain_migrate_finish, 217, wire::migrate_finish3_args, wire::migrate_finish3_ret> {
     static op::domain_migrate_finish::args to_op(const wire::migrate_finish3_args& a) {
-        return {a.dname, static_cast<unsigned>(a.flags), a.cancelled != 0};
+        return {a.dname, a.cookie_in.bytes, a.dconnuri, a.uri, static_cast<unsigned>(a.flags), a.cancelled != 0};
     }
     static wire::migrate_finish3_args from_op(const op::domain_migrate_finish::args& a) {
-        return {a.name, {}, std::nullopt, std::nullopt, a.flags, a.cancelled ? 1 : 0};
+        return {a.name, {a.cookie}, a.dconnuri, a.uri, a.flags, a.cancelled ? 1 : 0};
     }
-    static wire::migrate_finish3_ret to_wire(const domain_ref& d) { return {d, {}}; }
-    static domain_ref from_wire(const wire::migrate_finish3_ret& r) { return r.dom; }
+    static wire::migrate_finish3_ret to_wire(const op::domain_migrate_finish::result& r) { return {r.dom, {r.cookie}}; }
+    static op::domain_migrate_finish::result from_wire(const wire::migrate_finish3_ret& r) { return {r.dom, r.cookie_out.bytes}; }
 };
 struct domain_migrate_confirm3 : p<op::domain_migrate_confirm, 218, wire::migrate_confirm3_args, xdr::none> {
     static op::domain_migrate_confirm::args to_op(const wire::migrate_confirm3_args& a) {
-        return {a.dom, static_cast<unsigned>(a.flags), a.cancelled != 0};
+        return {a.dom, a.cookie_in.bytes, static_cast<unsigned>(a.flags), a.cancelled != 0};
     }
     static wire::migrate_confirm3_args from_op(const op::domain_migrate_confirm::args& a) {
-        return {a.dom, {}, a.flags, a.cancelled ? 1 : 0};
+        return {a.dom, {a.cookie}, a.flags, a.cancelled ? 1 : 0};
     }
 };
 

@@ -1005,7 +1005,7 @@ TEST_F(test_driver, migrate_with_persist_undefine_and_rename) {
     auto src = conn_t::open("test:///default");
     auto dst = conn_t::open("test://" + host_file);
     auto d = src.lookup_domain_by_name("test");
-    auto moved = d.migrate(dst, test_detail_flags::persist_dest | test_detail_flags::undefine_source, "renamed");
+    auto moved = d.migrate(dst, test_detail_flags::persist_dest | test_detail_flags::undefine_source, {.dname = "renamed"});
     EXPECT_EQ(moved.name(), "renamed");
     EXPECT_TRUE(moved.is_persistent());
     EXPECT_VIRT_ERROR((void)src.lookup_domain_by_name("test"), error_code::no_domain, error_domain::test, "Domain not found");
@@ -1019,25 +1019,35 @@ TEST_F(test_driver, migrate_of_a_stopped_domain_and_conflicts) {
                       "Requested operation is not valid: domain is not running");
     off.undefine();
     auto d = src.lookup_domain_by_name("test");
-    auto e = catch_error([&] { (void)d.migrate(dst, 0, "guest-a"); });
+    const auto before = d.state();
+    auto e = catch_error([&] { (void)d.migrate(dst, 0, {.dname = "guest-a"}); });
     EXPECT_EQ(e.code, error_code::operation_failed);
     EXPECT_EQ(e.message, "operation failed: domain 'guest-a' already exists with uuid 11111111-1111-1111-1111-111111111111");
-    // a failed prepare leaves the source migration open: confirm with cancelled resumes it
-    src.call<op::domain_migrate_confirm>({d.ref(), 0, true});
-    EXPECT_EQ(d.state().state, domain_state::running);
+    // migrate() cancelled the source's half when prepare failed: it runs on, and can migrate again
+    EXPECT_EQ(d.state(), before);
+    (void)src.call<op::domain_migrate_begin>({d.ref(), std::nullopt, 0});
+    src.call<op::domain_migrate_confirm>({d.ref(), {}, 0, true});
 }
 
 TEST_F(test_driver, migration_steps_out_of_order_are_refused) {
     auto src = conn_t::open("test:///default");
     auto d = src.lookup_domain_by_name("test");
-    EXPECT_VIRT_ERROR(src.call<op::domain_migrate_perform>({d.ref(), 0}), error_code::operation_invalid, error_domain::test,
+    const auto before = d.state();
+    EXPECT_VIRT_ERROR(src.call<op::domain_migrate_perform>({d.ref(), std::nullopt, {}, std::nullopt, std::nullopt, 0}), error_code::operation_invalid, error_domain::test,
                       "Requested operation is not valid: domain 'test' has no migration in progress");
-    EXPECT_VIRT_ERROR((void)src.call<op::domain_migrate_finish>({"test", 0, false}), error_code::no_domain, error_domain::test,
+    EXPECT_VIRT_ERROR((void)src.call<op::domain_migrate_finish>({"test", {}, std::nullopt, std::nullopt, 0, false}), error_code::no_domain, error_domain::test,
                       "Domain not found: no domain with matching name 'test'");
     (void)src.call<op::domain_migrate_begin>({d.ref(), std::nullopt, 0});
     EXPECT_VIRT_ERROR((void)src.call<op::domain_migrate_begin>({d.ref(), std::nullopt, 0}), error_code::operation_invalid,
                       error_domain::test, "Requested operation is not valid: domain 'test' is already being migrated");
-    src.call<op::domain_migrate_confirm>({d.ref(), 0, true});
+    // cancelled before perform paused it: the guest just runs on, as it was
+    src.call<op::domain_migrate_confirm>({d.ref(), {}, 0, true});
+    EXPECT_EQ(d.state(), before);
+    // cancelled after perform: it resumes, reason "migration canceled"
+    (void)src.call<op::domain_migrate_begin>({d.ref(), std::nullopt, 0});
+    (void)src.call<op::domain_migrate_perform>({d.ref(), std::nullopt, {}, std::nullopt, std::nullopt, 0});
+    EXPECT_EQ(d.state(), (domain_state_info{domain_state::paused, 2}));
+    src.call<op::domain_migrate_confirm>({d.ref(), {}, 0, true});
     EXPECT_EQ(d.state(), (domain_state_info{domain_state::running, 6}));
 }
 
@@ -1045,12 +1055,12 @@ TEST_F(test_driver, migration_cancelled_at_finish_removes_the_incoming_domain) {
     auto src = conn_t::open("test:///default");
     auto dst = conn_t::open("test://" + host_file);
     auto d = src.lookup_domain_by_name("test");
-    auto xml = src.call<op::domain_migrate_begin>({d.ref(), std::nullopt, 0});
-    dst.call<op::domain_migrate_prepare>({xml, std::nullopt, 0});
+    auto begun = src.call<op::domain_migrate_begin>({d.ref(), std::nullopt, 0});
+    (void)dst.call<op::domain_migrate_prepare>({begun.cookie, std::nullopt, 0, std::nullopt, 0, begun.xml});
     EXPECT_EQ(dst.lookup_domain_by_name("test").state(), (domain_state_info{domain_state::paused, 2}));
-    (void)dst.call<op::domain_migrate_finish>({"test", 0, true});
+    (void)dst.call<op::domain_migrate_finish>({"test", {}, std::nullopt, std::nullopt, 0, true});
     EXPECT_VIRT_ERROR((void)dst.lookup_domain_by_name("test"), error_code::no_domain, error_domain::test, "Domain not found");
-    src.call<op::domain_migrate_confirm>({d.ref(), 0, true});
+    src.call<op::domain_migrate_confirm>({d.ref(), {}, 0, true});
     EXPECT_TRUE(d.is_active());
 }
 
