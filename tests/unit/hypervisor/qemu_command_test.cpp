@@ -155,6 +155,30 @@ TEST(QemuConfig, ReadsTheSubsetItKnows) {
     }
 }
 
+TEST(QemuConfig, MigrationKeys) {
+    auto d = qd::parse_driver_config("", "qemu.conf");
+    EXPECT_EQ(d.migration_address, "0.0.0.0");
+    EXPECT_EQ(d.migration_host, "");
+    EXPECT_EQ(d.migration_port_min, 49152);
+    EXPECT_EQ(d.migration_port_max, 49215);
+    auto c = qd::parse_driver_config("migration_address = \"127.0.0.1\"\nmigration_host = \"dest.example\"\n"
+                                     "migration_port_min = 50000\nmigration_port_max = 50010\n", "qemu.conf");
+    EXPECT_EQ(c.migration_address, "127.0.0.1");
+    EXPECT_EQ(c.migration_host, "dest.example");
+    EXPECT_EQ(c.migration_port_min, 50000);
+    EXPECT_EQ(c.migration_port_max, 50010);
+    for (const char* bad : {"migration_port_min = 0\n", "migration_port_max = 70000\n", "migration_port_min = \"x\"\n",
+                            "migration_port_min = 60000\nmigration_port_max = 50000\n"}) {
+        try {
+            (void)qd::parse_driver_config(bad, "qemu.conf");
+            ADD_FAILURE() << bad;
+        } catch (const error& e) {
+            EXPECT_EQ(e.code(), error_code::conf_syntax) << bad;
+            EXPECT_NE(std::string(e.what()).find("migration_port_m"), std::string::npos) << e.what();
+        }
+    }
+}
+
 TEST(QemuPaths, SystemSessionAndInjectedRoots) {
     std::optional<std::string> xdg;
     if (const char* v = std::getenv("XDG_CONFIG_HOME")) xdg = v;

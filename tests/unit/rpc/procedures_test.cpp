@@ -55,4 +55,55 @@ TEST(rpc_procedures, conversions_round_trip) {
     EXPECT_EQ(model.doi, "");
 }
 
+// The migration steps carry every field libvirt's v3 procedures carry, through XDR and back.
+TEST(rpc_procedures, migration_steps_keep_cookies_and_uris) {
+    const op::migrate_cookie cookie{'<', 'q', '>', 0};
+    domain_ref dom{"g", *uuid::parse("6d1b52a8-6f8e-4a4c-9d77-5c4a0e0b6a01"), 3};
+    auto through = [](auto p, const auto& args) {
+        using P = decltype(p);
+        return P::to_op(xdr::from_bytes<typename P::args>(xdr::to_bytes(P::from_op(args))));
+    };
+
+    auto begin = through(proc::domain_migrate_begin3{}, op::domain_migrate_begin::args{dom, "<domain/>", 9, "g2", 7});
+    EXPECT_EQ(begin.dom, dom);
+    EXPECT_EQ(begin.xmlin, "<domain/>");
+    EXPECT_EQ(begin.flags, 9u);
+    EXPECT_EQ(begin.dname, "g2");
+    EXPECT_EQ(begin.bandwidth, 7u);
+    using B = proc::domain_migrate_begin3;
+    auto begun = B::from_wire(xdr::from_bytes<B::ret>(xdr::to_bytes(B::to_wire({cookie, "<domain/>"}))));
+    EXPECT_EQ(begun.cookie, cookie);
+    EXPECT_EQ(begun.xml, "<domain/>");
+
+    auto prep = through(proc::domain_migrate_prepare3{}, op::domain_migrate_prepare::args{cookie, "tcp://h", 1, std::nullopt, 0, "<x/>"});
+    EXPECT_EQ(prep.cookie, cookie);
+    EXPECT_EQ(prep.uri_in, "tcp://h");
+    EXPECT_EQ(prep.xml, "<x/>");
+    using R = proc::domain_migrate_prepare3;
+    auto prepared = R::from_wire(xdr::from_bytes<R::ret>(xdr::to_bytes(R::to_wire({cookie, "tcp:h:49152"}))));
+    EXPECT_EQ(prepared.cookie, cookie);
+    EXPECT_EQ(prepared.uri_out, "tcp:h:49152");
+
+    auto perf = through(proc::domain_migrate_perform3{},
+                        op::domain_migrate_perform::args{dom, std::nullopt, cookie, std::nullopt, "tcp:h:49152", 1, std::nullopt, 0});
+    EXPECT_EQ(perf.cookie, cookie);
+    EXPECT_EQ(perf.uri, "tcp:h:49152");
+    EXPECT_FALSE(perf.dconnuri);
+
+    auto fin = through(proc::domain_migrate_finish3{}, op::domain_migrate_finish::args{"g", cookie, std::nullopt, "tcp:h:1", 8, true});
+    EXPECT_EQ(fin.name, "g");
+    EXPECT_EQ(fin.cookie, cookie);
+    EXPECT_EQ(fin.uri, "tcp:h:1");
+    EXPECT_TRUE(fin.cancelled);
+    using F = proc::domain_migrate_finish3;
+    auto finished = F::from_wire(xdr::from_bytes<F::ret>(xdr::to_bytes(F::to_wire({dom, cookie}))));
+    EXPECT_EQ(finished.dom, dom);
+    EXPECT_EQ(finished.cookie, cookie);
+
+    auto conf = through(proc::domain_migrate_confirm3{}, op::domain_migrate_confirm::args{dom, cookie, 16, false});
+    EXPECT_EQ(conf.cookie, cookie);
+    EXPECT_EQ(conf.flags, 16u);
+    EXPECT_FALSE(conf.cancelled);
+}
+
 }  // namespace
