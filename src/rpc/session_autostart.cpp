@@ -2,6 +2,7 @@
 #include "rpc/session_autostart.hpp"
 
 #include <virtpp/error.hpp>
+#include <virtpp/rpc/server.hpp>
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -30,18 +31,6 @@ std::string env_or_empty(const char* name) {
     return (v != nullptr) ? std::string(v) : std::string();
 }
 
-std::string home_directory() {
-    if (auto h = env_or_empty("HOME"); !h.empty()) return h;
-    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_dir != nullptr) return pw->pw_dir;
-    return "/";
-}
-
-/// glib's g_get_user_runtime_dir(): $XDG_RUNTIME_DIR, else the user cache directory.
-std::string user_runtime_base() {
-    if (auto r = env_or_empty("XDG_RUNTIME_DIR"); !r.empty()) return r;
-    if (auto c = env_or_empty("XDG_CACHE_HOME"); !c.empty()) return c;
-    return home_directory() + "/.cache";
-}
 
 /// One connect() attempt; the errno of the failure, 0 when connected (fd then owned by out).
 int try_connect(const std::string& path, int& out) {
@@ -106,7 +95,7 @@ std::optional<user_daemon> user_daemon_for(const virtpp::uri& u, unsigned /*flag
     bool session = u.path() == "/session" || u.scheme().rfind("test+", 0) == 0;
     if (!session) return std::nullopt;
     user_daemon d;
-    d.runtime_dir = user_runtime_base() + "/libvirt";
+    d.runtime_dir = daemon::user_runtime_base() + "/libvirt";
     d.socket = d.runtime_dir + "/libvirt-sock";  // the user daemon has no read-only socket
     auto autostart = env_or_empty("LIBVIRT_AUTOSTART");
     d.autostart = autostart != "0";
@@ -186,7 +175,7 @@ std::unique_ptr<fd_stream> connect_user_daemon(const user_daemon& d) {
         if (err != ENOENT && err != ECONNREFUSED) break;
         if (!launched) {
             try {
-                spawn_daemon(program, timeout, user_runtime_base());
+                spawn_daemon(program, timeout, daemon::user_runtime_base());
             } catch (...) {
                 release();
                 throw;

@@ -152,7 +152,7 @@ void usage(std::FILE* out, const char* argv0) {
                  "    PID file (unless overridden by -p):\n      %s\n\n",
                  argv0, "/etc/libvirt/libvirtd.conf (root) or $XDG_CONFIG_HOME/libvirt/libvirtd.conf",
                  virtpp::daemon::default_unix_sock_dir().c_str(), virtpp::daemon::default_unix_sock_dir().c_str(),
-                 "/run/virtppd.pid (root) or $XDG_RUNTIME_DIR/virtppd.pid");
+                 "/run/virtppd.pid (root) or $XDG_RUNTIME_DIR/libvirt/virtppd.pid");
 }
 
 std::string default_config_path() {
@@ -164,12 +164,13 @@ std::string default_config_path() {
 
 std::string default_pid_path() {
     if (::geteuid() == 0) return "/run/virtppd.pid";
-    if (const char* x = std::getenv("XDG_RUNTIME_DIR"); x != nullptr && *x != '\0') return std::string(x) + "/virtppd.pid";
-    return "/tmp/virtppd-" + std::to_string(::geteuid()) + ".pid";
+    return virtpp::daemon::user_runtime_base() + "/libvirt/virtppd.pid";  // beside the sockets, as libvirtd's
 }
 
 /// Written to a temporary file in the same directory, then renamed: readers never see half a pid.
 bool write_pid_file(const std::string& path, std::string& why) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);  // a fresh runtime directory
     std::string tmp = path + ".tmp." + std::to_string(::getpid());
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {

@@ -154,7 +154,10 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-/// The default unix socket directory: /run/libvirt for root, else $XDG_RUNTIME_DIR/libvirt.
+/// glib's g_get_user_runtime_dir(), which libvirt's per-user paths start from: $XDG_RUNTIME_DIR,
+/// else the user's cache directory ($XDG_CACHE_HOME, else ~/.cache).
+[[nodiscard]] std::string user_runtime_base();
+/// The default unix socket directory: /run/libvirt for root, else user_runtime_base()/libvirt.
 [[nodiscard]] std::string default_unix_sock_dir();
 
 }  // namespace virtpp::daemon
