@@ -93,6 +93,45 @@ TEST_F(QemuLifecycle, DefineStartSuspendResumeDestroyUndefine) {
     EXPECT_FALSE(read_file(dir_->path() + "/qemu/life1.xml").has_value());
 }
 
+TEST_F(QemuLifecycle, QemuRunsAsTheUserAndGroupOfQemuConf) {
+    if (::geteuid() != 0) GTEST_SKIP() << "only root can start qemu as another user";
+    {
+        std::ofstream conf(dir_->path() + "/qemu.conf");
+        conf << "user = \"nobody\"\ngroup = \"nogroup\"\n";
+    }
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.create_domain_xml(bare_guest("asuser"));
+    pid_t pid = conn.state().shared_driver().guest_pid("asuser");
+    auto status = read_file("/proc/" + std::to_string(pid) + "/status");
+    ASSERT_TRUE(status);
+    // real, effective, saved and filesystem ids: all of them, and no supplementary groups kept
+    EXPECT_NE(status->find("\nUid:\t65534\t65534\t65534\t65534\n"), std::string::npos) << *status;
+    EXPECT_NE(status->find("\nGid:\t65534\t65534\t65534\t65534\n"), std::string::npos) << *status;
+    auto groups_at = status->find("\nGroups:\t");
+    ASSERT_NE(groups_at, std::string::npos);
+    auto groups = status->substr(groups_at + 9, status->find('\n', groups_at + 1) - groups_at - 9);
+    EXPECT_EQ(groups.find_first_not_of(' '), std::string::npos) << "supplementary groups kept: " << groups;
+    EXPECT_EQ(dom.state().state, domain_state::running);  // the monitor still answers
+    dom.destroy();
+
+    // a user that does not exist is libvirt's error, and nothing is started
+    dir_.reset();
+    dir_.emplace();
+    {
+        std::ofstream conf(dir_->path() + "/qemu.conf");
+        conf << "user = \"no-such-user-here\"\n";
+    }
+    auto conn2 = connection::open("qemu:///session");
+    try {
+        (void)conn2.create_domain_xml(bare_guest("nouser"));
+        ADD_FAILURE() << "started with an unknown user";
+    } catch (const error& e) {
+        EXPECT_EQ(e.code(), error_code::internal_error);
+        EXPECT_EQ(e.info().message, "internal error: Failed to find user record for name 'no-such-user-here'");
+    }
+    EXPECT_TRUE(conn2.list_all_domains().empty());
+}
+
 TEST_F(QemuLifecycle, StartPausedAndTransientGuestsVanishWhenStopped) {
     auto conn = connection::open("qemu:///session");
     auto dom = conn.create_domain_xml(bare_guest("trans1"), 1 /* paused */);
