@@ -72,6 +72,15 @@ std::string random_mac() {
 
 [[noreturn]] void not_running() { fail(error_code::operation_invalid, "domain is not running"); }
 
+/// The live taps, in tap-interface order, from the live definition (caller holds the driver mutex).
+void refresh_taps(domain_obj& o) {
+    o.taps.clear();
+    if (!o.live) return;
+    for (const auto& n : o.live->devices.interfaces)
+        if (n.type == xml::interface_type::bridge || n.type == xml::interface_type::ethernet)
+            o.taps.push_back(n.target_dev.value_or(""));
+}
+
 std::string host_arch() {
     return read_node_info().model;
 }
@@ -539,10 +548,7 @@ struct ops {
             std::lock_guard lock(d.mutex);
             o->monitor = shared_mon;
             o->live = def;
-            o->taps.clear();
-            for (const auto& n : def.devices.interfaces)
-                if (n.type == xml::interface_type::bridge || n.type == xml::interface_type::ethernet)
-                    o->taps.push_back(n.target_dev.value_or(""));
+            refresh_taps(*o);
             o->state = paused ? domain_state::paused : domain_state::running;
             o->reason = paused ? reason::paused_user : running_reason;
         }
@@ -898,6 +904,7 @@ struct ops {
             std::erase_if(disks, [&](const xml::disk_def& x) { return x.target_dev == p.target; });
         else
             std::erase_if(nets, [&](const xml::interface_def& x) { return x.mac && *x.mac == p.mac; });
+        refresh_taps(*o);
         return true;
     }
 
@@ -1968,12 +1975,10 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
                 int e = errno;
                 fail(error_code::system_error, "Cannot access storage file '" + *dev.disk->source + "': " + std::strerror(e));
             }
-        } else if (dev.interface->type != xml::interface_type::user && dev.interface->type != xml::interface_type::mcast &&
-                   dev.interface->type != xml::interface_type::server && dev.interface->type != xml::interface_type::client) {
-            const char* kind = dev.interface->type == xml::interface_type::bridge ? "bridge"
-                               : dev.interface->type == xml::interface_type::network ? "network" : "ethernet";
-            fail(error_code::config_unsupported,
-                 std::string("hot-plugging interfaces of type '") + kind + "' is not supported by virtpp's QEMU driver");
+        } else if (dev.interface->type == xml::interface_type::network) {
+            // as at start: the network driver is not built yet, so no network is active
+            raise(error_code::no_network, error_domain::network,
+                  "no network with matching name '" + dev.interface->source_network.value_or("") + "'");
         }
         auto mon = g.running_monitor(o);
         // free ids, node names and a PCI slot, from what qemu has now
@@ -1997,6 +2002,23 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
             if (slots.count(*added->slot) != 0) fail(error_code::operation_failed, "PCI slot " + std::to_string(*added->slot) + " is in use");
         } else {
             added = addr;
+        }
+        // a tap-backed interface: the tap is made here (enslaved, or its script run) and handed
+        // to qemu over the monitor; closing our copy at the end leaves qemu's
+        std::optional<tap_device> tap;
+        struct tap_closer {
+            std::optional<tap_device>& t;
+            ~tap_closer() {
+                if (t) ::close(t->fd);
+            }
+        } close_tap{tap};
+        if (dev.interface &&
+            (dev.interface->type == xml::interface_type::bridge || dev.interface->type == xml::interface_type::ethernet)) {
+            tap = create_tap(dev.interface->target_dev.value_or(""));
+            if (dev.interface->type == xml::interface_type::bridge) add_to_bridge(tap->name, dev.interface->source_bridge.value_or(""));
+            if (dev.interface->type == xml::interface_type::ethernet && dev.interface->script)
+                run_interface_script(*dev.interface->script, tap->name);
+            new_live->devices.interfaces.back().target_dev = tap->name;
         }
         device_snippet placed = dev;
         if (placed.disk) placed.disk->address = added;
@@ -2033,7 +2055,22 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
                     undo.emplace_back("blockdev-del", backend_prefix + kind);
                 } else if (flag == "-netdev") {
                     obj["id"] = backend_prefix;
-                    mon->execute("netdev_add", obj);
+                    if (tap) {
+                        std::string fd_name = backend_prefix + "-fd";
+                        mon->execute("getfd", {{"fdname", fd_name}}, tap->fd);
+                        obj["fd"] = fd_name;  // netdev_add takes the named fd from the monitor
+                        try {
+                            mon->execute("netdev_add", obj);
+                        } catch (const virtpp::error&) {
+                            try {
+                                mon->execute("closefd", {{"fdname", fd_name}});
+                            } catch (const virtpp::error&) {
+                            }
+                            throw;
+                        }
+                    } else {
+                        mon->execute("netdev_add", obj);
+                    }
                     undo.emplace_back("netdev_del", backend_prefix);
                 } else {
                     obj["id"] = id;
@@ -2056,7 +2093,10 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
     {
         std::lock_guard lock(driver_->mutex);
         if (new_config) o->config = *new_config;
-        if (new_live) o->live = std::move(*new_live);
+        if (new_live) {
+            o->live = std::move(*new_live);
+            refresh_taps(*o);
+        }
     }
     if (new_config) g.save_config(*new_config);
     if (live) g.write_status(*o);

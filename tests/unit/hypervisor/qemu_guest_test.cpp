@@ -219,5 +219,43 @@ TEST_F(QemuGuest, SaveAndRestoreKeepTheConsoleAnswering) {
     dom.destroy();
 }
 
+TEST_F(QemuGuest, HotPluggedDevicesAreSeenAndUnpluggedByTheGuest) {
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.define_domain_xml(tiny_guest("tiny-plug"));
+    auto console = boot(dom);
+    std::string image = dir_.path() + "/plug.img";
+    ASSERT_EQ(::close(::open(image.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)), 0);
+    ASSERT_EQ(::truncate(image.c_str(), 1 << 20), 0);
+    dom.attach_device("<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='" + image +
+                      "'/><target dev='vdb' bus='virtio'/></disk>");
+    dom.attach_device("<interface type='user'><mac address='52:54:00:00:00:51'/><model type='virtio'/></interface>");
+    // the guest found both on its PCI bus, in the slots the live XML gives them
+    auto live = xml::parse_domain_xml(dom.xml_desc());
+    ASSERT_EQ(live.devices.disks.size(), 1U);
+    ASSERT_EQ(live.devices.interfaces.size(), 1U);
+    std::vector<std::string> slots;
+    for (const auto& addr : {live.devices.disks[0].address, live.devices.interfaces[0].address}) {
+        ASSERT_TRUE(addr && addr->slot);
+        char dev[64];
+        std::snprintf(dev, sizeof dev, "/sys/bus/pci/devices/0000:00:%02x.0", *addr->slot);
+        slots.emplace_back(dev);
+    }
+    for (const auto& dev : slots)
+        EXPECT_TRUE(eventually([&] { return console->answers("test -e " + dev + " && echo plugged-in", "plugged-in"); },
+                               std::chrono::seconds(10)))
+            << "the guest did not see " << dev;
+    auto t0 = std::chrono::steady_clock::now();
+    dom.detach_device("<disk type='file' device='disk'><source file='" + image + "'/><target dev='vdb' bus='virtio'/></disk>");
+    dom.detach_device("<interface type='user'><mac address='52:54:00:00:00:51'/></interface>");
+    auto took = std::chrono::steady_clock::now() - t0;
+    // the guest ejected them (DEVICE_DELETED came within libvirt's 5 s wait): gone from the live XML
+    auto def = xml::parse_domain_xml(dom.xml_desc());
+    EXPECT_TRUE(def.devices.disks.empty());
+    EXPECT_TRUE(def.devices.interfaces.empty());
+    EXPECT_LT(took, std::chrono::seconds(10)) << "a detach waited out its 5 s: the guest did not eject the device";
+    for (const auto& dev : slots) EXPECT_TRUE(console->answers("test -e " + dev + " || echo unplugged", "unplugged")) << dev;
+    dom.destroy();
+}
+
 }  // namespace
 }  // namespace virtpp

@@ -73,5 +73,53 @@ TEST_F(QemuTap, AMissingBridgeIsAClearErrorAndLeavesNothing) {
     EXPECT_EQ(conn.num_of_domains(), 0);
 }
 
+TEST_F(QemuTap, TapInterfacesHotPlugIntoARunningGuest) {
+    std::string script = dir_.path() + "/ifup";
+    std::string seen = dir_.path() + "/ifup.seen";
+    std::ofstream(script) << "#!/bin/sh\necho \"$1\" > " << seen << "\n";
+    ::chmod(script.c_str(), 0755);
+    auto conn = connection::open("qemu:///session");
+    auto dom = conn.create_domain_xml(bare_guest("tap4", "qemu", "", "<features><acpi/></features>"));
+
+    dom.attach_device("<interface type='bridge'><source bridge='br0'/><mac address='52:54:00:00:00:41'/></interface>");
+    auto def = xml::parse_domain_xml(dom.xml_desc());
+    ASSERT_EQ(def.devices.interfaces.size(), 1U);
+    ASSERT_TRUE(def.devices.interfaces[0].target_dev);
+    std::string tap = *def.devices.interfaces[0].target_dev;
+    EXPECT_TRUE(std::filesystem::exists("/sys/class/net/br0/brif/" + tap)) << tap;
+    EXPECT_GE(dom.interface_stats(tap).rx_packets, 0);
+
+    dom.attach_device("<interface type='ethernet'><target dev='vnet42'/><script path='" + script +
+                      "'/><mac address='52:54:00:00:00:42'/></interface>");
+    EXPECT_EQ(read_file(seen).value_or(""), "vnet42\n");
+    EXPECT_TRUE(std::filesystem::exists("/sys/class/net/vnet42"));
+    // qemu has both NICs, with their MACs
+    def = xml::parse_domain_xml(dom.xml_desc());
+    EXPECT_EQ(def.devices.interfaces.size(), 2U);
+
+    {
+        // a missing bridge: a clear error, no tap left, nothing added
+        quiet_errors quiet;
+        try {
+            dom.attach_device("<interface type='bridge'><source bridge='nobr1'/><target dev='vnet43'/></interface>");
+            ADD_FAILURE() << "attached without its bridge";
+        } catch (const error& e) {
+            EXPECT_NE(std::string(e.what()).find("nobr1"), std::string::npos) << e.what();
+        }
+        EXPECT_FALSE(std::filesystem::exists("/sys/class/net/vnet43"));
+        EXPECT_EQ(xml::parse_domain_xml(dom.xml_desc()).devices.interfaces.size(), 2U);
+        // a virtual network: none is active (the network driver is not built)
+        try {
+            dom.attach_device("<interface type='network'><source network='default'/></interface>");
+            ADD_FAILURE() << "attached to a network that does not exist";
+        } catch (const error& e) {
+            EXPECT_EQ(e.code(), error_code::no_network);
+        }
+    }
+    dom.destroy();
+    EXPECT_FALSE(std::filesystem::exists("/sys/class/net/" + tap));
+    EXPECT_FALSE(std::filesystem::exists("/sys/class/net/vnet42"));
+}
+
 }  // namespace
 }  // namespace virtpp
