@@ -10,6 +10,8 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -290,8 +292,10 @@ std::optional<std::string> find_emulator(std::string_view arch) {
 bool kvm_usable() {
     int fd = ::open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (fd < 0) return false;
+    // a device that opens is not yet KVM: it must answer with the one stable API version
+    bool kvm = ::ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
     ::close(fd);
-    return true;
+    return kvm;
 }
 
 std::vector<machine_type> machine_types(const std::string& binary, const std::string& cache_dir) {
