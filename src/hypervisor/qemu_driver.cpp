@@ -1095,6 +1095,28 @@ void wait_migration(qemu::driver& d, const obj_ptr& o, qmp_monitor& mon, const s
     }
 }
 
+/// After a failed outgoing stream (save, migration): a destroy meanwhile is the error to report;
+/// otherwise the stream is cancelled when asked and a guest that was running runs on. Returns when
+/// the caller should rethrow its own error.
+void undo_outgoing_stream(qemu::driver& d, const obj_ptr& o, qmp_monitor& mon, const std::string& job, bool cancel,
+                          bool was_running, int resumed_reason) {
+    {
+        std::lock_guard lock(d.mutex);
+        if (o->stopping || !o->live)
+            fail(error_code::operation_aborted, job + " job: the domain was destroyed while the job ran");
+    }
+    try {
+        if (cancel) mon.execute("migrate_cancel");
+        if (!was_running) return;
+        mon.execute("cont");
+        std::lock_guard lock(d.mutex);
+        o->state = domain_state::running;
+        o->reason = resumed_reason;
+    } catch (const virtpp::error&) {
+        // the guest is gone too; the exit event records it
+    }
+}
+
 int open_for_write(const std::string& path) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
@@ -1427,24 +1449,7 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
         wait_migration(*driver_, o, *mon, "domain save");
     } catch (...) {
         cleanup();
-        bool destroyed;
-        {
-            std::lock_guard lock(driver_->mutex);
-            destroyed = o->stopping || !o->live;
-        }
-        if (destroyed) fail(error_code::operation_aborted, "domain save job: the domain was destroyed while the job ran");
-        {
-            try {
-                if (was_running) mon->execute("cont");
-                std::lock_guard lock(driver_->mutex);
-                if (was_running) {
-                    o->state = domain_state::running;
-                    o->reason = reason::running_unpaused;
-                }
-            } catch (const virtpp::error&) {
-                // the guest is gone too; the exit event records it
-            }
-        }
+        undo_outgoing_stream(*driver_, o, *mon, "domain save", false, was_running, reason::running_unpaused);
         throw;
     }
     // the image is complete: mark it so, then end the guest
@@ -2462,23 +2467,7 @@ op::migrate_cookie qemu::state::perform(op::domain_migrate_perform, const op::do
         wait_migration(*driver_, o, *mon, "migration out");
     } catch (...) {
         end_job();
-        bool destroyed;
-        {
-            std::lock_guard lock(driver_->mutex);
-            destroyed = o->stopping || !o->live;
-        }
-        if (destroyed) fail(error_code::operation_aborted, "migration out job: the domain was destroyed while the job ran");
-        try {
-            mon->execute("migrate_cancel");
-            if (was_running) {
-                mon->execute("cont");
-                std::lock_guard lock(driver_->mutex);
-                o->state = domain_state::running;
-                o->reason = reason::running_migration_canceled;
-            }
-        } catch (const virtpp::error&) {
-            // the guest is gone too; the exit event records it
-        }
+        undo_outgoing_stream(*driver_, o, *mon, "migration out", true, was_running, reason::running_migration_canceled);
         throw;
     }
     end_job();
