@@ -346,6 +346,25 @@ struct ops {
     /// before this returns; incoming_uri: where to listen for a migration stream (not waited for).
     void start(const obj_ptr& o, bool paused, int incoming_fd = -1, int running_reason = reason::running_booted,
                const std::string& incoming_uri = {}) {
+        // An automatic VNC port is free when picked but may be taken (by another daemon's guest)
+        // before qemu binds it: qemu then exits at once, before reading anything; pick again.
+        for (int attempt = 1;; ++attempt) {
+            try {
+                start_once(o, paused, incoming_fd, running_reason, incoming_uri);
+                return;
+            } catch (const virtpp::error& e) {
+                bool vnc_autoport = false;
+                {
+                    std::lock_guard lock(d.mutex);
+                    for (const auto& g : o->config.devices.graphics)
+                        if (g.type == xml::graphics_type::vnc && (g.autoport || g.port <= 0)) vnc_autoport = true;
+                }
+                if (attempt >= 3 || !vnc_autoport || e.info().message.find("Address already in use") == std::string::npos) throw;
+            }
+        }
+    }
+
+    void start_once(const obj_ptr& o, bool paused, int incoming_fd, int running_reason, const std::string& incoming_uri) {
         xml::domain_def def;
         {
             std::lock_guard lock(d.mutex);
