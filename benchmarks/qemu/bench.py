@@ -423,24 +423,29 @@ class Bench:
             for _, conn in conns.values():
                 conn.close()
 
-    def simple(self, test, reps, *args, expect_lines=None):
+    def alternating(self, test, reps):
+        """(daemon, side) pairs for reps rounds, the order swapped every round, skipping a side
+        once it has failed this test."""
         for i in range(reps):
             pair = [(self.vp, "virtppd"), (self.lv, "libvirtd")]
             if i % 2:
                 pair.reverse()
             for d, side in pair:
-                if (side, test) in self.broken:
-                    continue
-                try:
-                    t, r = self.virsh(d, *args)
-                    if expect_lines is not None:
-                        n = len([ln for ln in r.stdout.splitlines() if ln.strip()])
-                        if n != expect_lines:
-                            raise Failure(f"`virsh {' '.join(args)}` listed {n} guests, not {expect_lines}")
-                        self.count(test, side, f"{expect_lines} guests listed")
-                    self.add(test, side, t)
-                except Failure as e:
-                    self.fail(side, test, e)
+                if (side, test) not in self.broken:
+                    yield d, side
+
+    def simple(self, test, reps, *args, expect_lines=None):
+        for d, side in self.alternating(test, reps):
+            try:
+                t, r = self.virsh(d, *args)
+                if expect_lines is not None:
+                    n = len([ln for ln in r.stdout.splitlines() if ln.strip()])
+                    if n != expect_lines:
+                        raise Failure(f"`virsh {' '.join(args)}` listed {n} guests, not {expect_lines}")
+                    self.count(test, side, f"{expect_lines} guests listed")
+                self.add(test, side, t)
+            except Failure as e:
+                self.fail(side, test, e)
 
     def first_connection(self, d, side, cold, reaper):
         test = "first_conn_cold" if cold else "first_conn_warm"
@@ -481,21 +486,15 @@ class Bench:
 
     def first_connections(self, cold, reps, final_reaper):
         test = "first_conn_cold" if cold else "first_conn_warm"
-        for i in range(reps):
-            pair = [(self.vp, "virtppd"), (self.lv, "libvirtd")]
-            if i % 2:
-                pair.reverse()
-            for d, side in pair:
-                if (side, test) in self.broken:
-                    continue
-                try:
-                    t, tries = self.first_connection(d, side, cold, reaper=final_reaper)
-                    log(f"  {test} {side}: {t * 1000:.0f} ms ({tries} virsh attempts)")
-                except Failure as e:
-                    self.fail(side, test, e)
-                    if not d.alive():
-                        d.stop()
-                        d.start(reaper=final_reaper)
+        for d, side in self.alternating(test, reps):
+            try:
+                t, tries = self.first_connection(d, side, cold, reaper=final_reaper)
+                log(f"  {test} {side}: {t * 1000:.0f} ms ({tries} virsh attempts)")
+            except Failure as e:
+                self.fail(side, test, e)
+                if not d.alive():
+                    d.stop()
+                    d.start(reaper=final_reaper)
 
     def run(self):
         a = self.args
