@@ -128,7 +128,7 @@ public:
     void fixed_bytes(void* into, std::size_t n) {
         std::size_t padded = n + (4 - n % 4) % 4;
         need(padded);
-        std::memcpy(into, p_, n);
+        if (n > 0) std::memcpy(into, p_, n);  // an empty opaque's buffer may be null
         p_ += padded;
     }
     /// Reads a length word and checks it against `max` and the bytes left, before allocating.

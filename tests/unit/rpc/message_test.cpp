@@ -104,6 +104,15 @@ TEST_F(rpc_message, scalars_and_padding) {
     EXPECT_EQ(xdr::to_bytes(model), hex("00000069 00000036 00000038 00000036"));
 }
 
+// An empty opaque (a migration step's cookie, mostly) is a bare zero length, both ways; decoding
+// it must not hand memcpy the empty vector's null buffer (UBSan stops the daemon on that).
+TEST_F(rpc_message, empty_opaque_and_string) {
+    EXPECT_EQ(xdr::to_bytes(xdr::opaque<16>{}), hex("00000000"));
+    EXPECT_TRUE(xdr::from_bytes<xdr::opaque<16>>(hex("00000000")).bytes.empty());
+    EXPECT_EQ(xdr::from_bytes<std::string>(hex("00000000")), "");
+    EXPECT_EQ(xdr::from_bytes<xdr::opaque<16>>(hex("00000002 abcd0000")).bytes, (std::vector<std::uint8_t>{0xab, 0xcd}));
+}
+
 }  // namespace
 
 namespace {
