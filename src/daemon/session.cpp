@@ -415,8 +415,13 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     try {
         call = bind(body);
     } catch (const error& e) {
-        throw protocol_error("malformed arguments of procedure " + std::to_string(h.proc) + " (serial " +
-                             std::to_string(h.serial) + "): " + e.info().message);
+        // as libvirtd: the call fails, the connection stays (the framing itself was sound)
+        if (host) {
+            host->log(3, "client " + options_.peer + ": malformed arguments of procedure " + std::to_string(h.proc) +
+                             " (serial " + std::to_string(h.serial) + "): " + e.info().message);
+            host->send(error_reply(h, make_error_info(error_code::rpc, error_domain::rpc, "Unable to decode message payload")));
+        }
+        return;
     }
     if (host && host->logs(1)) host->log(1, "client " + options_.peer + ": call " + std::to_string(h.proc) + " serial " + std::to_string(h.serial));
 

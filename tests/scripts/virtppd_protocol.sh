@@ -113,7 +113,7 @@ except socket.timeout:
 # 4. garbage on one connection while another works
 good = Client()
 h, _ = good.call(1, 0, struct.pack(">I", 1) + xstr("test:///default") + struct.pack(">I", 0)); check(h[5] == 0, "good client opened")
-for garbage in [b"\xff\xff\xff\xff", b"\x00\x00\x00\x05", b"GET / HTTP/1.0\r\n\r\n", pkt(PROG, 1, 1, 0), pkt(PROG, 1, 0, 0, struct.pack(">II", 1, 0x7fffffff))]:
+for garbage in [b"\xff\xff\xff\xff", b"\x00\x00\x00\x05", b"GET / HTTP/1.0\r\n\r\n", pkt(PROG, 1, 1, 0)]:
     bad = Client(); bad.send(garbage)
     try:
         r = bad.recv(3); check(r is None, "garbage %r closes its connection" % garbage[:8])
@@ -121,6 +121,10 @@ for garbage in [b"\xff\xff\xff\xff", b"\x00\x00\x00\x05", b"GET / HTTP/1.0\r\n\r
         check(False, "garbage %r closes its connection" % garbage[:8])
     h, b = good.call(51, 1); check(h[5] == 0 and b == struct.pack(">i", 1), "other client still served")
 h, b = good.call(9999, 2); check(h[5] == 1 and b"unknown procedure: 9999" in b, "unknown procedure gets libvirt's error")
+# arguments that do not decode: libvirtd's RPC error, and the connection goes on
+odd = Client(); odd.send(pkt(PROG, 1, 0, 0, struct.pack(">II", 1, 0x7fffffff)))
+r = odd.recv(3); check(r is not None and r[0][5] == 1 and b"Unable to decode message payload" in r[1], "undecodable arguments get libvirtd's error")
+h, _ = odd.call(1, 0, struct.pack(">I", 1) + xstr("test:///default") + struct.pack(">I", 0)); check(h[5] == 0, "and the same connection opens afterwards")
 sys.exit(1 if failures else 0)
 PY
 rc=$?

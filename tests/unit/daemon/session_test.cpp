@@ -238,10 +238,18 @@ TEST_F(SessionTest, MalformedInputIsAProtocolError) {
     make();
     EXPECT_THROW(session->receive(hex({0x1c, 0x20008086, 1, 3, 1, 0, 0})), daemon::protocol_error);  // a reply from a client
     make();
-    // CONNECT_OPEN whose string length runs past the packet
-    EXPECT_THROW(session->receive(hex({0x24, 0x20008086, 1, 1, 0, 0, 0, 1, 0x00ffffff})), daemon::protocol_error);
-    make();
     EXPECT_THROW(session->receive(hex({0x20, 0x6b656570, 1, 1, 2, 0, 0, 0})), daemon::protocol_error);  // PING with a body
+}
+
+TEST_F(SessionTest, MalformedArgumentsAreLibvirtdsRpcErrorAndTheConnectionStays) {
+    make();
+    // CONNECT_OPEN whose string length runs past the packet: libvirtd's exact reply, byte for byte
+    auto r = roundtrip(hex({0x24, 0x20008086, 1, 1, 0, 1, 0, 1, 0x7fffffff}));
+    EXPECT_EQ(r, hex({0x98, 0x20008086, 1, 1, 1, 1, 1, 0x27, 7, 1, 0x20, 0x556e6162, 0x6c652074, 0x6f206465, 0x636f6465,
+                      0x206d6573, 0x73616765, 0x20706179, 0x6c6f6164, 2, 0, 1, 2, 0x25730000, 1, 0x20, 0x556e6162,
+                      0x6c652074, 0x6f206465, 0x636f6465, 0x206d6573, 0x73616765, 0x20706179, 0x6c6f6164, 0, 0xffffffff,
+                      0xffffffff, 0}));
+    open();  // the same connection goes on
 }
 
 TEST_F(SessionTest, CallsOfADriverThatNeverBlocksRunOnTheReadingThread) {
