@@ -608,6 +608,7 @@ struct ops {
         if (o->migration_port >= 0) d.migration_ports.erase(o->migration_port);
         o->migration_port = -1;
         o->migration = domain_obj::migration_stage::none;
+        o->migration_owner = nullptr;
         if (o->config_before_migration) o->config = std::move(*o->config_before_migration);
         o->config_before_migration.reset();
         o->state = final_state;
@@ -1039,7 +1040,29 @@ std::shared_ptr<qemu::state> qemu::open(const virtpp::uri& u, unsigned /*flags*/
 }
 
 qemu::state::state(std::shared_ptr<qemu::driver> d) : driver_(std::move(d)) {}
-qemu::state::~state() = default;
+qemu::state::~state() {
+    // An incoming migration this connection prepared and never finished has no one left to finish
+    // it: its paused qemu goes, as libvirt's close callback does.
+    std::vector<obj_ptr> abandoned;
+    {
+        std::lock_guard lock(driver_->mutex);
+        for (auto& o : driver_->domains)
+            if (o->migration == domain_obj::migration_stage::incoming && o->migration_owner == this) abandoned.push_back(o);
+    }
+    ops g{*driver_};
+    for (auto& o : abandoned) {
+        std::unique_lock job(o->job);
+        {
+            std::lock_guard lock(driver_->mutex);
+            if (o->migration != domain_obj::migration_stage::incoming || o->migration_owner != this) continue;
+        }
+        try {
+            g.stop(o, domain_state::shutoff, reason::shutoff_failed, "failed");
+        } catch (const virtpp::error&) {
+            // nothing more to do from a destructor: the process is ended or already gone
+        }
+    }
+}
 
 // ---- operations ------------------------------------------------------------------------------
 
@@ -2440,6 +2463,7 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
     {
         std::lock_guard lock(driver_->mutex);
         o->migration = domain_obj::migration_stage::incoming;
+        o->migration_owner = this;
         o->migration_port = port;
         o->config_before_migration = std::move(saved_config);
         o->state = domain_state::paused;
@@ -2550,6 +2574,7 @@ op::domain_migrate_finish::result qemu::state::perform(op::domain_migrate_finish
     {
         std::lock_guard lock(driver_->mutex);
         o->migration = domain_obj::migration_stage::none;
+        o->migration_owner = nullptr;
         driver_->migration_ports.erase(o->migration_port);
         o->migration_port = -1;
         if (persist) {

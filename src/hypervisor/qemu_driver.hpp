@@ -44,6 +44,7 @@ struct domain_obj {
     /// Where a migration of this guest stands between its steps (each step holds the job).
     enum class migration_stage { none, outgoing_done, incoming } migration = migration_stage::none;
     int migration_port = -1;                              ///< incoming: the port reserved for the stream
+    const void* migration_owner = nullptr;                ///< incoming: the connection (qemu::state) that prepared it
     std::optional<xml::domain_def> config_before_migration;  ///< incoming over a defined guest: its definition
 
     /// A device_del the guest has not completed yet: what to clean up when DEVICE_DELETED comes.

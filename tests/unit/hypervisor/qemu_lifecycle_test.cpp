@@ -132,6 +132,58 @@ TEST_F(QemuLifecycle, QemuRunsAsTheUserAndGroupOfQemuConf) {
     EXPECT_TRUE(conn2.list_all_domains().empty());
 }
 
+// The destination's half of a migration, driven step by step (qemu_migrate.sh drives whole
+// migrations between two daemons).
+TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConnection) {
+    { std::ofstream(dir_->path() + "/qemu.conf") << "migration_address = \"127.0.0.1\"\nmigration_host = \"127.0.0.1\"\n"; }
+    auto keep = connection::open("qemu:///session");
+    auto prepare = [](const connection& c, const std::string& name, op::migrate_cookie cookie = {}) {
+        return c.call<op::domain_migrate_prepare>({std::move(cookie), std::nullopt, 0, std::nullopt, 0, bare_guest(name)});
+    };
+    auto error_of = [](auto&& f) -> std::optional<error_info> {
+        quiet_errors quiet;
+        try {
+            f();
+        } catch (const error& e) {
+            return e.info();
+        }
+        return std::nullopt;
+    };
+
+    // prepare: qemu waits paused (reason migration) on a port of the configured range
+    auto prepared = prepare(keep, "in1");
+    ASSERT_TRUE(prepared.uri_out);
+    EXPECT_TRUE(prepared.uri_out->starts_with("tcp:127.0.0.1:49")) << *prepared.uri_out;
+    auto in1 = keep.lookup_domain_by_name("in1");
+    EXPECT_EQ(in1.state(), (domain_state_info{domain_state::paused, 2}));
+    EXPECT_FALSE(in1.is_persistent());
+    // the cookie names this driver: a migration into itself is refused
+    auto same = error_of([&] { (void)prepare(keep, "in2", prepared.cookie); });
+    ASSERT_TRUE(same);
+    EXPECT_NE(same->message.find("Attempt to migrate guest to the same host"), std::string::npos) << same->message;
+    // a name with no incoming migration; then the cancelled finish: MIGRATE_FINISH_OK, nothing left
+    auto none = error_of([&] { (void)keep.call<op::domain_migrate_finish>({"nosuch", {}, std::nullopt, std::nullopt, 0, false}); });
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->code, error_code::no_domain);
+    pid_t pid = keep.state().shared_driver().guest_pid("in1");
+    auto cancelled = error_of([&] { (void)keep.call<op::domain_migrate_finish>({"in1", {}, std::nullopt, std::nullopt, 0, true}); });
+    ASSERT_TRUE(cancelled);
+    EXPECT_EQ(cancelled->code, error_code::migrate_finish_ok);
+    EXPECT_TRUE(keep.list_all_domains().empty());
+    EXPECT_TRUE(eventually([&] { return !process_alive(pid); }));
+
+    // a connection that prepared and went away without finishing: its guest goes with it
+    {
+        auto other = connection::open("qemu:///session");
+        (void)prepare(other, "in3");
+        pid = keep.state().shared_driver().guest_pid("in3");
+        EXPECT_GT(pid, 0);
+        EXPECT_EQ(keep.num_of_domains(), 1);
+    }
+    EXPECT_TRUE(keep.list_all_domains().empty());
+    EXPECT_FALSE(process_alive(pid));
+}
+
 TEST_F(QemuLifecycle, StartPausedAndTransientGuestsVanishWhenStopped) {
     auto conn = connection::open("qemu:///session");
     auto dom = conn.create_domain_xml(bare_guest("trans1"), 1 /* paused */);
