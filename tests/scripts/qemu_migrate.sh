@@ -119,5 +119,26 @@ for _ in $(seq 40); do [[ -z $(guest_pids b) ]] && break; sleep 0.05; done
 out=$(virsh -q -c "$B" list --all 2>&1)
 [[ -z $out && -z $(guest_pids b) ]] && ok "nothing left on B" || bad "B after the abort: $out / $(guest_pids b)"
 
+# ---- a client that prepares an incoming migration and hangs up: the daemon ends that guest
+/usr/bin/python3 - "${SVC_SOCK[b]}" "$(xml_with_serial "$W/c5.sock")" <<'PY' && ok "prepare3 from a raw client: paused guest waiting on B" || bad "raw prepare3"
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+def xstr(t):
+    b = t.encode(); return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
+def call(proc, serial, body):
+    h = struct.pack(">IIiiIi", 0x20008086, 1, proc, 0, serial, 0) + body
+    s.sendall(struct.pack(">I", len(h) + 4) + h)
+    n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+    r = s.recv(n - 4, socket.MSG_WAITALL)
+    return struct.unpack(">i", r[20:24])[0], r[24:]
+assert call(1, 1, struct.pack(">I", 1) + xstr("qemu:///system") + struct.pack(">I", 0))[0] == 0
+# REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3: cookie, uri_in, flags, dname, resource, dom_xml
+assert call(214, 2, struct.pack(">IIQIQ", 0, 0, 0, 0, 0) + xstr(sys.argv[2]))[0] == 0
+assert call(51, 3, b"") == (0, struct.pack(">i", 1))  # CONNECT_NUM_OF_DOMAINS: the paused incoming guest
+PY
+for _ in $(seq 60); do [[ -z $(guest_pids b) ]] && break; sleep 0.05; done
+out=$(virsh -q -c "$B" list --all 2>&1)
+[[ -z $out && -z $(guest_pids b) ]] && ok "the client hung up: B ended the incoming guest" || bad "after the hang-up, B has: $out / $(guest_pids b)"
+
 echo "$fail failures"
 ((fail == 0))
