@@ -310,6 +310,7 @@ struct ops {
         json::array taps;
         for (const auto& t : o.taps) taps.emplace_back(t);
         s["taps"] = std::move(taps);
+        if (o.migration == domain_obj::migration_stage::incoming) s["migration"] = "incoming";
         s["xml"] = xml::format_domain_xml(*o.live, {.inactive = false, .secure = true});
         make_dirs(d.paths.run_dir);
         write_file_atomic(status_file(o.live->name), json::serialize(s));
@@ -810,14 +811,20 @@ struct ops {
             if (live.id) d.next_id = std::max(d.next_id, *live.id + 1);
         }
         std::unique_lock job(o->job);
-        if (!ours) {
+        // an incoming migration cannot outlive the daemon: the client that would finish it is gone
+        bool incoming = s.contains("migration") && s.at("migration") == "incoming";
+        if (!ours || incoming) {
+            if (ours) {
+                terminate_process(pid, pidfd, std::chrono::seconds(3));
+                append_log(log_file(live.name), now_stamp() + ": incoming migration abandoned by the daemon's restart\n");
+            }
             if (pidfd >= 0) ::close(pidfd);
             {
                 std::lock_guard lock(d.mutex);
                 o->pidfd = -1;
                 o->pid = -1;
             }
-            stop(o, domain_state::shutoff, reason::shutoff_unknown, "crashed");
+            stop(o, domain_state::shutoff, incoming ? reason::shutoff_failed : reason::shutoff_unknown, incoming ? "failed" : "crashed");
             return;
         }
         try {

@@ -58,7 +58,7 @@ xml_with_serial() {  # socket path -> the guest's definition with its console th
 XML
 }
 # every move gets its own console socket: both qemu processes exist while the guest moves
-for i in 0 1 2 3 4 5; do xml_with_serial "$W/c$i.sock" >"$W/g$i.xml"; done
+for i in 0 1 2 3 4; do xml_with_serial "$W/c$i.sock" >"$W/g$i.xml"; done
 
 state_of() { virsh -q -c "$1" domstate --reason tinymig 2>&1 | head -1; }
 answers() {  # socket, then a line to send and the text that must come back
@@ -119,9 +119,11 @@ for _ in $(seq 40); do [[ -z $(guest_pids b) ]] && break; sleep 0.05; done
 out=$(virsh -q -c "$B" list --all 2>&1)
 [[ -z $out && -z $(guest_pids b) ]] && ok "nothing left on B" || bad "B after the abort: $out / $(guest_pids b)"
 
-# ---- a client that prepares an incoming migration and hangs up: the daemon ends that guest
-/usr/bin/python3 - "${SVC_SOCK[b]}" "$(xml_with_serial "$W/c5.sock")" <<'PY' && ok "prepare3 from a raw client: paused guest waiting on B" || bad "raw prepare3"
-import socket, struct, sys
+# ---- raw clients that prepare an incoming migration on B (REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3)
+# and then hang up, or see B killed under them: B never keeps that paused guest
+raw_prepare() {  # xml [pid to SIGKILL once prepared]
+    /usr/bin/python3 - "${SVC_SOCK[b]}" "$1" "${2:-0}" <<'PY'
+import os, signal, socket, struct, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 def xstr(t):
     b = t.encode(); return struct.pack(">I", len(b)) + b + b"\0" * ((4 - len(b) % 4) % 4)
@@ -132,13 +134,29 @@ def call(proc, serial, body):
     r = s.recv(n - 4, socket.MSG_WAITALL)
     return struct.unpack(">i", r[20:24])[0], r[24:]
 assert call(1, 1, struct.pack(">I", 1) + xstr("qemu:///system") + struct.pack(">I", 0))[0] == 0
-# REMOTE_PROC_DOMAIN_MIGRATE_PREPARE3: cookie, uri_in, flags, dname, resource, dom_xml
+# cookie, uri_in, flags, dname, resource, dom_xml
 assert call(214, 2, struct.pack(">IIQIQ", 0, 0, 0, 0, 0) + xstr(sys.argv[2]))[0] == 0
 assert call(51, 3, b"") == (0, struct.pack(">i", 1))  # CONNECT_NUM_OF_DOMAINS: the paused incoming guest
+if int(sys.argv[3]): os.kill(int(sys.argv[3]), signal.SIGKILL)
 PY
-for _ in $(seq 60); do [[ -z $(guest_pids b) ]] && break; sleep 0.05; done
-out=$(virsh -q -c "$B" list --all 2>&1)
-[[ -z $out && -z $(guest_pids b) ]] && ok "the client hung up: B ended the incoming guest" || bad "after the hang-up, B has: $out / $(guest_pids b)"
+}
+nothing_on_b() {  # what
+    local _ out
+    for _ in $(seq 60); do [[ -z $(guest_pids b) ]] && break; sleep 0.05; done
+    out=$(virsh -q -c "$B" list --all 2>&1)
+    [[ -z $out && -z $(guest_pids b) ]] && ok "$1" || bad "$1: B has $out / $(guest_pids b)"
+}
+raw_prepare "$(xml_with_serial "$W/c5.sock")" && ok "prepare3 from a raw client: a paused guest waits on B" || bad "raw prepare3"
+nothing_on_b "the client hung up: B ended the incoming guest"
+raw_prepare "$(xml_with_serial "$W/c6.sock")" "${SVC_PID[b]}" && ok "prepared again, then B was killed" || bad "raw prepare3 before the kill"
+orphan=$(guest_pids b)
+wait "${SVC_PID[b]}" 2>/dev/null
+unset "SVC_PID[b]"
+VIRTPP_QEMU_STATE_DIR=$W/b/state svc_start_daemon virtppd b "$VIRTPPD" || exit 1
+B="qemu+unix:///system?socket=${SVC_SOCK[b]}"
+nothing_on_b "the restarted B ended the incoming guest it found"
+[[ -n $orphan ]] && ! grep -qs "qemu-system" "/proc/$orphan/cmdline" && ok "its qemu ($orphan) is gone" || bad "qemu $orphan still runs"
+grep -q "incoming migration abandoned by the daemon's restart" "$W/b/state/log/tinymig.log" && ok "B's guest log says why" || bad "no reason in B's guest log"
 
 echo "$fail failures"
 ((fail == 0))
