@@ -566,7 +566,8 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
     if (o.listen && o.config.listen_tls) {
         try {
             impl_->tls_creds = rpc::tls::load_server_credentials(
-                {o.config.ca_file, o.config.crl_file, o.config.cert_file, o.config.key_file, !o.config.tls_no_verify_certificate});
+                {o.config.ca_file, o.config.crl_file, o.config.cert_file, o.config.key_file, !o.config.tls_no_verify_certificate,
+                 !o.config.tls_no_sanity_certificate});
         } catch (const error& e) {
             throw std::runtime_error(std::string("TLS listener (listen_tls = 1): ") + e.what());
         }

@@ -549,6 +549,7 @@ std::shared_ptr<const credentials> load_server_credentials(const server_config& 
     auto c = std::make_shared<credentials>();
     c->server = true;
     c->verify_client = config.verify_client;
+    if (config.sanity_check) sanity_check_credentials(config.ca_file, config.cert_file, cert_role::server);
     load_common(*c, config.ca_file, config.crl_file, config.cert_file, config.key_file, false);
     if (!c->key) raise_tls(error_code::system_error, "Unable to set x509 key and certificate: no server certificate");
     return c;

@@ -49,6 +49,9 @@ struct server_config {
     std::string cert_file;
     std::string key_file;
     bool verify_client = true;
+    /// libvirtd's check of its own certificate and CA before it listens (dates, basic
+    /// constraints, key usage and purpose, signed by the CA); tls_no_sanity_certificate = 1 skips it.
+    bool sanity_check = true;
 };
 
 /// Loaded certificates, keys and trust store; immutable, shared by the sessions made from it.

@@ -180,6 +180,22 @@ if start_group wrong-ca "V L" "${SRV_OTHER[@]}" "tls_no_sanity_certificate = 1";
     tls_case server-other-ca-no-verify c1 localhost '&no_verify=1' ok "virsh virtpp" 'opened'
 fi
 
+# without tls_no_sanity_certificate, neither daemon starts with a certificate its own CA did not sign
+for d in "${DAEMONS[@]}"; do svc_stop "$d"; done
+DAEMONS=()
+for kind in virtppd libvirtd; do
+    bin=$VIRTPPD; [[ $kind == libvirtd ]] && bin=$LIBVIRTD
+    if svc_start_daemon "$kind" S "$bin" "listen_tls = 1" "${SRV_OTHER[@]}" 2>"$OUT/sanity.$kind.err"; then
+        bad "$kind started with a server certificate another CA signed"
+        svc_stop S
+    elif grep -q "Our own certificate .*other/servercert.pem failed validation against .*ca/cacert.pem: The certificate hasn't got a known issuer" \
+            "$OUT/sanity.$kind.err"; then
+        ok
+    else
+        bad "$kind's refusal: $(cat "$OUT/sanity.$kind.err")"
+    fi
+done
+
 if start_group dn-list "V L" "${SRV[@]}" "tls_allowed_dn_list = [ \"$DN1\", \"*,CN=client2\" ]"; then
     tls_case exact-dn c1 localhost '' ok "virsh virtpp" 'opened'
     tls_case wildcard-dn c2 localhost '' ok "virsh virtpp" 'opened'
