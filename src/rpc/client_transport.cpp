@@ -208,6 +208,9 @@ std::unique_ptr<client_stream> spawn_command(const std::vector<std::string>& arg
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    // what libvirt's child says when the exec fails (its default error handler's line), ready
+    // before the fork: the child only appends the errno text and writes
+    const std::string exec_failed = "libvirt:  error : cannot execute binary " + argv[0] + ": ";
     pid_t pid = ::fork();
     if (pid < 0) {
         int err = errno;
@@ -221,8 +224,11 @@ std::unique_ptr<client_stream> spawn_command(const std::vector<std::string>& arg
         ::dup2(errpipe[1], STDERR_FILENO);
         ::setsid();  // no controlling terminal: ssh must not prompt on ours
         ::execvp(args[0], args.data());
-        const char msg[] = "Cannot run the transport command\n";
-        [[maybe_unused]] auto w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
+        const char* why = ::strerrordesc_np(errno);  // a static string: safe after fork
+        if (why == nullptr) why = "Unknown error";
+        [[maybe_unused]] auto w1 = ::write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
+        [[maybe_unused]] auto w2 = ::write(STDERR_FILENO, why, std::strlen(why));
+        [[maybe_unused]] auto w3 = ::write(STDERR_FILENO, "\n", 1);
         ::_exit(127);
     }
     ::close(sv[1]);

@@ -108,7 +108,8 @@ TEST(client_transport, connection_failures_use_libvirts_messages) {
         // libvirt 9.0 (virsh) says one of these, depending on when the command is gone: the reset
         // with what it wrote on stderr, the write into the dead socket, or the closed socket
         if (e.code() == error_code::system_error)
-            EXPECT_TRUE(e.info().message == "Cannot recv data: Cannot run the transport command: Connection reset by peer" ||
+            EXPECT_TRUE(e.info().message == "Cannot recv data: libvirt:  error : cannot execute binary /nonexistent/cmd: No such "
+                                            "file or directory: Connection reset by peer" ||
                         e.info().message == "Cannot write data: Broken pipe")
                 << e.info().message;
         else
