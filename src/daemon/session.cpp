@@ -1,5 +1,7 @@
 #include "daemon/session.hpp"
 
+#include "daemon/libvirt_procedures.hpp"
+
 #include <virtpp/version.hpp>
 
 #include <algorithm>
@@ -9,6 +11,10 @@
 namespace virtpp::daemon {
 
 namespace xdr = rpc::xdr;
+
+static_assert(std::is_sorted(libvirt_procedures.begin(), libvirt_procedures.end(),
+                             [](const libvirt_procedure& a, const libvirt_procedure& b) { return a.number < b.number; }),
+              "the generated procedure table is looked up by binary search");
 
 namespace {
 
@@ -92,6 +98,25 @@ struct dispatcher {
         std::lock_guard lock(s.mutex_);
         if (!s.conn_) raise(error_code::internal_error, error_domain::rpc, "hypervisor connection not open");
         return *s.conn_;
+    }
+
+    /// A procedure of libvirt's protocol that virtppd does not serve: libvirtd's answer for a
+    /// driver without the API (after its open and read-only checks), never "unknown procedure",
+    /// so clients that fall back on NO_SUPPORT (virsh does) still do.
+    static bound_call bind_unserved(const libvirt_procedure& p) {
+        return [p](client_session& s, xdr::encoder&) {
+            auto domain = static_cast<error_domain>(p.error_domain);
+            std::optional<any_connection> conn;
+            {
+                std::lock_guard lock(s.mutex_);
+                if (s.conn_) conn = *s.conn_;
+            }
+            if (!conn)
+                raise(error_code::internal_error, error_domain::rpc,
+                      p.api.find("Network") != std::string_view::npos ? "connection not open" : "hypervisor connection not open");
+            if (p.mutates && conn->read_only()) raise(error_code::operation_denied, domain, "read only access prevents " + std::string(p.api));
+            raise(error_code::no_support, domain, p.api);
+        };
     }
 
     /// One entry of rpc::procedures.
@@ -214,20 +239,6 @@ struct dispatcher {
             return xdr::encode(out, supported);
         };
     }
-    struct block_stats_flags_args {
-        domain_ref dom;
-        std::string path;
-        std::int32_t nparams = 0;
-        std::uint32_t flags = 0;
-    };
-    static bound_call domain_block_stats_flags(std::span<const std::uint8_t> body) {
-        (void)xdr::from_bytes<block_stats_flags_args>(body);
-        return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
-            (void)open_connection(s);
-            // not implemented: NO_SUPPORT makes virsh fall back to DOMAIN_BLOCK_STATS
-            raise(error_code::no_support, error_domain::domain, "virDomainBlockStatsFlags");
-        };
-    }
     static bound_call register_close_callback(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
         return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
@@ -259,14 +270,13 @@ struct dispatcher {
     }
 
     static constexpr auto build_table() {
-        constexpr std::array<table_entry, 9> session_entries{{
+        constexpr std::array<table_entry, 8> session_entries{{
             {rpc::session::connect_open, &connect_open},
             {rpc::session::connect_close, &connect_close},
             {rpc::session::auth_list, &auth_list},
             {rpc::session::connect_get_uri, &connect_get_uri},
             {rpc::session::connect_get_lib_version, &connect_get_lib_version},
             {rpc::proc::connect_supports_feature::number, &connect_supports_feature},
-            {rpc::session::domain_block_stats_flags, &domain_block_stats_flags},
             {rpc::session::connect_register_close_callback, &register_close_callback},
             {rpc::session::connect_unregister_close_callback, &unregister_close_callback},
         }};
@@ -407,13 +417,19 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
         return;
     }
     auto bind = dispatcher::find(h.proc);
+    const libvirt_procedure* unserved = nullptr;
     if (bind == nullptr) {
-        reply_error(error_code::rpc, "unknown procedure: " + std::to_string(h.proc));
-        return;
+        auto it = std::lower_bound(libvirt_procedures.begin(), libvirt_procedures.end(), h.proc,
+                                   [](const libvirt_procedure& e, std::int32_t n) { return e.number < n; });
+        if (it == libvirt_procedures.end() || it->number != h.proc) {
+            reply_error(error_code::rpc, "unknown procedure: " + std::to_string(h.proc));
+            return;
+        }
+        unserved = &*it;
     }
     bound_call call;
     try {
-        call = bind(body);
+        call = unserved != nullptr ? dispatcher::bind_unserved(*unserved) : bind(body);
     } catch (const error& e) {
         // as libvirtd: the call fails, the connection stays (the framing itself was sound)
         if (host) {

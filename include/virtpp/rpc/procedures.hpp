@@ -457,7 +457,6 @@ inline constexpr std::int32_t connect_close = 2;
 inline constexpr std::int32_t auth_list = 66;
 inline constexpr std::int32_t connect_get_uri = 110;
 inline constexpr std::int32_t connect_get_lib_version = 157;
-inline constexpr std::int32_t domain_block_stats_flags = 243;
 inline constexpr std::int32_t connect_register_close_callback = 360;
 inline constexpr std::int32_t connect_unregister_close_callback = 361;
 struct open_args { std::optional<std::string> name; std::uint32_t flags = 0; };

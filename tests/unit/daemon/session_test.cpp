@@ -157,6 +157,36 @@ TEST_F(SessionTest, FeaturesAreAnsweredHonestly) {
     EXPECT_EQ(feature(rpc::feature::typed_param_string), 1);  // the test driver's answer
 }
 
+TEST_F(SessionTest, ProceduresVirtppdDoesNotServeAreLibvirtdsNoSupport) {
+    make();
+    domain_ref d{"test", {}, 1};
+    // before CONNECT_OPEN: libvirtd's "not open" (a network API's wording differs)
+    auto before = body_of<rpc::remote_error>(roundtrip(call(163, 1, d)));
+    EXPECT_EQ(before.message.value_or(""), "internal error: hypervisor connection not open");
+    open();
+    // DOMAIN_GET_JOB_INFO: NO_SUPPORT naming the API, in the domain's error domain
+    auto job = body_of<rpc::remote_error>(roundtrip(call(163, 2, d)));
+    EXPECT_EQ(job.code, static_cast<int>(error_code::no_support));
+    EXPECT_EQ(job.domain, static_cast<int>(error_domain::domain));
+    EXPECT_EQ(job.message.value_or(""), "this function is not supported by the connection driver: virDomainGetJobInfo");
+    // a storage API: the storage error domain
+    auto pools = body_of<rpc::remote_error>(roundtrip(call(71, 3, xdr::none{})));
+    EXPECT_EQ(pools.message.value_or(""), "this function is not supported by the connection driver: virConnectNumOfStoragePools");
+    EXPECT_EQ(pools.domain, static_cast<int>(error_domain::storage));
+}
+
+TEST_F(SessionTest, UnservedProceduresOnAReadOnlySocketAreRefusedFirstWhenTheyWouldWrite) {
+    make(true);
+    open();
+    domain_ref d{"test", {}, 1};
+    // DOMAIN_ABORT_JOB writes: libvirt's read-only check comes before the driver's
+    auto abort = body_of<rpc::remote_error>(roundtrip(call(164, 4, d)));
+    EXPECT_EQ(abort.code, static_cast<int>(error_code::operation_denied));
+    EXPECT_EQ(abort.message.value_or(""), "operation forbidden: read only access prevents virDomainAbortJob");
+    // DOMAIN_GET_JOB_INFO only reads
+    EXPECT_EQ(body_of<rpc::remote_error>(roundtrip(call(163, 5, d))).code, static_cast<int>(error_code::no_support));
+}
+
 TEST_F(SessionTest, BlockStatsFlagsIsNoSupportSoVirshFallsBack) {
     make();
     open();
@@ -275,8 +305,8 @@ TEST_F(SessionTest, CallsThatMaySleepGoToThePool) {
 TEST_F(SessionTest, ServedProceduresCoverTheTableAndTheSession) {
     auto served = daemon::served_procedures();
     EXPECT_TRUE(std::is_sorted(served.begin(), served.end()));
-    for (int n : {1, 2, 60, 66, 110, 157, 243, 360, 361, 273, 283, 212, 426}) EXPECT_TRUE(std::binary_search(served.begin(), served.end(), n)) << n;
-    EXPECT_EQ(served.size(), std::tuple_size_v<rpc::procedures> + 8);
+    for (int n : {1, 2, 60, 66, 110, 157, 360, 361, 273, 283, 212, 426}) EXPECT_TRUE(std::binary_search(served.begin(), served.end(), n)) << n;
+    EXPECT_EQ(served.size(), std::tuple_size_v<rpc::procedures> + 7);
 }
 
 }  // namespace
