@@ -291,6 +291,18 @@ struct ops {
         return nullptr;
     }
 
+    /// The guest a start from outside its definition (restore, incoming migration) runs as: the
+    /// defined one of that name and UUID, else a new transient one (created: true).
+    std::pair<obj_ptr, bool> existing_or_transient(const xml::domain_def& def) {
+        std::lock_guard lock(d.mutex);
+        if (auto o = check_clash(def, true)) return {o, false};
+        auto o = std::make_shared<domain_obj>();
+        o->config = def;
+        o->persistent = false;
+        d.domains.push_back(o);
+        return {o, true};
+    }
+
     void save_config(const xml::domain_def& def) {
         make_dirs(d.paths.config_dir);
         xml::domain_def copy = def;
@@ -1539,19 +1551,7 @@ void qemu::state::perform(op::domain_restore, const op::domain_restore::args& a)
     xml_text.resize(std::strlen(xml_text.c_str()));
     auto def = xml::parse_domain_xml(xml_text);
     g.fill_defaults(def);
-    obj_ptr o;
-    bool created = false;
-    {
-        std::lock_guard lock(driver_->mutex);
-        o = g.check_clash(def, true);
-        if (!o) {
-            o = std::make_shared<domain_obj>();
-            o->config = def;
-            o->persistent = false;
-            driver_->domains.push_back(o);
-            created = true;
-        }
-    }
+    auto [o, created] = g.existing_or_transient(def);
     std::unique_lock job(o->job);
     if (o->active()) fail(error_code::operation_invalid, "domain '" + def.name + "' is already active");
     xml::domain_def saved_config = o->config;
@@ -2434,15 +2434,7 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
     obj_ptr o;
     bool created = false;
     try {
-        std::lock_guard lock(driver_->mutex);
-        o = g.check_clash(def, true);
-        if (!o) {
-            o = std::make_shared<domain_obj>();
-            o->config = def;
-            o->persistent = false;
-            driver_->domains.push_back(o);
-            created = true;
-        }
+        std::tie(o, created) = g.existing_or_transient(def);
     } catch (...) {
         release_port();
         throw;
