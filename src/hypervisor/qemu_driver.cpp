@@ -2342,7 +2342,12 @@ void check_cookie_peer(const qemu::driver& d, const op::migrate_cookie& cookie) 
     if (cookie.empty()) return;
     std::string text(cookie.begin(), cookie.end());
     text.resize(std::strlen(text.c_str()));
-    auto root = xml::detail::parse_document(text, "(qemu_migration_cookie)", error_domain::qemu);
+    xml::detail::element root;
+    try {
+        root = xml::detail::parse_document(text, "(qemu_migration_cookie)", error_domain::qemu);
+    } catch (const virtpp::error&) {
+        return;  // not ours: another implementation's cookie says nothing we check
+    }
     const auto* host_uuid = root.child("hostuuid");
     if (root.name != "qemu-migration" || host_uuid == nullptr) return;
     if (host_uuid->trimmed_text() == d.instance.str()) {

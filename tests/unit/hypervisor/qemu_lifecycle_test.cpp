@@ -161,6 +161,12 @@ TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConn
     auto same = error_of([&] { (void)prepare(keep, "in2", prepared.cookie); });
     ASSERT_TRUE(same);
     EXPECT_NE(same->message.find("Attempt to migrate guest to the same host"), std::string::npos) << same->message;
+    // a cookie that is not this driver's XML (another implementation's) is no bar
+    const std::string foreign = "not xml at all";
+    auto other = prepare(keep, "in4", op::migrate_cookie(foreign.begin(), foreign.end()));
+    EXPECT_TRUE(other.uri_out);
+    EXPECT_NE(*other.uri_out, *prepared.uri_out);  // its own port
+    (void)error_of([&] { (void)keep.call<op::domain_migrate_finish>({"in4", {}, std::nullopt, std::nullopt, 0, true}); });
     // a name with no incoming migration; then the cancelled finish: MIGRATE_FINISH_OK, nothing left
     auto none = error_of([&] { (void)keep.call<op::domain_migrate_finish>({"nosuch", {}, std::nullopt, std::nullopt, 0, false}); });
     ASSERT_TRUE(none);
