@@ -2549,9 +2549,9 @@ op::domain_migrate_finish::result qemu::state::perform(op::domain_migrate_finish
         fail(error_code::migrate_finish_ok, "");
     }
     // perform has seen the stream end on the source; the destination may trail it by a moment
-    std::string failure;
+    std::string failure = mon ? "" : "qemu went away";
     try {
-        for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);;) {
+        for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30); mon;) {
             auto st = mon->execute("query-migrate");
             std::string status = st.as_object().contains("status") ? json::value_to<std::string>(st.at("status")) : "";
             if (status == "completed") break;
@@ -2608,8 +2608,17 @@ void qemu::state::perform(op::domain_migrate_confirm, const op::domain_migrate_c
         o->migration = domain_obj::migration_stage::none;
     }
     if (a.cancelled) {
-        // the destination did not take the guest: it runs on here
+        // the destination did not take the guest: it carries on here, running unless it was
+        // paused when the migration began (the client then sets VIR_MIGRATE_PAUSED)
         if (!done) return;
+        if (a.flags & migrate_flags::paused) {
+            {
+                std::lock_guard lock(driver_->mutex);
+                o->reason = reason::paused_user;
+            }
+            g.write_status(*o);
+            return;
+        }
         g.running_monitor(o)->execute("cont");
         {
             std::lock_guard lock(driver_->mutex);

@@ -190,6 +190,47 @@ TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConn
     EXPECT_FALSE(process_alive(pid));
 }
 
+// Two drivers in one process (two state directories) migrate between each other for real.
+TEST_F(QemuLifecycle, MigrationBetweenTwoDriversAndItsCancellation) {
+    const char* loopback = "migration_address = \"127.0.0.1\"\nmigration_host = \"127.0.0.1\"\n";
+    { std::ofstream(dir_->path() + "/qemu.conf") << loopback; }
+    auto a = connection::open("qemu:///session");
+    state_dir b_dir;  // the next driver opened lives here
+    { std::ofstream(b_dir.path() + "/qemu.conf") << loopback; }
+    auto b = connection::open("qemu:///session");
+    ASSERT_NE(&a.state().shared_driver(), &b.state().shared_driver());
+
+    // a whole live migration: running (migrated) on B, gone from A (it was transient)
+    auto moved = a.create_domain_xml(bare_guest("mv1")).migrate(b, migrate_flags::live);
+    EXPECT_EQ(moved.state(), (domain_state_info{domain_state::running, 2}));
+    EXPECT_TRUE(a.list_all_domains().empty());
+
+    // the steps by hand, the destination giving up at finish: the source carries on as it was
+    auto cancelled_migration = [&](const std::string& name, bool paused) {
+        auto dom = a.create_domain_xml(bare_guest(name));
+        if (paused) dom.suspend();
+        unsigned flags = migrate_flags::live | (paused ? migrate_flags::paused : 0U);
+        auto begun = a.call<op::domain_migrate_begin>({dom.ref(), std::nullopt, flags, std::nullopt, 0});
+        auto prepared = b.call<op::domain_migrate_prepare>({begun.cookie, std::nullopt, flags, std::nullopt, 0, begun.xml});
+        ASSERT_TRUE(prepared.uri_out);
+        auto performed = a.call<op::domain_migrate_perform>(
+            {dom.ref(), std::nullopt, prepared.cookie, std::nullopt, prepared.uri_out, flags, std::nullopt, 0});
+        EXPECT_EQ(dom.state(), (domain_state_info{domain_state::paused, 2}));  // paused: migration
+        {
+            quiet_errors quiet;
+            EXPECT_THROW((void)b.call<op::domain_migrate_finish>({name, performed, std::nullopt, prepared.uri_out, flags, true}), error);
+        }
+        a.call<op::domain_migrate_confirm>({dom.ref(), {}, flags, true});
+        EXPECT_TRUE(b.list_all_domains().size() == 1U) << "only mv1 on B";
+        if (paused) EXPECT_EQ(dom.state(), (domain_state_info{domain_state::paused, 1}));
+        else EXPECT_EQ(dom.state(), (domain_state_info{domain_state::running, 6}));  // running: migration canceled
+        dom.destroy();
+    };
+    cancelled_migration("mv2", false);
+    cancelled_migration("mv3", true);
+    moved.destroy();
+}
+
 TEST_F(QemuLifecycle, StartPausedAndTransientGuestsVanishWhenStopped) {
     auto conn = connection::open("qemu:///session");
     auto dom = conn.create_domain_xml(bare_guest("trans1"), 1 /* paused */);
