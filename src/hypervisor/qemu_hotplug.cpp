@@ -7,29 +7,10 @@
 namespace virtpp::hypervisor {
 namespace {
 
-/// A parsed device snippet: one <disk> or one <interface>.
-struct device_snippet {
-    std::optional<xml::disk_def> disk;
-    std::optional<xml::interface_def> interface;
-};
+using device_snippet = xml::device_def;
 
 device_snippet parse_device_snippet(std::string_view snippet) {
-    // checked on its own first (syntax errors name its lines), then read inside a minimal domain
-    auto root = xml::detail::parse_document(snippet, "(device_definition)", error_domain::domain);
-    if (root.name != "disk" && root.name != "interface")
-        fail(error_code::config_unsupported, "unsupported configuration: device type '" + root.name +
-                                                 "' cannot be attached or detached by virtpp's QEMU driver");
-    auto body = snippet;
-    if (auto pos = body.find("?>"); body.starts_with("<?xml") && pos != std::string_view::npos) body.remove_prefix(pos + 2);
-    std::string wrapped = "<domain type='qemu'><name>virtpp-device</name><memory>1</memory><os><type>hvm</type></os><devices>";
-    wrapped += body;
-    wrapped += "</devices></domain>";
-    auto def = xml::parse_domain_xml(wrapped);
-    device_snippet out;
-    if (root.name == "disk" && def.devices.disks.size() == 1) out.disk = def.devices.disks.front();
-    if (root.name == "interface" && def.devices.interfaces.size() == 1) out.interface = def.devices.interfaces.front();
-    if (!out.disk && !out.interface) raise(error_code::xml_error, error_domain::domain, "the device XML holds no usable <" + root.name + "> element");
-    return out;
+    return xml::parse_device_xml(snippet, "virtpp's QEMU driver", error_domain::qemu);
 }
 
 std::string lower_mac(std::string s) {

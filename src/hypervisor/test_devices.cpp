@@ -22,34 +22,9 @@ using test_detail::check_flags;
 namespace {
 using write_lock = std::unique_lock<std::shared_mutex>;
 
-/// A parsed device snippet: one disk or one interface.
-struct device {
-    std::optional<xml::disk_def> disk;
-    std::optional<xml::interface_def> interface;
-};
+using device = xml::device_def;
 
-device parse_device(std::string_view snippet) {
-    // The domain model parses whole domains: the snippet is checked on its own first (so syntax
-    // errors name its own lines), then read inside a minimal domain.
-    auto root = xml::detail::parse_document(snippet, "(device_definition)", error_domain::domain);
-    if (root.name != "disk" && root.name != "interface")
-        raise(error_code::config_unsupported, error_domain::test,
-              "unsupported configuration: device type '" + root.name + "' cannot be attached or detached by the test driver");
-    std::string wrapped =
-        "<domain type='test'><name>virtpp-device</name><memory>1</memory><os><type>hvm</type></os><devices>";
-    // drop an XML declaration the snippet may carry
-    auto body = snippet;
-    if (auto pos = body.find("?>"); body.starts_with("<?xml") && pos != std::string_view::npos) body.remove_prefix(pos + 2);
-    wrapped += body;
-    wrapped += "</devices></domain>";
-    auto def = xml::parse_domain_xml(wrapped);
-    device out;
-    if (root.name == "disk" && def.devices.disks.size() == 1) out.disk = def.devices.disks.front();
-    if (root.name == "interface" && def.devices.interfaces.size() == 1) out.interface = def.devices.interfaces.front();
-    if (!out.disk && !out.interface)
-        raise(error_code::xml_error, error_domain::domain, "the device XML holds no usable <" + root.name + "> element");
-    return out;
-}
+device parse_device(std::string_view snippet) { return xml::parse_device_xml(snippet, "the test driver", error_domain::test); }
 
 std::string lower(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -1060,4 +1060,25 @@ domain_def parse_domain_xml(std::string_view text) {
     return api_boundary(nullptr, [&] { return parse_domain_xml_unreported(text); });
 }
 
+device_def parse_device_xml(std::string_view snippet, std::string_view driver, error_domain domain) {
+    // The snippet is checked on its own first (so syntax errors name its own lines), then read
+    // inside a minimal domain by the domain parser, which holds every rule for the element.
+    auto root = detail::parse_document(snippet, "(device_definition)", error_domain::domain);
+    if (root.name != "disk" && root.name != "interface")
+        raise(error_code::config_unsupported, domain,
+              "device type '" + root.name + "' cannot be attached or detached by " + std::string(driver));
+    auto body = snippet;
+    if (auto pos = body.find("?>"); body.starts_with("<?xml") && pos != std::string_view::npos) body.remove_prefix(pos + 2);
+    std::string wrapped = "<domain type='test'><name>virtpp-device</name><memory>1</memory><os><type>hvm</type></os><devices>";
+    wrapped += body;
+    wrapped += "</devices></domain>";
+    auto def = parse_domain_xml_unreported(wrapped);
+    device_def out;
+    if (root.name == "disk" && def.devices.disks.size() == 1) out.disk = def.devices.disks.front();
+    if (root.name == "interface" && def.devices.interfaces.size() == 1) out.interface = def.devices.interfaces.front();
+    if (!out.disk && !out.interface)
+        raise(error_code::xml_error, error_domain::domain, "the device XML holds no usable <" + root.name + "> element");
+    return out;
+}
+
 }  // namespace virtpp::xml

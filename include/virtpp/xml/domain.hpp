@@ -4,6 +4,7 @@
 // The element-by-element description is docs/xml-domain.md.
 #pragma once
 
+#include <virtpp/error_codes.hpp>
 #include <virtpp/uuid.hpp>
 
 #include <cstdint>
@@ -249,6 +250,17 @@ struct domain_format_flags {
 /// is wrong (missing name, bad uuid, non-numeric memory, unknown type or action...) raises
 /// error_code::xml_error (or libvirt's specific code), naming the element/attribute and the line.
 [[nodiscard]] domain_def parse_domain_xml(std::string_view text);
+
+/// One device on its own, as virDomainAttachDevice / DetachDevice take it: a <disk> or an
+/// <interface> (the devices hot-plug covers).
+struct device_def {
+    std::optional<disk_def> disk;
+    std::optional<interface_def> interface;
+};
+/// Parses a device snippet with the domain parser's rules for that element. Another element is
+/// CONFIG_UNSUPPORTED in `domain`, naming it and `driver` ("device type 'video' cannot be attached
+/// or detached by the test driver"); malformed XML is the domain parser's error.
+[[nodiscard]] device_def parse_device_xml(std::string_view snippet, std::string_view driver, error_domain domain);
 
 /// Writes libvirt 9.0's canonical layout, filling only the defaults libvirt's parser fills.
 [[nodiscard]] std::string format_domain_xml(const domain_def& def, domain_format_flags flags = {});
