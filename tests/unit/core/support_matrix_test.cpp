@@ -51,6 +51,11 @@ std::string generate() {
            "(`driver+transport://host/...`, and local URIs of drivers not compiled in) forwards the call to\n"
            "the daemon, which answers with the support of the driver it runs there. The Xen and network\n"
            "drivers are not built yet.\n\n"
+           "Within an operation, what a driver refuses is said in its document: the migration steps of\n"
+           "*qemu* are a real QMP migration between two drivers, without peer-to-peer, tunnelled (both\n"
+           "NO_SUPPORT) or offline (ARGUMENT_UNSUPPORTED) modes (docs/qemu.md); *test* migrates between\n"
+           "two test hosts in one process (docs/test-driver.md). Procedures of libvirt's protocol outside\n"
+           "this table are answered by virtppd with NO_SUPPORT naming their API (docs/daemon.md).\n\n"
            "| operation | mutates | test | qemu | remote |\n|---|---|---|---|---|\n";
     doc << rows(virtpp::op::all{}, compiled{});
     return doc.str();
