@@ -14,13 +14,19 @@
 
 namespace virtpp_fuzz {
 
-template <class Parse, class Format>
-int check_fixed_point(const std::uint8_t* data, std::size_t size, Parse parse, Format format) {
+/// Every target refuses most inputs: the default error handler's line each time would drown the
+/// fuzzer's output. Call at the start of each run; only the first call does anything.
+inline void silence_errors() {
     static const bool silenced = [] {
         virtpp::set_error_handler([](const virtpp::error_info&) {});
         return true;
     }();
     (void)silenced;
+}
+
+template <class Parse, class Format>
+int check_fixed_point(const std::uint8_t* data, std::size_t size, Parse parse, Format format) {
+    silence_errors();
     const std::string_view text(reinterpret_cast<const char*>(data), size);
     std::string once;
     try {

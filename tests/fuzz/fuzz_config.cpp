@@ -2,6 +2,8 @@
 // (libvirtd.conf syntax, qemu.conf): any text is either read or refused with the parser's own
 // error naming the file and line — never a crash, a hang or another exception.
 #include <virtpp/error.hpp>
+
+#include "fixed_point.hpp"
 #include <virtpp/rpc/server.hpp>
 
 #include "hypervisor/qemu_detail.hpp"
@@ -14,11 +16,7 @@
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const bool silenced = [] {
-        virtpp::set_error_handler([](const virtpp::error_info&) {});
-        return true;
-    }();
-    (void)silenced;
+    virtpp_fuzz::silence_errors();
     std::string_view text(reinterpret_cast<const char*>(data), size);
 
     try {

@@ -1,6 +1,8 @@
 // libFuzzer target for connection URIs: whatever parses must print to a text that parses back to
 // the same fields, and computing the daemon-side name must not fail.
 #include <virtpp/error.hpp>
+
+#include "fixed_point.hpp"
 #include <virtpp/uri.hpp>
 
 #include <cstddef>
@@ -10,11 +12,7 @@
 #include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const bool silenced = [] {
-        virtpp::set_error_handler([](const virtpp::error_info&) {});
-        return true;
-    }();
-    (void)silenced;
+    virtpp_fuzz::silence_errors();
 
     std::string_view text(reinterpret_cast<const char*>(data), size);
     virtpp::uri parsed;
