@@ -173,11 +173,15 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
         port = t.port;
     }
     const std::string listen = driver_->config.migration_address;
-    {
+    const bool port_given = port != 0;
+    std::set<int> tried;  // ports another process took between our look and qemu's bind
+    bool reserved = false;
+    auto reserve_port = [&] {
         std::lock_guard lock(driver_->mutex);
-        if (port == 0) {
+        if (!port_given) {
+            port = 0;
             for (int p = driver_->config.migration_port_min; p <= driver_->config.migration_port_max; ++p)
-                if (driver_->migration_ports.count(p) == 0 && port_free(listen, p)) {
+                if (driver_->migration_ports.count(p) == 0 && tried.count(p) == 0 && port_free(listen, p)) {
                     port = p;
                     break;
                 }
@@ -189,39 +193,39 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
             fail(error_code::operation_invalid, "port " + std::to_string(port) + " is taken by another incoming migration");
         }
         driver_->migration_ports.insert(port);
-    }
-    auto release_port = [&] {
-        std::lock_guard lock(driver_->mutex);
-        driver_->migration_ports.erase(port);
+        reserved = true;
     };
 
-    obj_ptr o;
-    bool created = false;
-    try {
-        std::tie(o, created) = g.existing_or_transient(def);
-    } catch (...) {
-        release_port();
-        throw;
-    }
+    auto [o, created] = g.existing_or_transient(def);
     std::unique_lock job(o->job);
     std::optional<xml::domain_def> saved_config;
-    try {
+    {
         std::lock_guard lock(driver_->mutex);
-        if (o->active()) fail(error_code::operation_invalid, "domain '" + def.name + "' is already active");
+        if (o->active()) {
+            if (created) std::erase(driver_->domains, o);
+            fail(error_code::operation_invalid, "domain '" + def.name + "' is already active");
+        }
         if (!created) saved_config = o->config;
         o->config = def;  // the incoming definition is what runs
-    } catch (...) {
-        release_port();
-        throw;
     }
-    try {
-        g.start(o, true, -1, reason::running_migrated, "tcp:" + uri_host(listen) + ":" + std::to_string(port));
-    } catch (...) {
-        std::lock_guard lock(driver_->mutex);
-        driver_->migration_ports.erase(port);
-        if (saved_config) o->config = std::move(*saved_config);
-        if (created) std::erase(driver_->domains, o);
-        throw;
+    for (int attempt = 1;; ++attempt) {
+        try {
+            reserve_port();
+            g.start(o, true, -1, reason::running_migrated, "tcp:" + uri_host(listen) + ":" + std::to_string(port));
+            break;
+        } catch (const virtpp::error& e) {
+            std::lock_guard lock(driver_->mutex);
+            if (reserved) driver_->migration_ports.erase(port);
+            reserved = false;
+            bool taken = e.info().message.find("Address already in use") != std::string::npos;
+            if (taken && !port_given && attempt < 3) {
+                tried.insert(port);
+                continue;
+            }
+            if (saved_config) o->config = std::move(*saved_config);
+            if (created) std::erase(driver_->domains, o);
+            throw;
+        }
     }
     {
         std::lock_guard lock(driver_->mutex);

@@ -505,7 +505,8 @@ struct ops {
         close_taps();
         int pidfd = open_pidfd(pid);
 
-        auto failed = [&](const std::string& why) {
+        // Ends the process that did not make it; returns what qemu wrote to its log meanwhile.
+        auto abandon = [&]() -> std::string {
             terminate_process(pid, pidfd, std::chrono::milliseconds(500));
             if (pidfd >= 0) ::close(pidfd);
             ::unlink(mon_path.c_str());
@@ -519,6 +520,10 @@ struct ops {
             o->pid = -1;
             o->pidfd = -1;
             ++o->generation;
+            return tail;
+        };
+        auto failed = [&](const std::string& why) {
+            auto tail = abandon();
             fail(error_code::internal_error,
                  "QEMU unexpectedly closed the monitor (vm='" + def.name + "'): " + (tail.empty() ? why : tail));
         };
@@ -575,8 +580,13 @@ struct ops {
                 shared_mon->execute("balloon", json::object{{"value", *def.current_memory_kib * 1024}});
             if (!paused) shared_mon->execute("cont");
         } catch (const virtpp::error& e) {
+            // a command qemu refused while it runs: its answer is the reason (e.g. an incoming
+            // migration's port taken); a monitor that went away: qemu's own last words are
+            bool refused_while_running = shared_mon->alive();
             shared_mon.reset();
-            failed(e.info().message);
+            if (!refused_while_running) failed(e.info().message);
+            (void)abandon();
+            throw;
         }
         {
             std::lock_guard lock(d.mutex);

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <fstream>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -135,7 +137,11 @@ TEST_F(QemuLifecycle, QemuRunsAsTheUserAndGroupOfQemuConf) {
 // The destination's half of a migration, driven step by step (qemu_migrate.sh drives whole
 // migrations between two daemons).
 TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConnection) {
-    { std::ofstream(dir_->path() + "/qemu.conf") << "migration_address = \"127.0.0.1\"\nmigration_host = \"127.0.0.1\"\n"; }
+    // a port range of its own: tests running at the same time do not race for ports
+    {
+        std::ofstream(dir_->path() + "/qemu.conf") << "migration_address = \"127.0.0.1\"\nmigration_host = \"127.0.0.1\"\n"
+                                                      "migration_port_min = 49400\nmigration_port_max = 49409\n";
+    }
     auto keep = connection::open("qemu:///session");
     auto prepare = [](const connection& c, const std::string& name, op::migrate_cookie cookie = {}) {
         return c.call<op::domain_migrate_prepare>({std::move(cookie), std::nullopt, 0, std::nullopt, 0, bare_guest(name)});
@@ -153,7 +159,7 @@ TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConn
     // prepare: qemu waits paused (reason migration) on a port of the configured range
     auto prepared = prepare(keep, "in1");
     ASSERT_TRUE(prepared.uri_out);
-    EXPECT_TRUE(prepared.uri_out->starts_with("tcp:127.0.0.1:49")) << *prepared.uri_out;
+    EXPECT_TRUE(prepared.uri_out->starts_with("tcp:127.0.0.1:494")) << *prepared.uri_out;
     auto in1 = keep.lookup_domain_by_name("in1");
     EXPECT_EQ(in1.state(), (domain_state_info{domain_state::paused, 2}));
     EXPECT_FALSE(in1.is_persistent());
@@ -167,6 +173,26 @@ TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConn
     EXPECT_TRUE(other.uri_out);
     EXPECT_NE(*other.uri_out, *prepared.uri_out);  // its own port
     (void)error_of([&] { (void)keep.call<op::domain_migrate_finish>({"in4", {}, std::nullopt, std::nullopt, 0, true}); });
+    // a port the caller names that something else holds: qemu's refusal is the error, nothing stays
+    {
+        int holder = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in at{};
+        at.sin_family = AF_INET;
+        at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof at;
+        ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&at), sizeof at), 0);
+        ASSERT_EQ(::listen(holder, 1), 0);
+        ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&at), &len), 0);
+        std::string uri = "tcp://127.0.0.1:" + std::to_string(ntohs(at.sin_port));
+        auto busy = error_of([&] {
+            (void)keep.call<op::domain_migrate_prepare>({{}, uri, 0, std::nullopt, 0, bare_guest("in5")});
+        });
+        ::close(holder);
+        ASSERT_TRUE(busy);
+        EXPECT_NE(busy->message.find("migrate-incoming"), std::string::npos) << busy->message;
+        EXPECT_NE(busy->message.find("Address already in use"), std::string::npos) << busy->message;
+        EXPECT_THROW((void)keep.lookup_domain_by_name("in5"), error);
+    }
     // a name with no incoming migration; then the cancelled finish: MIGRATE_FINISH_OK, nothing left
     auto none = error_of([&] { (void)keep.call<op::domain_migrate_finish>({"nosuch", {}, std::nullopt, std::nullopt, 0, false}); });
     ASSERT_TRUE(none);
@@ -192,7 +218,8 @@ TEST_F(QemuLifecycle, AnIncomingMigrationIsFinishedCancelledOrDroppedWithItsConn
 
 // Two drivers in one process (two state directories) migrate between each other for real.
 TEST_F(QemuLifecycle, MigrationBetweenTwoDriversAndItsCancellation) {
-    const char* loopback = "migration_address = \"127.0.0.1\"\nmigration_host = \"127.0.0.1\"\n";
+    const char* loopback = "migration_address = \"127.0.0.1\"\nmigration_host = \"127.0.0.1\"\n"
+                           "migration_port_min = 49410\nmigration_port_max = 49419\n";
     { std::ofstream(dir_->path() + "/qemu.conf") << loopback; }
     auto a = connection::open("qemu:///session");
     state_dir b_dir;  // the next driver opened lives here
