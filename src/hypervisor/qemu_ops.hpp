@@ -374,7 +374,10 @@ struct ops {
                     for (const auto& g : o->config.devices.graphics)
                         if (g.type == xml::graphics_type::vnc && (g.autoport || g.port <= 0)) vnc_autoport = true;
                 }
-                if (attempt >= 3 || !vnc_autoport || e.info().message.find("Address already in use") == std::string::npos) throw;
+                const auto& m = e.info().message;
+                if (attempt >= 3 || !vnc_autoport || m.find("-vnc") == std::string::npos ||
+                    m.find("Address already in use") == std::string::npos)
+                    throw;
             }
         }
     }
