@@ -785,17 +785,22 @@ struct ops {
 
     // -- re-attaching to guests a previous driver left running
 
-    void reattach_all() {
-        DIR* dir = ::opendir(d.paths.run_dir.c_str());
-        if (dir == nullptr) return;
+    /// The names in dir that end with suffix (and are more than it), sorted; none if dir is missing.
+    static std::vector<std::string> files_ending(const std::string& dir_path, std::string_view suffix) {
         std::vector<std::string> files;
+        DIR* dir = ::opendir(dir_path.c_str());
+        if (dir == nullptr) return files;
         while (auto* e = ::readdir(dir)) {
             std::string n = e->d_name;
-            if (n.size() > 5 && n.ends_with(".json")) files.push_back(n);
+            if (n.size() > suffix.size() && n.ends_with(suffix)) files.push_back(n);
         }
         ::closedir(dir);
         std::sort(files.begin(), files.end());
-        for (const auto& f : files) reattach(d.paths.run_dir + "/" + f);
+        return files;
+    }
+
+    void reattach_all() {
+        for (const auto& f : files_ending(d.paths.run_dir, ".json")) reattach(d.paths.run_dir + "/" + f);
     }
 
     void reattach(const std::string& file) {
@@ -879,16 +884,7 @@ struct ops {
     }
 
     void load_configs() {
-        DIR* dir = ::opendir(d.paths.config_dir.c_str());
-        if (dir == nullptr) return;
-        std::vector<std::string> files;
-        while (auto* e = ::readdir(dir)) {
-            std::string n = e->d_name;
-            if (n.size() > 4 && n.ends_with(".xml")) files.push_back(n);
-        }
-        ::closedir(dir);
-        std::sort(files.begin(), files.end());
-        for (const auto& f : files) {
+        for (const auto& f : files_ending(d.paths.config_dir, ".xml")) {
             try {
                 auto text = read_file(d.paths.config_dir + "/" + f);
                 if (!text) continue;
