@@ -11,11 +11,19 @@ command -v virsh >/dev/null || { echo "no virsh"; exit 77; }
 
 W=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.3; rm -rf "$W"; }
+# a root libvirtd writes /run/libvirt/common/system.token; ours goes again unless one was there
+TOKEN=/run/libvirt/common/system.token
+TOKEN_WAS_THERE=0; [ -e "$TOKEN" ] && TOKEN_WAS_THERE=1
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    sleep 0.3
+    [ "$TOKEN_WAS_THERE" = 1 ] || rm -f "$TOKEN"
+    rm -rf "$W"
+}
 trap cleanup EXIT
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-start_daemon() {  # name binary
+start_daemon() {  # name binary -> PORT (not run in a subshell: PIDS must reach the cleanup)
     local name=$1 bin=$2 port; port=$(free_port)
     mkdir -p "$W/$name/run" "$W/$name/log" "$W/nodrivers"
     cat > "$W/$name/conf" <<CONF
@@ -36,10 +44,10 @@ CONF
     LIBVIRT_DRIVER_DIR=$W/nodrivers "$bin" --listen -f "$W/$name/conf" -p "$W/$name/pid" >"$W/$name/log/stdout" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 50); do [ -S "$W/$name/run/libvirt-sock" ] && [ -s "$W/$name/pid" ] && break; sleep 0.1; done
-    echo "$port"
+    PORT=$port
 }
-VPORT=$(start_daemon virtppd "$BIN")
-LPORT=$(start_daemon libvirtd /usr/sbin/libvirtd)
+start_daemon virtppd "$BIN"; VPORT=$PORT
+start_daemon libvirtd /usr/sbin/libvirtd; LPORT=$PORT
 sleep 0.5
 
 cat > "$W/dom.xml" <<'XML'
