@@ -42,6 +42,9 @@ public:
     [[nodiscard]] int fd() const noexcept { return fd_; }
 
 protected:
+    /// What a failed recv (not EINTR) means: false for the end of the stream, or it raises. A
+    /// socket to a daemon takes a reset as the end; command_stream reports the command's stderr.
+    virtual bool recv_failed(int err);
     int fd_;
 };
 

@@ -48,9 +48,13 @@ bool fd_stream::read(std::vector<std::uint8_t>& into) {
         }
         if (n == 0) return false;
         if (errno == EINTR) continue;
-        if (errno == ECONNRESET) return false;  // the daemon went away: end of stream
-        raise_system(errno, "Cannot recv data");
+        return recv_failed(errno);
     }
+}
+
+bool fd_stream::recv_failed(int err) {
+    if (err == ECONNRESET) return false;  // the daemon went away: end of stream
+    raise_system(err, "Cannot recv data");
 }
 
 void fd_stream::write_all(const std::uint8_t* data, std::size_t size) {
@@ -152,21 +156,10 @@ public:
     // A reset socketpair means the command exited without reading what we sent (ssh refused the
     // host key or the login). libvirt's virNetSocketReadWire reports that as a recv error with
     // the command's stderr ("Cannot recv data: <stderr>: Connection reset by peer"), where
-    // fd_stream::read, for sockets to a daemon, treats a reset as the end of the stream.
-    bool read(std::vector<std::uint8_t>& into) override {
-        std::uint8_t buf[65536];
-        for (;;) {
-            auto n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n > 0) {
-                into.insert(into.end(), buf, buf + n);
-                return true;
-            }
-            if (n == 0) return false;
-            if (errno == EINTR) continue;
-            int err = errno;
-            auto output = error_output();
-            raise_system(err, output.empty() ? std::string("Cannot recv data") : "Cannot recv data: " + output);
-        }
+    // fd_stream, for sockets to a daemon, treats a reset as the end of the stream.
+    bool recv_failed(int err) override {
+        auto output = error_output();
+        raise_system(err, output.empty() ? std::string("Cannot recv data") : "Cannot recv data: " + output);
     }
     std::string error_output() override {
         std::lock_guard lock(mutex_);

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace virtpp::cli {
 
@@ -55,6 +56,25 @@ bool domain_action(shell& sh, const parsed_command& cmd, std::string_view verb, 
 /// *Flags variant: the flags as given, or live when none was asked for.
 [[nodiscard]] inline unsigned hotplug_flags(unsigned flags, bool current) {
     return flags != 0 || current ? flags : affect::live;
+}
+
+/// virBitmapDataFormat: "0-3,5" for the set bits (vcpupin's and vcpuinfo --pretty's CPU lists).
+[[nodiscard]] inline std::string format_cpus(const std::vector<bool>& map) {
+    std::string s;
+    std::size_t i = 0;
+    while (i < map.size()) {
+        if (!map[i]) {
+            ++i;
+            continue;
+        }
+        std::size_t j = i;
+        while (j + 1 < map.size() && map[j + 1]) ++j;
+        if (!s.empty()) s += ',';
+        s += std::to_string(i);
+        if (j > i) s += '-' + std::to_string(j);
+        i = j + 1;
+    }
+    return s;
 }
 
 }  // namespace virtpp::cli

@@ -137,6 +137,25 @@ unsigned requested_affect(const parsed_command& cmd) {
     return flags;
 }
 
+/// The end of attach-disk / attach-interface: with --print-xml the built XML, else the device
+/// attached as virsh does it ("Failed to attach disk" / "Disk attached successfully").
+bool attach_built(shell& sh, const parsed_command& cmd, const std::string& xml, unsigned flags, std::string_view noun) {
+    if (cmd.has("print-xml")) {
+        sh.print(xml);
+        return true;
+    }
+    auto dom = sh.domain(cmd);
+    if (!dom) return false;
+    if (cmd.has("persistent") && dom->is_active()) flags |= affect::live;
+    if (!attempt_call(sh, [&] { dom->attach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
+                      "Failed to attach " + std::string(noun)))
+        return false;
+    std::string done(noun);
+    done[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(done[0])));
+    sh.print_extra(done + " attached successfully\n");
+    return true;
+}
+
 bool cmd_attach_disk(shell& sh, const parsed_command& cmd) {
     if (!hotplug_conflicts(sh, cmd) || !require_option(sh, cmd, "source-host-name", "source-protocol") ||
         !require_option(sh, cmd, "source-host-transport", "source-protocol") ||
@@ -247,17 +266,7 @@ bool cmd_attach_disk(shell& sh, const parsed_command& cmd) {
     }
     xml += ">\n" + children + "</disk>\n";
 
-    if (cmd.has("print-xml")) {
-        sh.print(xml);
-        return true;
-    }
-    auto dom = sh.domain(cmd);
-    if (!dom) return false;
-    if (cmd.has("persistent") && dom->is_active()) flags |= affect::live;
-    if (!attempt_call(sh, [&] { dom->attach_device(xml, hotplug_flags(flags, cmd.has("current"))); }, "Failed to attach disk"))
-        return false;
-    sh.print_extra("Disk attached successfully\n");
-    return true;
+    return attach_built(sh, cmd, xml, flags, "disk");
 }
 
 /// virshParseRateStr: "average,peak,burst,floor", any of them empty.
@@ -370,18 +379,7 @@ bool cmd_attach_interface(shell& sh, const parsed_command& cmd) {
     }
     xml += "</interface>\n";
 
-    if (cmd.has("print-xml")) {
-        sh.print(xml);
-        return true;
-    }
-    auto dom = sh.domain(cmd);
-    if (!dom) return false;
-    if (cmd.has("persistent") && dom->is_active()) flags |= affect::live;
-    if (!attempt_call(sh, [&] { dom->attach_device(xml, hotplug_flags(flags, cmd.has("current"))); },
-                      "Failed to attach interface"))
-        return false;
-    sh.print_extra("Interface attached successfully\n");
-    return true;
+    return attach_built(sh, cmd, xml, flags, "interface");
 }
 
 /// The <devices> children named `kind` of a domain document.

@@ -1,4 +1,5 @@
 // Domain monitoring commands (virsh's "monitor" group) and vcpuinfo.
+#include "command_util.hpp"
 #include "domain_strings.hpp"
 #include "shell.hpp"
 #include "table.hpp"
@@ -166,21 +167,7 @@ bool cmd_vcpuinfo(shell& sh, const parsed_command& cmd) {
     auto affinity = [&](const std::vector<bool>& map) {
         std::string s;
         if (pretty) {
-            // ranges of used CPUs, as virBitmapDataFormat writes them
-            std::size_t i = 0;
-            while (i < map.size()) {
-                if (!map[i]) {
-                    ++i;
-                    continue;
-                }
-                std::size_t j = i;
-                while (j + 1 < map.size() && map[j + 1]) ++j;
-                if (!s.empty()) s += ',';
-                s += std::to_string(i);
-                if (j > i) s += '-' + std::to_string(j);
-                i = j + 1;
-            }
-            s += " (out of " + std::to_string(map.size()) + ")";
+            s = format_cpus(map) + " (out of " + std::to_string(map.size()) + ")";
         } else {
             for (bool b : map) s += b ? 'y' : '-';
         }

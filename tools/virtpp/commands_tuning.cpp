@@ -18,24 +18,6 @@ namespace virtpp::cli {
 
 namespace {
 
-/// virBitmapDataFormat: "0-3,5" for the set bits.
-std::string format_cpus(const std::vector<bool>& map) {
-    std::string s;
-    std::size_t i = 0;
-    while (i < map.size()) {
-        if (!map[i]) {
-            ++i;
-            continue;
-        }
-        std::size_t j = i;
-        while (j + 1 < map.size() && map[j + 1]) ++j;
-        if (!s.empty()) s += ',';
-        s += std::to_string(i);
-        if (j > i) s += '-' + std::to_string(j);
-        i = j + 1;
-    }
-    return s;
-}
 
 /// virBitmapParse with 1024 bits: "0-3,^2,5"; nullopt when malformed.
 std::optional<std::vector<bool>> parse_cpus(const std::string& text) {
