@@ -4,6 +4,7 @@
 
 #include "shell.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,21 @@ bool domain_action(shell& sh, const parsed_command& cmd, std::string_view verb, 
 /// *Flags variant: the flags as given, or live when none was asked for.
 [[nodiscard]] inline unsigned hotplug_flags(unsigned flags, bool current) {
     return flags != 0 || current ? flags : affect::live;
+}
+
+/// virshNodeGetCPUCount: the host's CPU count from its CPU map, else from nodeinfo; nullopt (the
+/// error reported) when neither answers.
+[[nodiscard]] inline std::optional<int> host_cpu_count(shell& sh) {
+    try {
+        return static_cast<int>(sh.connection()->call<op::node_get_cpu_map>({}).size());
+    } catch (const virtpp::error&) {
+        sh.reset_last_error();
+    }
+    try {
+        return static_cast<int>(sh.connection()->node_info().cpus);
+    } catch (const virtpp::error&) {
+        return std::nullopt;
+    }
 }
 
 /// virBitmapDataFormat: "0-3,5" for the set bits (vcpupin's and vcpuinfo --pretty's CPU lists).

@@ -163,8 +163,12 @@ bool cmd_vcpuinfo(shell& sh, const parsed_command& cmd) {
     auto dom = sh.domain(cmd);
     if (!dom) return false;
     const bool pretty = cmd.has("pretty");
+    // virsh shows as many host CPUs as virshNodeGetCPUCount says, whatever the driver's map holds
+    auto maxcpu = host_cpu_count(sh);
+    if (!maxcpu) return false;
     auto vcpus = dom->vcpus();
-    auto affinity = [&](const std::vector<bool>& map) {
+    auto affinity = [&](std::vector<bool> map) {
+        map.resize(static_cast<std::size_t>(*maxcpu), false);
         std::string s;
         if (pretty) {
             s = format_cpus(map) + " (out of " + std::to_string(map.size()) + ")";

@@ -69,20 +69,6 @@ std::optional<std::vector<bool>> parse_cpus(const std::string& text) {
     return map;
 }
 
-/// virshNodeGetCPUCount: the host's CPU count from its CPU map, else from nodeinfo.
-std::optional<int> host_cpu_count(shell& sh) {
-    try {
-        return static_cast<int>(sh.connection()->call<op::node_get_cpu_map>({}).size());
-    } catch (const virtpp::error&) {
-        sh.reset_last_error();
-    }
-    try {
-        return static_cast<int>(sh.connection()->node_info().cpus);
-    } catch (const virtpp::error&) {
-        return std::nullopt;
-    }
-}
-
 /// The pinning a definition asks for (virDomainDefGetVcpuPinInfoHelper): <vcpupin> per vCPU,
 /// else <vcpu cpuset>, else every host CPU.
 std::vector<std::vector<bool>> defined_pinning(const std::string& doc, int ncpus, std::size_t bits, int maxcpu) {
