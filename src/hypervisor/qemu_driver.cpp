@@ -1,5 +1,6 @@
 // The QEMU driver: guests' definitions and lifecycles, QMP control, events, persistence and
 // re-attaching to guests a previous driver left running.
+#include "hypervisor/fd_io.hpp"
 #include "hypervisor/qemu_ops.hpp"
 
 namespace virtpp::hypervisor {
@@ -152,30 +153,6 @@ struct save_header {
     std::uint32_t unused[14];
 };
 static_assert(sizeof(save_header) == 92);
-
-bool write_all(int fd, const void* data, std::size_t len) {
-    const char* p = static_cast<const char*>(data);
-    while (len > 0) {
-        ssize_t n = ::write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        len -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-bool read_all(int fd, void* data, std::size_t len) {
-    char* p = static_cast<char*>(data);
-    while (len > 0) {
-        ssize_t n = ::read(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        p += n;
-        len -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 int open_for_write(const std::string& path) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -1,6 +1,7 @@
 // hypervisor::test: domains. Lifecycle, properties, save/restore, devices and migration, with the
 // state transitions and error codes/messages of libvirt 9.0's test driver (see docs/test-driver.md
 // for where this driver does more than 9.0's).
+#include "hypervisor/fd_io.hpp"
 #include "hypervisor/test_detail.hpp"
 #include "xml/tree.hpp"
 
@@ -425,38 +426,6 @@ namespace {
 // 9.0's image: the magic with its NUL, the XML length as a native int, the XML.
 constexpr char save_magic[] = "TestGuestMagic";
 constexpr int save_xml_limit = 8192;
-
-bool write_all(int fd, const void* data, std::size_t len) {
-    const auto* p = static_cast<const char*>(data);
-    while (len > 0) {
-        auto n = ::write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += n;
-        len -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
-/// Reads exactly len bytes; false (errno 0 at end of file) otherwise.
-bool read_all(int fd, void* data, std::size_t len) {
-    auto* p = static_cast<char*>(data);
-    while (len > 0) {
-        auto n = ::read(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        if (n == 0) {
-            errno = 0;
-            return false;
-        }
-        p += n;
-        len -= static_cast<std::size_t>(n);
-    }
-    return true;
-}
 
 struct fd_guard {
     int fd = -1;
