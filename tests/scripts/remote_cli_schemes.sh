@@ -61,16 +61,7 @@ uri_for() {  # scheme daemon
     esac
 }
 
-cat > "$SVC_WORK/dom.xml" <<'XML'
-<domain type='test'>
-  <name>newdom</name>
-  <memory unit='KiB'>524288</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-  </os>
-</domain>
-XML
+cp "$VIRTPP_SOURCE_DIR/tests/cli/newdom.xml" "$SVC_WORK/dom.xml"  # the domain the sessions define
 
 # options|session
 SESSIONS=(

@@ -38,16 +38,7 @@ EOF
 chmod +x "$SD/ssh-unknown-host"
 ssh-keygen -q -t ed25519 -N '' -C "not authorized" -f "$SD/stranger_ed25519"
 
-cat > "$SVC_WORK/dom.xml" <<'XML'
-<domain type='test'>
-  <name>newdom</name>
-  <memory unit='KiB'>524288</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-  </os>
-</domain>
-XML
+cp "$VIRTPP_SOURCE_DIR/tests/cli/newdom.xml" "$SVC_WORK/dom.xml"  # the domain the sessions define
 
 PASS=0 FAIL=0
 ok() { PASS=$((PASS + 1)); }

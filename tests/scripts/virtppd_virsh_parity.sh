@@ -50,16 +50,7 @@ start_daemon virtppd "$BIN"; VPORT=$PORT
 start_daemon libvirtd /usr/sbin/libvirtd; LPORT=$PORT
 sleep 0.5
 
-cat > "$W/dom.xml" <<'XML'
-<domain type='test'>
-  <name>newdom</name>
-  <memory unit='KiB'>524288</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-  </os>
-</domain>
-XML
+cp "$VIRTPP_SOURCE_DIR/tests/cli/newdom.xml" "$W/dom.xml"  # the domain the sessions define
 cat > "$W/net.xml" <<'XML'
 <network>
   <name>newnet</name>
