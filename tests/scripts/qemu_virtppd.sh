@@ -39,7 +39,7 @@ guest_pids() {  # qemu processes of this test's state directories
 session_daemons() {  # virtppd processes started for the unprivileged user of this test
     for d in /proc/[0-9]*; do
         [ "$(stat -c %u "$d" 2>/dev/null)" = 65534 ] || continue
-        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^$BIN --timeout=" && echo "${d#/proc/}"
+        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^$W/bin/virtppd --timeout=" && echo "${d#/proc/}"
     done
 }
 cleanup() {
@@ -134,13 +134,17 @@ stop_daemon
 
 # ---- qemu:///session autostart, as an unprivileged user
 mkdir -p "$W/u/rt" && chown -R 65534:65534 "$W/u" && chmod 755 "$W"
+# that user may not reach the build tree (a clone under a 0700 directory): it runs copies, and the
+# CLI starts the virtppd beside itself
+mkdir -p "$W/bin" && cp "$CLI" "$BIN" "$W/bin/" && chmod 755 "$W/bin"
+UCLI=$W/bin/virtpp
 U() {
     setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$W/u" XDG_RUNTIME_DIR="$W/u/rt" \
         VIRTPP_SESSION_DAEMON_TIMEOUT=2 "$@"
 }
 [ -z "$(session_daemons)" ] || bad "a session daemon was already running"
 t0=$(date +%s.%N)
-out=$(U "$CLI" -c qemu:///session list --all 2>&1)
+out=$(U "$UCLI" -c qemu:///session list --all 2>&1)
 t1=$(date +%s.%N)
 [[ $out == *"Id"*"Name"*"State"* ]] && ok "virtpp -c qemu:///session list started the daemon ($(python3 -c "print(round(($t1-$t0)*1000))") ms)" || bad "session list: $out"
 [ -S "$W/u/rt/libvirt/libvirt-sock" ] && ok "user socket at \$XDG_RUNTIME_DIR/libvirt/libvirt-sock" || bad "no user socket"
@@ -149,14 +153,14 @@ sd=$(session_daemons)
 out=$(U virsh -c qemu:///session list --all 2>&1)
 [[ $out == *"Id"*"Name"*"State"* ]] && [ "$(session_daemons)" = "$sd" ] && ok "stock virsh reaches the same session daemon" || bad "virsh session: $out"
 sed 's/qv1/qs1/' "$W/g.xml" >"$W/u/g.xml" && chown 65534 "$W/u/g.xml"
-out=$(U "$CLI" -c qemu:///session create "$W/u/g.xml" 2>&1) && ok "session guest started" || bad "session create: $out"
+out=$(U "$UCLI" -c qemu:///session create "$W/u/g.xml" 2>&1) && ok "session guest started" || bad "session create: $out"
 sd=$(session_daemons)  # the same one, unless the steps above took longer than its timeout
 sleep 3.5
 [ -n "$sd" ] && [ "$(session_daemons)" = "$sd" ] && ok "daemon stays past its timeout while a guest runs" || bad "session daemon exited with a guest running"
-out=$(U "$CLI" -c qemu:///session destroy qs1 2>&1) && ok "session guest destroyed" || bad "session destroy: $out"
+out=$(U "$UCLI" -c qemu:///session destroy qs1 2>&1) && ok "session guest destroyed" || bad "session destroy: $out"
 for _ in $(seq 80); do [ -z "$(session_daemons)" ] && break; sleep 0.1; done
 [ -z "$(session_daemons)" ] && ok "idle session daemon exited after its timeout" || bad "session daemon still running"
-out=$(LIBVIRT_AUTOSTART=0 U env LIBVIRT_AUTOSTART=0 "$CLI" -c qemu:///session list 2>&1)
+out=$(LIBVIRT_AUTOSTART=0 U env LIBVIRT_AUTOSTART=0 "$UCLI" -c qemu:///session list 2>&1)
 [[ $out == *"Failed to connect socket to '$W/u/rt/libvirt/libvirt-sock'"* ]] && [ -z "$(session_daemons)" ] &&
     ok "LIBVIRT_AUTOSTART=0: no daemon, libvirt's error" || bad "LIBVIRT_AUTOSTART=0: $out"
 
