@@ -17,6 +17,12 @@ packages=(
   python3 util-linux procps iproute2 expect
   gnutls-bin socat netcat-openbsd openssh-server openssh-client
   qemu-system-x86 qemu-utils
+  # virtual networks (bridges, DHCP/DNS, firewall) and the libvirtd network oracle
+  dnsmasq-base nftables libnftables-dev libnl-3-dev libnl-route-3-dev iptables
+  # Xen: Debian's xenstore clients prove the in-test xenstored
+  xenstore-utils
+  # the Python module
+  pybind11-dev python3-dev
   # benchmarks
   hyperfine
 )
