@@ -1,0 +1,509 @@
+// virtpp._core: the small native layer of virtpp's Python module. It opens connections through
+// any_connection (test driver in process, every other URI through the remote driver) and exposes
+// one method per library operation with libvirt-python's argument and return shapes; the
+// libvirt-shaped classes (virConnect, virDomain, ...) are Python code in virtpp/libvirt.py.
+//
+// Every call that reaches a driver runs with the GIL released, so Python threads sharing a
+// connection proceed in parallel. Errors leave as the libvirtError class the Python layer
+// registers, carrying libvirt's nine-field error tuple.
+#include <virtpp/any.hpp>
+#include <virtpp/hypervisor/remote.hpp>
+#include <virtpp/hypervisor/test.hpp>
+#include <virtpp/version.hpp>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace py = pybind11;
+
+namespace {
+
+using drivers = virtpp::driver_list<virtpp::driver<virtpp::hypervisor::test>,
+                                    virtpp::driver<virtpp::hypervisor::remote, virtpp::transport::remote>>;
+
+/// Runs f with the GIL released; the result is converted to Python once the GIL is back.
+template <class F>
+decltype(auto) without_gil(F&& f) {
+    py::gil_scoped_release released;
+    return std::forward<F>(f)();
+}
+
+// ---- errors ---------------------------------------------------------------------------------
+
+/// The Python class errors are raised as (libvirt.libvirtError); set by the Python layer.
+py::object& error_class() {
+    static auto* cls = new py::object();  // never destroyed: outlives interpreter teardown safely
+    return *cls;
+}
+
+py::object optional_str(const std::optional<std::string>& s) {
+    if (!s) return py::none();
+    return py::str(*s);
+}
+
+/// libvirt-python's error tuple: (code, domain, message, level, str1, str2, str3, int1, int2).
+py::tuple error_tuple(const virtpp::error_info& e) {
+    return py::make_tuple(static_cast<int>(e.code), static_cast<int>(e.domain), e.message, static_cast<int>(e.level),
+                          optional_str(e.str1), optional_str(e.str2), optional_str(e.str3), e.int1, e.int2);
+}
+
+/// The Python handler of registerErrorHandler and its context; none: the library's default.
+struct python_error_handler {
+    std::mutex mutex;
+    py::object function;
+    py::object context;
+};
+python_error_handler& registered_handler() {
+    static auto* h = new python_error_handler();
+    return *h;
+}
+
+void set_error_handler(py::object function, py::object context) {
+    auto& h = registered_handler();
+    {
+        std::lock_guard lock(h.mutex);
+        h.function = function;
+        h.context = context;
+    }
+    if (function.is_none()) {
+        virtpp::set_error_handler({});
+        return;
+    }
+    // Reports happen inside calls that released the GIL: take it back to run Python.
+    virtpp::set_error_handler([](const virtpp::error_info& info) {
+        py::gil_scoped_acquire gil;
+        auto& reg = registered_handler();
+        py::object fn, ctx;
+        {
+            std::lock_guard lock(reg.mutex);
+            fn = reg.function;
+            ctx = reg.context;
+        }
+        if (fn.is_none()) return;
+        try {
+            fn(ctx, error_tuple(info));
+        } catch (py::error_already_set& e) {
+            e.discard_as_unraisable("virtpp error handler");
+        }
+    });
+}
+
+[[noreturn]] void raise_error(virtpp::error_code code, virtpp::error_domain domain, const std::string& detail) {
+    virtpp::raise(code, domain, detail);
+}
+
+// ---- handles --------------------------------------------------------------------------------
+
+struct connection {
+    std::optional<virtpp::any_connection> conn;
+
+    const virtpp::any_connection& get() const {
+        if (!conn) raise_error(virtpp::error_code::invalid_conn, virtpp::error_domain::none, "the connection is closed");
+        return *conn;
+    }
+};
+
+struct domain {
+    virtpp::any_domain dom;
+};
+
+struct network {
+    virtpp::any_network net;
+};
+
+py::bytes uuid_bytes(const virtpp::uuid& u) {
+    return py::bytes(reinterpret_cast<const char*>(u.bytes().data()), u.bytes().size());
+}
+
+virtpp::uuid uuid_from_bytes(const py::bytes& raw, virtpp::error_domain where, const char* api) {
+    std::string s = raw;
+    if (s.size() != 16) raise_error(virtpp::error_code::invalid_arg, where, std::string("uuid in ") + api + " must be 16 bytes");
+    virtpp::uuid::bytes_type b{};
+    for (std::size_t i = 0; i < 16; ++i) b[i] = static_cast<std::uint8_t>(s[i]);
+    return virtpp::uuid(b);
+}
+
+template <class Op>
+typename Op::result call(const virtpp::any_connection& c, const typename Op::args& a) {
+    return without_gil([&]() -> typename Op::result { return c.template call<Op>(a); });
+}
+
+py::list bool_list(const std::vector<bool>& bits, std::size_t count) {
+    py::list out;
+    for (std::size_t i = 0; i < count; ++i) out.append(py::bool_(i < bits.size() && bits[i]));
+    return out;
+}
+
+/// The number of host CPUs libvirt-python sizes CPU maps by: the node's CPU map, else its info.
+/// Called with the GIL released.
+std::size_t host_cpu_count(const virtpp::any_connection& c) {
+    try {
+        return c.call<virtpp::op::node_get_cpu_map>({}).size();
+    } catch (const virtpp::error& e) {
+        if (e.code() != virtpp::error_code::no_support) throw;
+    }
+    virtpp::reset_last_error();
+    return c.call<virtpp::op::node_get_info>({}).cpus;
+}
+
+py::object typed_value(const virtpp::typed_param::value_type& v) {
+    return std::visit([](const auto& x) -> py::object { return py::cast(x); }, v);
+}
+
+/// A Python value converted to the type the driver uses for that parameter today (as
+/// libvirt-python does: it reads the current parameters to learn their types).
+virtpp::typed_param::value_type typed_from_python(const virtpp::typed_param::value_type& like, const py::handle& v,
+                                                  const std::string& field) {
+    try {
+        return std::visit(
+            [&](const auto& x) -> virtpp::typed_param::value_type {
+                using T = std::decay_t<decltype(x)>;
+                return v.cast<T>();
+            },
+            like);
+    } catch (const py::cast_error&) {
+        raise_error(virtpp::error_code::invalid_arg, virtpp::error_domain::none,
+                    "parameter '" + field + "' has the wrong type");
+    }
+}
+
+std::vector<virtpp::typed_param> params_from_dict(const std::vector<virtpp::typed_param>& current, const py::dict& d) {
+    std::vector<virtpp::typed_param> out;
+    for (auto [key, value] : d) {
+        auto field = key.cast<std::string>();
+        const virtpp::typed_param* known = nullptr;
+        for (const auto& p : current)
+            if (p.field == field) known = &p;
+        if (known == nullptr)
+            raise_error(virtpp::error_code::invalid_arg, virtpp::error_domain::none,
+                        "Attribute '" + field + "' not supported");
+        out.push_back({field, typed_from_python(known->value, value, field)});
+    }
+    return out;
+}
+
+py::dict params_to_dict(const std::vector<virtpp::typed_param>& params) {
+    py::dict out;
+    for (const auto& p : params) out[py::str(p.field)] = typed_value(p.value);
+    return out;
+}
+
+std::vector<domain> wrap_domains(const std::vector<virtpp::any_domain>& doms) {
+    std::vector<domain> out;
+    out.reserve(doms.size());
+    for (const auto& d : doms) out.push_back({d});
+    return out;
+}
+
+void bind_connection(py::module_& m) {
+    using namespace virtpp;
+    namespace o = virtpp::op;
+    py::class_<connection>(m, "Connection")
+        .def_static("open",
+                    [](std::optional<std::string> uri, unsigned flags) {
+                        auto c = without_gil([&] { return any_connection::open<drivers>(uri.value_or(""), flags); });
+                        return connection{std::move(c)};
+                    },
+                    py::arg("uri"), py::arg("flags") = 0)
+        .def("close", [](connection& self) { without_gil([&] { self.conn.reset(); }); })
+        .def("is_open", [](const connection& self) { return self.conn.has_value(); })
+        .def("same", [](const connection& a, const connection& b) { return a.conn && b.conn && *a.conn == *b.conn; })
+        .def("getType", [](const connection& s) { return call<o::connect_get_type>(s.get(), {}); })
+        .def("getVersion", [](const connection& s) { return call<o::connect_get_version>(s.get(), {}); })
+        .def("getHostname", [](const connection& s) { return call<o::connect_get_hostname>(s.get(), {}); })
+        .def("getURI", [](const connection& s) { return s.get().uri(); })
+        .def("isReadOnly", [](const connection& s) { return s.get().read_only(); })
+        .def("getMaxVcpus", [](const connection& s, std::optional<std::string> type) {
+            return call<o::connect_get_max_vcpus>(s.get(), {std::move(type)});
+        })
+        .def("getCapabilities", [](const connection& s) { return call<o::connect_get_capabilities>(s.get(), {}); })
+        .def("getInfo",
+             [](const connection& s) {
+                 auto i = call<o::node_get_info>(s.get(), {});
+                 py::list out;
+                 out.append(i.model);
+                 out.append(i.memory_kib / 1024);
+                 for (unsigned v : {i.cpus, i.mhz, i.nodes, i.sockets, i.cores, i.threads}) out.append(v);
+                 return out;
+             })
+        .def("getSecurityModel",
+             [](const connection& s) {
+                 auto sm = call<o::node_get_security_model>(s.get(), {});
+                 py::list out;
+                 out.append(sm.model);
+                 out.append(sm.doi);
+                 return out;
+             })
+        .def("getCPUMap",
+             [](const connection& s) {
+                 auto map = call<o::node_get_cpu_map>(s.get(), {});
+                 int online = 0;
+                 for (bool b : map) online += b ? 1 : 0;
+                 return py::make_tuple(map.size(), bool_list(map, map.size()), online);
+             })
+        .def("supportsFeature",
+             [](const connection& s, int feature) { return call<o::connect_supports_feature>(s.get(), {feature}) ? 1 : 0; })
+        .def("numOfDomains", [](const connection& s) { return call<o::connect_num_of_domains>(s.get(), {}); })
+        .def("listDomainsID", [](const connection& s) { return call<o::connect_list_domains>(s.get(), {}); })
+        .def("numOfDefinedDomains", [](const connection& s) { return call<o::connect_num_of_defined_domains>(s.get(), {}); })
+        .def("listDefinedDomains", [](const connection& s) { return call<o::connect_list_defined_domains>(s.get(), {}); })
+        .def("listAllDomains",
+             [](const connection& s, unsigned flags) {
+                 return wrap_domains(without_gil([&] { return s.get().list_all_domains(flags); }));
+             })
+        .def("lookupByID", [](const connection& s, int id) { return domain{without_gil([&] { return s.get().lookup_domain_by_id(id); })}; })
+        .def("lookupByName",
+             [](const connection& s, const std::string& name) {
+                 return domain{without_gil([&] { return s.get().lookup_domain_by_name(name); })};
+             })
+        .def("lookupByUUID",
+             [](const connection& s, const py::bytes& raw) {
+                 auto u = api_boundary(&s.get().errors(), [&] { return uuid_from_bytes(raw, error_domain::domain, "virDomainLookupByUUID"); });
+                 return domain{without_gil([&] { return s.get().lookup_domain_by_uuid(u); })};
+             })
+        .def("lookupByUUIDString",
+             [](const connection& s, const std::string& id) {
+                 return domain{without_gil([&] { return s.get().lookup_domain_by_uuid_string(id); })};
+             })
+        .def("createXML",
+             [](const connection& s, const std::string& xml, unsigned flags) {
+                 return domain{without_gil([&] { return s.get().create_domain_xml(xml, flags); })};
+             })
+        .def("defineXMLFlags",
+             [](const connection& s, const std::string& xml, unsigned flags) {
+                 auto conn = s.get();
+                 return domain{without_gil([&] { return any_domain(conn, conn.call<o::domain_define_xml>({xml, flags})); })};
+             })
+        .def("restore", [](const connection& s, const std::string& path) { call<o::domain_restore>(s.get(), {path}); })
+        .def("numOfNetworks", [](const connection& s) { return call<o::connect_num_of_networks>(s.get(), {}); })
+        .def("listNetworks", [](const connection& s) { return call<o::connect_list_networks>(s.get(), {}); })
+        .def("numOfDefinedNetworks", [](const connection& s) { return call<o::connect_num_of_defined_networks>(s.get(), {}); })
+        .def("listDefinedNetworks", [](const connection& s) { return call<o::connect_list_defined_networks>(s.get(), {}); })
+        .def("listAllNetworks",
+             [](const connection& s, unsigned flags) {
+                 auto nets = without_gil([&] { return s.get().list_all_networks(flags); });
+                 std::vector<network> out;
+                 for (auto& n : nets) out.push_back({std::move(n)});
+                 return out;
+             })
+        .def("networkLookupByName",
+             [](const connection& s, const std::string& name) {
+                 return network{without_gil([&] { return s.get().lookup_network_by_name(name); })};
+             })
+        .def("networkLookupByUUID",
+             [](const connection& s, const py::bytes& raw) {
+                 auto u = api_boundary(&s.get().errors(), [&] { return uuid_from_bytes(raw, error_domain::network, "virNetworkLookupByUUID"); });
+                 return network{without_gil([&] { return s.get().lookup_network_by_uuid(u); })};
+             })
+        .def("networkLookupByUUIDString",
+             [](const connection& s, const std::string& id) {
+                 return network{without_gil([&] { return s.get().lookup_network_by_uuid_string(id); })};
+             })
+        .def("networkCreateXML",
+             [](const connection& s, const std::string& xml) {
+                 return network{without_gil([&] { return s.get().create_network_xml(xml); })};
+             })
+        .def("networkDefineXML",
+             [](const connection& s, const std::string& xml) {
+                 return network{without_gil([&] { return s.get().define_network_xml(xml); })};
+             });
+}
+
+void bind_domain(py::module_& m) {
+    using namespace virtpp;
+    namespace o = virtpp::op;
+    py::class_<domain>(m, "Domain")
+        .def("name", [](const domain& d) { return d.dom.name(); })
+        .def("ID", [](const domain& d) { return d.dom.id(); })
+        .def("UUID", [](const domain& d) { return uuid_bytes(d.dom.uuid()); })
+        .def("UUIDString", [](const domain& d) { return d.dom.uuid_string(); })
+        .def("connection", [](const domain& d) { return connection{any_connection(d.dom.connection())}; })
+        .def("create", [](domain& d, unsigned flags) { without_gil([&] { d.dom.create(flags); }); })
+        .def("undefine", [](const domain& d, unsigned flags) { without_gil([&] { d.dom.undefine(flags); }); })
+        .def("suspend", [](const domain& d) { without_gil([&] { d.dom.suspend(); }); })
+        .def("resume", [](const domain& d) { without_gil([&] { d.dom.resume(); }); })
+        .def("shutdown", [](const domain& d, unsigned flags) { without_gil([&] { d.dom.shutdown(flags); }); })
+        .def("reboot", [](const domain& d, unsigned flags) { without_gil([&] { d.dom.reboot(flags); }); })
+        .def("destroy", [](domain& d, unsigned flags) { without_gil([&] { d.dom.destroy(flags); }); })
+        .def("save", [](domain& d, const std::string& path) { without_gil([&] { d.dom.save(path); }); })
+        .def("coreDump", [](const domain& d, const std::string& path, unsigned flags) {
+            without_gil([&] { d.dom.core_dump(path, flags); });
+        })
+        .def("hasManagedSaveImage", [](const domain& d, unsigned flags) {
+            return without_gil([&] { return d.dom.call<o::domain_has_managed_save_image>({d.dom.ref(), flags}); }) ? 1 : 0;
+        })
+        .def("info",
+             [](const domain& d) {
+                 auto i = without_gil([&] { return d.dom.info(); });
+                 py::list out;
+                 out.append(static_cast<int>(i.state));
+                 out.append(i.max_memory_kib);
+                 out.append(i.memory_kib);
+                 out.append(i.vcpus);
+                 out.append(i.cpu_time_ns);
+                 return out;
+             })
+        .def("state",
+             [](const domain& d, unsigned flags) {
+                 auto s = without_gil([&] { return d.dom.state(flags); });
+                 py::list out;
+                 out.append(static_cast<int>(s.state));
+                 out.append(s.reason);
+                 return out;
+             })
+        .def("OSType", [](const domain& d) { return without_gil([&] { return d.dom.os_type(); }); })
+        .def("XMLDesc", [](const domain& d, unsigned flags) { return without_gil([&] { return d.dom.xml_desc(flags); }); })
+        .def("isActive", [](const domain& d) { return without_gil([&] { return d.dom.is_active(); }) ? 1 : 0; })
+        .def("isPersistent", [](const domain& d) { return without_gil([&] { return d.dom.is_persistent(); }) ? 1 : 0; })
+        .def("autostart", [](const domain& d) { return without_gil([&] { return d.dom.autostart(); }) ? 1 : 0; })
+        .def("setAutostart", [](const domain& d, int on) { without_gil([&] { d.dom.set_autostart(on != 0); }); })
+        .def("maxMemory", [](const domain& d) { return without_gil([&] { return d.dom.max_memory(); }); })
+        .def("setMaxMemory", [](const domain& d, std::uint64_t kib) { without_gil([&] { d.dom.set_max_memory(kib); }); })
+        .def("setMemoryFlags", [](const domain& d, std::uint64_t kib, unsigned flags) {
+            without_gil([&] { d.dom.set_memory(kib, flags); });
+        })
+        .def("maxVcpus", [](const domain& d) { return without_gil([&] { return d.dom.max_vcpus(); }); })
+        .def("setVcpusFlags", [](const domain& d, unsigned n, unsigned flags) { without_gil([&] { d.dom.set_vcpus(n, flags); }); })
+        .def("vcpusFlags", [](const domain& d, unsigned flags) { return without_gil([&] { return d.dom.vcpus_flags(flags); }); })
+        .def("pinVcpuFlags",
+             [](const domain& d, unsigned vcpu, const py::sequence& map, unsigned flags) {
+                 std::vector<bool> bits;
+                 for (auto b : map) bits.push_back(PyObject_IsTrue(b.ptr()) == 1);
+                 without_gil([&] { d.dom.pin_vcpu(vcpu, std::move(bits), flags); });
+             })
+        .def("vcpus",
+             [](const domain& d) {
+                 const auto& conn = d.dom.connection();
+                 auto [cpus, infos] = without_gil([&] {
+                     std::size_t n = host_cpu_count(conn);
+                     int maplen = static_cast<int>((n + 7) / 8);
+                     return std::pair{n, d.dom.vcpus(0, maplen)};
+                 });
+                 py::list info, maps;
+                 for (const auto& v : infos) {
+                     info.append(py::make_tuple(v.number, v.state, v.cpu_time_ns, v.cpu));
+                     maps.append(py::tuple(bool_list(v.affinity, cpus)));
+                 }
+                 return py::make_tuple(info, maps);
+             })
+        .def("schedulerType",
+             [](const domain& d) {
+                 auto t = without_gil([&] { return d.dom.scheduler_type(); });
+                 return py::make_tuple(t.name, t.nparams);
+             })
+        .def("schedulerParametersFlags",
+             [](const domain& d, unsigned flags) {
+                 return params_to_dict(without_gil([&] { return d.dom.scheduler_parameters(flags); }));
+             })
+        .def("setSchedulerParametersFlags",
+             [](const domain& d, const py::dict& params, unsigned flags) {
+                 auto current = without_gil([&] { return d.dom.scheduler_parameters(flags); });
+                 auto wanted = api_boundary(&d.dom.connection().errors(), [&] { return params_from_dict(current, params); });
+                 without_gil([&] { d.dom.set_scheduler_parameters(std::move(wanted), flags); });
+             })
+        .def("blockStats",
+             [](const domain& d, const std::string& path) {
+                 auto s = without_gil([&] { return d.dom.block_stats(path); });
+                 return py::make_tuple(s.rd_req, s.rd_bytes, s.wr_req, s.wr_bytes, s.errs);
+             })
+        .def("interfaceStats",
+             [](const domain& d, const std::string& path) {
+                 auto s = without_gil([&] { return d.dom.interface_stats(path); });
+                 return py::make_tuple(s.rx_bytes, s.rx_packets, s.rx_errs, s.rx_drop, s.tx_bytes, s.tx_packets,
+                                       s.tx_errs, s.tx_drop);
+             })
+        .def("attachDeviceFlags", [](const domain& d, const std::string& xml, unsigned flags) {
+            without_gil([&] { d.dom.attach_device(xml, flags); });
+        })
+        .def("detachDeviceFlags", [](const domain& d, const std::string& xml, unsigned flags) {
+            without_gil([&] { d.dom.detach_device(xml, flags); });
+        })
+        .def("securityLabel",
+             [](const domain& d) {
+                 auto l = without_gil([&] { return d.dom.security_label(); });
+                 py::list out;
+                 out.append(l.label);
+                 out.append(py::bool_(l.enforcing));
+                 return out;
+             })
+        .def("snapshotNum", [](const domain& d, unsigned flags) {
+            return without_gil([&] { return d.dom.call<o::domain_snapshot_num>({d.dom.ref(), flags}); });
+        })
+        .def("migrate",
+             [](domain& d, const connection& dest, unsigned flags, std::optional<std::string> dname,
+                std::optional<std::string> uri, std::uint64_t bandwidth, std::optional<std::string> xml) {
+                 migrate_params params{std::move(dname), std::move(uri), std::move(xml), bandwidth};
+                 const auto& target = dest.get();
+                 return domain{without_gil([&] { return d.dom.migrate(target, flags, std::move(params)); })};
+             })
+        .def("getMessages", [](const domain& d, unsigned flags) {
+            return without_gil([&] { return d.dom.call<o::domain_get_messages>({d.dom.ref(), flags}); });
+        });
+}
+
+void bind_network(py::module_& m) {
+    using namespace virtpp;
+    py::class_<network>(m, "Network")
+        .def("name", [](const network& n) { return n.net.name(); })
+        .def("UUID", [](const network& n) { return uuid_bytes(n.net.uuid()); })
+        .def("UUIDString", [](const network& n) { return n.net.uuid_string(); })
+        .def("connection", [](const network& n) { return connection{any_connection(n.net.connection())}; })
+        .def("create", [](const network& n) { without_gil([&] { n.net.create(); }); })
+        .def("destroy", [](const network& n) { without_gil([&] { n.net.destroy(); }); })
+        .def("undefine", [](const network& n) { without_gil([&] { n.net.undefine(); }); })
+        .def("XMLDesc", [](const network& n, unsigned flags) { return without_gil([&] { return n.net.xml_desc(flags); }); })
+        .def("bridgeName", [](const network& n) { return without_gil([&] { return n.net.bridge_name(); }); })
+        .def("autostart", [](const network& n) { return without_gil([&] { return n.net.autostart(); }) ? 1 : 0; })
+        .def("setAutostart", [](const network& n, int on) { without_gil([&] { n.net.set_autostart(on != 0); }); })
+        .def("isActive", [](const network& n) { return without_gil([&] { return n.net.is_active(); }) ? 1 : 0; })
+        .def("isPersistent", [](const network& n) { return without_gil([&] { return n.net.is_persistent(); }) ? 1 : 0; });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "virtpp's native layer; use the virtpp (or drop-in libvirt) module instead";
+
+    bind_connection(m);
+    bind_domain(m);
+    bind_network(m);
+
+    m.def("set_error_class", [](py::object cls) { error_class() = std::move(cls); });
+    m.def("set_error_handler", &set_error_handler);
+    m.def("last_error", []() -> py::object {
+        auto e = virtpp::last_error();
+        if (!e) return py::none();
+        return error_tuple(*e);
+    });
+    m.def("reset_last_error", [] { virtpp::reset_last_error(); });
+    /// Reports and raises an error the Python layer detects (NO_SUPPORT for a name the library lacks).
+    m.def("raise_error", [](int code, int domain, const std::string& detail) {
+        virtpp::api_boundary(nullptr, [&] {
+            virtpp::raise(static_cast<virtpp::error_code>(code), static_cast<virtpp::error_domain>(domain), detail);
+        });
+    });
+    m.attr("libvirt_api_version") = virtpp::libvirt_api_version;
+    m.attr("version") = VIRTPP_VERSION_STRING;
+
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const virtpp::error& e) {
+            auto& cls = error_class();
+            if (!cls || cls.is_none()) {
+                PyErr_SetString(PyExc_RuntimeError, e.what());
+                return;
+            }
+            py::object exc = cls(py::str(e.info().message));
+            exc.attr("err") = error_tuple(e.info());
+            PyErr_SetObject(cls.ptr(), exc.ptr());
+        }
+    });
+}
