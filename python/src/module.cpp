@@ -381,10 +381,12 @@ void bind_domain(py::module_& m) {
         .def("vcpus",
              [](const domain& d) {
                  const auto& conn = d.dom.connection();
+                 // As libvirt-python asks: as many vcpus as the domain has, maps as wide as the host.
                  auto [cpus, infos] = without_gil([&] {
+                     auto count = static_cast<int>(d.dom.info().vcpus);
                      std::size_t n = host_cpu_count(conn);
                      int maplen = static_cast<int>((n + 7) / 8);
-                     return std::pair{n, d.dom.vcpus(0, maplen)};
+                     return std::pair{n, d.dom.vcpus(count, maplen)};
                  });
                  py::list info, maps;
                  for (const auto& v : infos) {

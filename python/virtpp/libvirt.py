@@ -697,11 +697,11 @@ def virEventRegisterDefaultImpl() -> int:
     with _event_lock:
         if _default_loop is None:
             _default_loop = _DefaultEventLoop()
-        if _event_impl is None:
-            loop = _default_loop
-            _event_impl = (lambda fd, ev, cb, op: loop.add_handle(fd, ev, cb, op), loop.update_handle,
-                           loop.remove_handle, lambda ms, cb, op: loop.add_timeout(ms, cb, op),
-                           loop.update_timeout, loop.remove_timeout)
+        loop = _default_loop
+        # Like libvirt's, registering the default loop replaces any other implementation.
+        _event_impl = (lambda fd, ev, cb, op: loop.add_handle(fd, ev, cb, op), loop.update_handle,
+                       loop.remove_handle, lambda ms, cb, op: loop.add_timeout(ms, cb, op),
+                       loop.update_timeout, loop.remove_timeout)
     return 0
 
 

@@ -36,10 +36,12 @@ def _wrap(owner: str, obj: Any) -> Any:
 
 def _entry(c_api: str) -> Callable:
     owner, name = _python_name_of.get(c_api, ("", None))
+    # Module-level entries are bound now, to the implementation itself: callers that replace
+    # libvirt.<name> (mock.patch in tests) still reach the real one through libvirtmod.
+    target = getattr(_libvirt, name, None) if not owner and name else None
 
     def call(*args: Any, **kwargs: Any) -> Any:
         if not owner:
-            target = getattr(_libvirt, name, None) if name else None
             if target is None:
                 _libvirt._unsupported(c_api)
             return target(*args, **kwargs)
