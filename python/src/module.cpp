@@ -101,10 +101,12 @@ void set_error_handler(py::object function, py::object context) {
 
 // ---- handles --------------------------------------------------------------------------------
 
+/// A Python connection object. Calls take a copy of the handle (a shared pointer) while they hold
+/// the GIL, so close() from another thread never pulls the connection from under a running call.
 struct connection {
     std::optional<virtpp::any_connection> conn;
 
-    const virtpp::any_connection& get() const {
+    virtpp::any_connection get() const {
         if (!conn) raise_error(virtpp::error_code::invalid_conn, virtpp::error_domain::none, "the connection is closed");
         return *conn;
     }
@@ -212,7 +214,12 @@ void bind_connection(py::module_& m) {
                         return connection{std::move(c)};
                     },
                     py::arg("uri"), py::arg("flags") = 0)
-        .def("close", [](connection& self) { without_gil([&] { self.conn.reset(); }); })
+        .def("close",
+             [](connection& self) {
+                 auto closing = std::move(self.conn);
+                 self.conn.reset();
+                 without_gil([&] { closing.reset(); });  // the last reference may wait for the transport
+             })
         .def("is_open", [](const connection& self) { return self.conn.has_value(); })
         .def("same", [](const connection& a, const connection& b) { return a.conn && b.conn && *a.conn == *b.conn; })
         .def("getType", [](const connection& s) { return call<o::connect_get_type>(s.get(), {}); })
@@ -256,25 +263,25 @@ void bind_connection(py::module_& m) {
         .def("listDefinedDomains", [](const connection& s) { return call<o::connect_list_defined_domains>(s.get(), {}); })
         .def("listAllDomains",
              [](const connection& s, unsigned flags) {
-                 return wrap_domains(without_gil([&] { return s.get().list_all_domains(flags); }));
+                 return wrap_domains(without_gil([&, c = s.get()] { return c.list_all_domains(flags); }));
              })
-        .def("lookupByID", [](const connection& s, int id) { return domain{without_gil([&] { return s.get().lookup_domain_by_id(id); })}; })
+        .def("lookupByID", [](const connection& s, int id) { return domain{without_gil([&, c = s.get()] { return c.lookup_domain_by_id(id); })}; })
         .def("lookupByName",
              [](const connection& s, const std::string& name) {
-                 return domain{without_gil([&] { return s.get().lookup_domain_by_name(name); })};
+                 return domain{without_gil([&, c = s.get()] { return c.lookup_domain_by_name(name); })};
              })
         .def("lookupByUUID",
              [](const connection& s, const py::bytes& raw) {
                  auto u = api_boundary(&s.get().errors(), [&] { return uuid_from_bytes(raw, error_domain::domain, "virDomainLookupByUUID"); });
-                 return domain{without_gil([&] { return s.get().lookup_domain_by_uuid(u); })};
+                 return domain{without_gil([&, c = s.get()] { return c.lookup_domain_by_uuid(u); })};
              })
         .def("lookupByUUIDString",
              [](const connection& s, const std::string& id) {
-                 return domain{without_gil([&] { return s.get().lookup_domain_by_uuid_string(id); })};
+                 return domain{without_gil([&, c = s.get()] { return c.lookup_domain_by_uuid_string(id); })};
              })
         .def("createXML",
              [](const connection& s, const std::string& xml, unsigned flags) {
-                 return domain{without_gil([&] { return s.get().create_domain_xml(xml, flags); })};
+                 return domain{without_gil([&, c = s.get()] { return c.create_domain_xml(xml, flags); })};
              })
         .def("defineXMLFlags",
              [](const connection& s, const std::string& xml, unsigned flags) {
@@ -288,31 +295,31 @@ void bind_connection(py::module_& m) {
         .def("listDefinedNetworks", [](const connection& s) { return call<o::connect_list_defined_networks>(s.get(), {}); })
         .def("listAllNetworks",
              [](const connection& s, unsigned flags) {
-                 auto nets = without_gil([&] { return s.get().list_all_networks(flags); });
+                 auto nets = without_gil([&, c = s.get()] { return c.list_all_networks(flags); });
                  std::vector<network> out;
                  for (auto& n : nets) out.push_back({std::move(n)});
                  return out;
              })
         .def("networkLookupByName",
              [](const connection& s, const std::string& name) {
-                 return network{without_gil([&] { return s.get().lookup_network_by_name(name); })};
+                 return network{without_gil([&, c = s.get()] { return c.lookup_network_by_name(name); })};
              })
         .def("networkLookupByUUID",
              [](const connection& s, const py::bytes& raw) {
                  auto u = api_boundary(&s.get().errors(), [&] { return uuid_from_bytes(raw, error_domain::network, "virNetworkLookupByUUID"); });
-                 return network{without_gil([&] { return s.get().lookup_network_by_uuid(u); })};
+                 return network{without_gil([&, c = s.get()] { return c.lookup_network_by_uuid(u); })};
              })
         .def("networkLookupByUUIDString",
              [](const connection& s, const std::string& id) {
-                 return network{without_gil([&] { return s.get().lookup_network_by_uuid_string(id); })};
+                 return network{without_gil([&, c = s.get()] { return c.lookup_network_by_uuid_string(id); })};
              })
         .def("networkCreateXML",
              [](const connection& s, const std::string& xml) {
-                 return network{without_gil([&] { return s.get().create_network_xml(xml); })};
+                 return network{without_gil([&, c = s.get()] { return c.create_network_xml(xml); })};
              })
         .def("networkDefineXML",
              [](const connection& s, const std::string& xml) {
-                 return network{without_gil([&] { return s.get().define_network_xml(xml); })};
+                 return network{without_gil([&, c = s.get()] { return c.define_network_xml(xml); })};
              });
 }
 
@@ -442,7 +449,7 @@ void bind_domain(py::module_& m) {
              [](domain& d, const connection& dest, unsigned flags, std::optional<std::string> dname,
                 std::optional<std::string> uri, std::uint64_t bandwidth, std::optional<std::string> xml) {
                  migrate_params params{std::move(dname), std::move(uri), std::move(xml), bandwidth};
-                 const auto& target = dest.get();
+                 auto target = dest.get();
                  return domain{without_gil([&] { return d.dom.migrate(target, flags, std::move(params)); })};
              })
         .def("getMessages", [](const domain& d, unsigned flags) {

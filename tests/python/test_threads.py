@@ -57,5 +57,40 @@ class TestThreads(unittest.TestCase):
         self.assertGreater(ticks[0], 0)
 
 
+
+class TestCloseWhileInUse(unittest.TestCase):
+    def test_close_under_running_calls(self):
+        # Closing a connection other threads are calling on: their calls either complete or
+        # raise VIR_ERR_INVALID_CONN; nothing crashes.
+        libvirt.registerErrorHandler(lambda ctx, err: None, None)
+        try:
+            conn = libvirt.open(URI)
+            outcomes = []
+
+            def worker():
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    try:
+                        conn.lookupByName("test").info()
+                        outcomes.append("ok")
+                    except libvirt.libvirtError as e:
+                        outcomes.append(e.get_error_code())
+                        if e.get_error_code() == libvirt.VIR_ERR_INVALID_CONN:
+                            return
+
+            threads = [threading.Thread(target=worker) for _ in range(4)]
+            for t in threads:
+                t.start()
+            time.sleep(0.05)
+            self.assertEqual(conn.close(), 0)
+            for t in threads:
+                t.join(60)
+            self.assertEqual(set(outcomes) - {"ok", libvirt.VIR_ERR_INVALID_CONN}, set())
+            self.assertEqual(outcomes.count(libvirt.VIR_ERR_INVALID_CONN), 4)
+            self.assertIn("ok", outcomes)
+        finally:
+            libvirt.registerErrorHandler(None, None)
+
+
 if __name__ == "__main__":
     unittest.main()
