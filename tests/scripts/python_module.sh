@@ -10,14 +10,16 @@
 # from the prefix. The libvirtd part needs root (skipped otherwise, not the rest).
 set -uo pipefail
 src=${VIRTPP_SOURCE_DIR:?} bin=${VIRTPP_BINARY_DIR:?}
-PY=/usr/bin/python3
+PY=/usr/bin/python3   # python3-libvirt, the reference
+VPY=$PY               # the interpreter running virtpp's module
 DROPIN=$bin/python/virtpp/dropin
 if ! compgen -G "$bin/python/virtpp/_core*.so" >/dev/null; then echo "skip: the Python module is not built"; exit 77; fi
 if [[ ${VIRTPP_SANITIZE:-0} == 1 ]]; then
-  # An ASan-built extension loads into the stock interpreter only after the runtime it needs.
+  # An ASan-built extension loads into the stock interpreter only after the runtime it needs
+  # (preloaded for virtpp's runs only; the interpreter's own allocations are not leaks to report).
   runtime=$(cat "$bin/python/asan_runtime.txt" 2>/dev/null)
   if [[ -z $runtime || ! -f $runtime ]]; then echo "skip: no ASan runtime to preload for python3"; exit 77; fi
-  export LD_PRELOAD=$runtime ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+  VPY="env LD_PRELOAD=$runtime ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 $PY"
 fi
 . "$src/tests/scripts/lib/services.sh"
 svc_init python
@@ -27,14 +29,14 @@ fail() { echo "FAIL: $*"; status=1; }
 $PY -c 'import libvirt' 2>/dev/null || { echo "skip: python3-libvirt (the reference) is not installed"; exit 77; }
 
 # ---- the drop-in loads virtpp's module, not python3-libvirt --------------------------------------
-where=$(PYTHONPATH=$DROPIN $PY -c 'import libvirt, libvirtmod, libvirtaio; print(libvirt.__file__, libvirt.__virtpp__, libvirtmod.__name__, libvirtaio.__name__)') \
+where=$(PYTHONPATH=$DROPIN $VPY -c 'import libvirt, libvirtmod, libvirtaio; print(libvirt.__file__, libvirt.__virtpp__, libvirtmod.__name__, libvirtaio.__name__)') \
   || fail "import libvirt through the drop-in"
 [[ $where == "$bin/python/virtpp/libvirt.py "* ]] || fail "drop-in loaded: $where"
 echo "drop-in: $where"
 
 compare() {  # label uri
   local label=$1 uri=$2
-  PYTHONPATH=$DROPIN $PY "$src/tests/python/compare_api.py" "$uri" virtpp > "$SVC_WORK/$label.virtpp.json" 2> "$SVC_WORK/$label.virtpp.err" \
+  PYTHONPATH=$DROPIN $VPY "$src/tests/python/compare_api.py" "$uri" virtpp > "$SVC_WORK/$label.virtpp.json" 2> "$SVC_WORK/$label.virtpp.err" \
     || { fail "$label: compare_api.py with virtpp"; cat "$SVC_WORK/$label.virtpp.err"; return; }
   $PY "$src/tests/python/compare_api.py" "$uri" libvirt > "$SVC_WORK/$label.libvirt.json" 2> "$SVC_WORK/$label.libvirt.err" \
     || { fail "$label: compare_api.py with python3-libvirt"; cat "$SVC_WORK/$label.libvirt.err"; return; }
@@ -44,7 +46,7 @@ compare() {  # label uri
     fail "$label: virtpp's module and python3-libvirt differ"
   fi
   local a b
-  a=$(LIBVIRT_DEFAULT_URI=$uri PYTHONPATH=$DROPIN $PY "$src/tests/python/seed_basic.py" test 2>&1)
+  a=$(LIBVIRT_DEFAULT_URI=$uri PYTHONPATH=$DROPIN $VPY "$src/tests/python/seed_basic.py" test 2>&1)
   b=$(LIBVIRT_DEFAULT_URI=$uri $PY "$src/tests/python/seed_basic.py" test 2>&1)
   if [[ $a == "$b" && $a == "Domain 0: id "* ]]; then echo "ok: $label: seed example: ${a//$'\n'/ | }"; else fail "$label: seed example: virtpp '$a' vs libvirt '$b'"; fi
 }
@@ -71,10 +73,10 @@ else
 fi
 
 # ---- libvirt-python-style unit tests against the drop-in (in process, then over virtppd) ---------
-(cd "$src/tests/python" && PYTHONPATH=$DROPIN $PY -m unittest -v test_names test_errors test_threads test_events 2>&1) \
+(cd "$src/tests/python" && PYTHONPATH=$DROPIN $VPY -m unittest -v test_names test_errors test_threads test_events 2>&1) \
   || fail "unittest suites (test:///default)"
 if [[ -n ${UNIX_URI:-} ]]; then
-  (cd "$src/tests/python" && VIRTPP_TEST_URI=$UNIX_URI PYTHONPATH=$DROPIN $PY -m unittest test_threads test_errors 2>&1) \
+  (cd "$src/tests/python" && VIRTPP_TEST_URI=$UNIX_URI PYTHONPATH=$DROPIN $VPY -m unittest test_threads test_errors 2>&1) \
     || fail "unittest suites over virtppd (unix)"
 fi
 
@@ -85,10 +87,10 @@ if cmake --install "$bin" --component python --prefix "$prefix" >/dev/null; then
   for f in __init__.py libvirt.py libvirtmod.py libvirtaio.py _names.py dropin/libvirt.py dropin/libvirtmod.py dropin/libvirtaio.py; do
     [[ -f $pkg/$f ]] || fail "installed package lacks $f"
   done
-  got=$(cd / && PYTHONPATH=$pkg/dropin $PY -c 'import libvirt; c = libvirt.open("test:///default"); print(libvirt.__file__, c.lookupByName("test").info()[0])') \
+  got=$(cd / && PYTHONPATH=$pkg/dropin $VPY -c 'import libvirt; c = libvirt.open("test:///default"); print(libvirt.__file__, c.lookupByName("test").info()[0])') \
     || fail "import libvirt from the installed drop-in"
   [[ $got == "$pkg/libvirt.py 1" ]] || fail "installed drop-in loaded: $got"
-  got=$(cd / && PYTHONPATH=$prefix/lib/python3/dist-packages $PY -c 'import virtpp; print(virtpp.__file__, virtpp.open("test:///default").listDomainsID())') \
+  got=$(cd / && PYTHONPATH=$prefix/lib/python3/dist-packages $VPY -c 'import virtpp; print(virtpp.__file__, virtpp.open("test:///default").listDomainsID())') \
     || fail "import virtpp from the prefix"
   [[ $got == "$pkg/__init__.py [1]" ]] || fail "installed virtpp: $got"
   echo "ok: installed package loads from $pkg"
