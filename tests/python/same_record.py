@@ -13,7 +13,7 @@ if [s[0] for s in a] != [s[0] for s in b]:
     print("the records list different steps")
     sys.exit(1)
 for (label, x), (_, y) in zip(a, b):
-    if label in CODE_ONLY and isinstance(x, dict) and isinstance(y, dict):
+    if label in CODE_ONLY and isinstance(x, dict) and isinstance(y, dict) and "error" in x and "error" in y:
         x, y = x["error"][0], y["error"][0]
     if x != y:
         differences += 1

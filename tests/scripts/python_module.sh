@@ -36,9 +36,9 @@ echo "drop-in: $where"
 
 compare() {  # label uri
   local label=$1 uri=$2
-  PYTHONPATH=$DROPIN $VPY "$src/tests/python/compare_api.py" "$uri" virtpp > "$SVC_WORK/$label.virtpp.json" 2> "$SVC_WORK/$label.virtpp.err" \
+  PYTHONPATH=$DROPIN $VPY "$src/tests/python/compare_api.py" "$uri" virtpp "$SVC_WORK" > "$SVC_WORK/$label.virtpp.json" 2> "$SVC_WORK/$label.virtpp.err" \
     || { fail "$label: compare_api.py with virtpp"; cat "$SVC_WORK/$label.virtpp.err"; return; }
-  $PY "$src/tests/python/compare_api.py" "$uri" libvirt > "$SVC_WORK/$label.libvirt.json" 2> "$SVC_WORK/$label.libvirt.err" \
+  $PY "$src/tests/python/compare_api.py" "$uri" libvirt "$SVC_WORK" > "$SVC_WORK/$label.libvirt.json" 2> "$SVC_WORK/$label.libvirt.err" \
     || { fail "$label: compare_api.py with python3-libvirt"; cat "$SVC_WORK/$label.libvirt.err"; return; }
   if $PY "$src/tests/python/same_record.py" "$SVC_WORK/$label.virtpp.json" "$SVC_WORK/$label.libvirt.json"; then
     echo "ok: $label: $(grep -c '^ \[' "$SVC_WORK/$label.virtpp.json") calls recorded the same with both modules"
