@@ -13,16 +13,37 @@ import pprint
 import sys
 
 import libvirt
+import libvirt_lxc
+import libvirt_qemu
 import libvirtmod
+import libvirtmod_lxc
+import libvirtmod_qemu
 
 
 def c_api_of(func_node):
-    """The first libvirtmod.<name> a function body uses: the C API it wraps."""
+    """The first libvirtmod*.<name> a function body uses: the C API it wraps."""
     for node in ast.walk(func_node):
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id == "libvirtmod"):
+                and node.value.id.startswith("libvirtmod")):
             return node.attr
     return None
+
+
+def side_module(module, c_module):
+    """libvirt_qemu / libvirt_lxc: their constants, their functions with the C API each calls."""
+    tree = ast.parse(open(module.__file__).read())
+    c_names = {top.name: c_api_of(top) for top in tree.body if isinstance(top, ast.FunctionDef)}
+    constants, functions = {}, {}
+    for name in dir(module):
+        if name.startswith("_"):
+            continue
+        thing = getattr(module, name)
+        if isinstance(thing, int):
+            constants[name] = int(thing)
+        elif inspect.isfunction(thing) and thing.__module__ == module.__name__:
+            functions[name] = c_names.get(name)
+    return {"constants": constants, "functions": functions,
+            "c_functions": sorted(n for n in dir(c_module) if not n.startswith("_"))}
 
 
 def main():
@@ -70,6 +91,10 @@ def main():
     out.write(pprint.pformat(functions, width=110, sort_dicts=True))
     out.write("\n\nLIBVIRTMOD_FUNCTIONS = ")
     out.write(pprint.pformat(mod_functions, width=110, compact=True))
+    out.write("\n\n# libvirt-python's QEMU and LXC modules (libvirt_qemu, libvirt_lxc) and their C modules.\n")
+    out.write("SIDE_MODULES = ")
+    out.write(pprint.pformat({"libvirt_qemu": side_module(libvirt_qemu, libvirtmod_qemu),
+                              "libvirt_lxc": side_module(libvirt_lxc, libvirtmod_lxc)}, width=110, sort_dicts=True))
     out.write("\n")
 
 

@@ -37,6 +37,25 @@ class TestNames(unittest.TestCase):
             self.assertTrue(callable(getattr(libvirtmod, name)), name)
         self.assertIs(libvirt.libvirtmod, libvirtmod)
 
+    def test_qemu_and_lxc_modules(self):
+        import libvirt_lxc
+        import libvirt_qemu
+        import libvirtmod_lxc
+        import libvirtmod_qemu
+        for module, c_module in ((libvirt_qemu, libvirtmod_qemu), (libvirt_lxc, libvirtmod_lxc)):
+            table = _names.SIDE_MODULES[module.__name__.split(".")[-1]]
+            for name, value in table["constants"].items():
+                self.assertEqual(getattr(module, name), value, name)
+            for name in table["functions"]:
+                self.assertTrue(callable(getattr(module, name)), name)
+            for name in table["c_functions"]:
+                self.assertTrue(callable(getattr(c_module, name)), name)
+        conn = libvirt.open(URI)
+        with self.assertRaises(libvirt.libvirtError) as ctx:
+            libvirt_qemu.qemuMonitorCommand(conn.lookupByName("test"), '{"execute": "query-status"}', 0)
+        self.assertEqual(ctx.exception.get_error_code(), libvirt.VIR_ERR_NO_SUPPORT)
+        self.assertIn("virDomainQemuMonitorCommand", ctx.exception.get_error_message())
+
     def test_unimplemented_method_is_no_support(self):
         conn = libvirt.open(URI)
         dom = conn.lookupByName("test")

@@ -34,6 +34,15 @@ where=$(PYTHONPATH=$DROPIN $VPY -c 'import libvirt, libvirtmod, libvirtaio; prin
 [[ $where == "$bin/python/virtpp/libvirt.py "* ]] || fail "drop-in loaded: $where"
 echo "drop-in: $where"
 
+# ---- the committed name table is what the installed python3-libvirt has --------------------------
+if $PY "$src/scripts/gen/python_names.py" > "$SVC_WORK/names.py" && cmp -s "$SVC_WORK/names.py" "$src/python/virtpp/_names.py"; then
+  echo "ok: python/virtpp/_names.py matches the installed python3-libvirt"
+else
+  echo "note: python/virtpp/_names.py differs from what scripts/gen/python_names.py writes for the installed python3-libvirt ($($PY -c 'import libvirt; print(libvirt.getVersion())')); regenerate it"
+  diff "$src/python/virtpp/_names.py" "$SVC_WORK/names.py" | head -20
+  fail "name table out of date"
+fi
+
 compare() {  # label uri
   local label=$1 uri=$2
   PYTHONPATH=$DROPIN $VPY "$src/tests/python/compare_api.py" "$uri" virtpp "$SVC_WORK" > "$SVC_WORK/$label.virtpp.json" 2> "$SVC_WORK/$label.virtpp.err" \
@@ -84,7 +93,8 @@ fi
 prefix=$SVC_WORK/prefix
 if cmake --install "$bin" --component python --prefix "$prefix" >/dev/null; then
   pkg=$prefix/lib/python3/dist-packages/virtpp
-  for f in __init__.py libvirt.py libvirtmod.py libvirtaio.py _names.py dropin/libvirt.py dropin/libvirtmod.py dropin/libvirtaio.py; do
+  for f in __init__.py libvirt.py libvirtmod.py libvirtaio.py libvirt_qemu.py libvirt_lxc.py _names.py \
+           dropin/libvirt.py dropin/libvirtmod.py dropin/libvirtaio.py dropin/libvirt_qemu.py dropin/libvirt_lxc.py; do
     [[ -f $pkg/$f ]] || fail "installed package lacks $f"
   done
   got=$(cd / && PYTHONPATH=$pkg/dropin $VPY -c 'import libvirt; c = libvirt.open("test:///default"); print(libvirt.__file__, c.lookupByName("test").info()[0])') \
