@@ -112,6 +112,9 @@ struct connection {
     }
 };
 
+/// A Python domain object. Calls run on a copy of the handle taken under the GIL, and the calls
+/// that change it (create, destroy, save, migrate: the runtime id) store it back under the GIL, so
+/// threads sharing one virDomain never touch the same handle unlocked.
 struct domain {
     virtpp::any_domain dom;
 };
@@ -332,23 +335,23 @@ void bind_domain(py::module_& m) {
         .def("UUID", [](const domain& d) { return uuid_bytes(d.dom.uuid()); })
         .def("UUIDString", [](const domain& d) { return d.dom.uuid_string(); })
         .def("connection", [](const domain& d) { return connection{any_connection(d.dom.connection())}; })
-        .def("create", [](domain& d, unsigned flags) { without_gil([&] { d.dom.create(flags); }); })
-        .def("undefine", [](const domain& d, unsigned flags) { without_gil([&] { d.dom.undefine(flags); }); })
-        .def("suspend", [](const domain& d) { without_gil([&] { d.dom.suspend(); }); })
-        .def("resume", [](const domain& d) { without_gil([&] { d.dom.resume(); }); })
-        .def("shutdown", [](const domain& d, unsigned flags) { without_gil([&] { d.dom.shutdown(flags); }); })
-        .def("reboot", [](const domain& d, unsigned flags) { without_gil([&] { d.dom.reboot(flags); }); })
-        .def("destroy", [](domain& d, unsigned flags) { without_gil([&] { d.dom.destroy(flags); }); })
-        .def("save", [](domain& d, const std::string& path) { without_gil([&] { d.dom.save(path); }); })
+        .def("create", [](domain& d, unsigned flags) { d.dom = without_gil([&, dom = d.dom]() mutable { dom.create(flags); return dom; }); })
+        .def("undefine", [](const domain& d, unsigned flags) { without_gil([&, dom = d.dom] { dom.undefine(flags); }); })
+        .def("suspend", [](const domain& d) { without_gil([&, dom = d.dom] { dom.suspend(); }); })
+        .def("resume", [](const domain& d) { without_gil([&, dom = d.dom] { dom.resume(); }); })
+        .def("shutdown", [](const domain& d, unsigned flags) { without_gil([&, dom = d.dom] { dom.shutdown(flags); }); })
+        .def("reboot", [](const domain& d, unsigned flags) { without_gil([&, dom = d.dom] { dom.reboot(flags); }); })
+        .def("destroy", [](domain& d, unsigned flags) { d.dom = without_gil([&, dom = d.dom]() mutable { dom.destroy(flags); return dom; }); })
+        .def("save", [](domain& d, const std::string& path) { d.dom = without_gil([&, dom = d.dom]() mutable { dom.save(path); return dom; }); })
         .def("coreDump", [](const domain& d, const std::string& path, unsigned flags) {
-            without_gil([&] { d.dom.core_dump(path, flags); });
+            without_gil([&, dom = d.dom] { dom.core_dump(path, flags); });
         })
         .def("hasManagedSaveImage", [](const domain& d, unsigned flags) {
-            return without_gil([&] { return d.dom.call<o::domain_has_managed_save_image>({d.dom.ref(), flags}); }) ? 1 : 0;
+            return without_gil([&, dom = d.dom] { return dom.call<o::domain_has_managed_save_image>({dom.ref(), flags}); }) ? 1 : 0;
         })
         .def("info",
              [](const domain& d) {
-                 auto i = without_gil([&] { return d.dom.info(); });
+                 auto i = without_gil([&, dom = d.dom] { return dom.info(); });
                  py::list out;
                  out.append(static_cast<int>(i.state));
                  out.append(i.max_memory_kib);
@@ -359,41 +362,40 @@ void bind_domain(py::module_& m) {
              })
         .def("state",
              [](const domain& d, unsigned flags) {
-                 auto s = without_gil([&] { return d.dom.state(flags); });
+                 auto s = without_gil([&, dom = d.dom] { return dom.state(flags); });
                  py::list out;
                  out.append(static_cast<int>(s.state));
                  out.append(s.reason);
                  return out;
              })
-        .def("OSType", [](const domain& d) { return without_gil([&] { return d.dom.os_type(); }); })
-        .def("XMLDesc", [](const domain& d, unsigned flags) { return without_gil([&] { return d.dom.xml_desc(flags); }); })
-        .def("isActive", [](const domain& d) { return without_gil([&] { return d.dom.is_active(); }) ? 1 : 0; })
-        .def("isPersistent", [](const domain& d) { return without_gil([&] { return d.dom.is_persistent(); }) ? 1 : 0; })
-        .def("autostart", [](const domain& d) { return without_gil([&] { return d.dom.autostart(); }) ? 1 : 0; })
-        .def("setAutostart", [](const domain& d, int on) { without_gil([&] { d.dom.set_autostart(on != 0); }); })
-        .def("maxMemory", [](const domain& d) { return without_gil([&] { return d.dom.max_memory(); }); })
-        .def("setMaxMemory", [](const domain& d, std::uint64_t kib) { without_gil([&] { d.dom.set_max_memory(kib); }); })
+        .def("OSType", [](const domain& d) { return without_gil([&, dom = d.dom] { return dom.os_type(); }); })
+        .def("XMLDesc", [](const domain& d, unsigned flags) { return without_gil([&, dom = d.dom] { return dom.xml_desc(flags); }); })
+        .def("isActive", [](const domain& d) { return without_gil([&, dom = d.dom] { return dom.is_active(); }) ? 1 : 0; })
+        .def("isPersistent", [](const domain& d) { return without_gil([&, dom = d.dom] { return dom.is_persistent(); }) ? 1 : 0; })
+        .def("autostart", [](const domain& d) { return without_gil([&, dom = d.dom] { return dom.autostart(); }) ? 1 : 0; })
+        .def("setAutostart", [](const domain& d, int on) { without_gil([&, dom = d.dom] { dom.set_autostart(on != 0); }); })
+        .def("maxMemory", [](const domain& d) { return without_gil([&, dom = d.dom] { return dom.max_memory(); }); })
+        .def("setMaxMemory", [](const domain& d, std::uint64_t kib) { without_gil([&, dom = d.dom] { dom.set_max_memory(kib); }); })
         .def("setMemoryFlags", [](const domain& d, std::uint64_t kib, unsigned flags) {
-            without_gil([&] { d.dom.set_memory(kib, flags); });
+            without_gil([&, dom = d.dom] { dom.set_memory(kib, flags); });
         })
-        .def("maxVcpus", [](const domain& d) { return without_gil([&] { return d.dom.max_vcpus(); }); })
-        .def("setVcpusFlags", [](const domain& d, unsigned n, unsigned flags) { without_gil([&] { d.dom.set_vcpus(n, flags); }); })
-        .def("vcpusFlags", [](const domain& d, unsigned flags) { return without_gil([&] { return d.dom.vcpus_flags(flags); }); })
+        .def("maxVcpus", [](const domain& d) { return without_gil([&, dom = d.dom] { return dom.max_vcpus(); }); })
+        .def("setVcpusFlags", [](const domain& d, unsigned n, unsigned flags) { without_gil([&, dom = d.dom] { dom.set_vcpus(n, flags); }); })
+        .def("vcpusFlags", [](const domain& d, unsigned flags) { return without_gil([&, dom = d.dom] { return dom.vcpus_flags(flags); }); })
         .def("pinVcpuFlags",
              [](const domain& d, unsigned vcpu, const py::sequence& map, unsigned flags) {
                  std::vector<bool> bits;
                  for (auto b : map) bits.push_back(PyObject_IsTrue(b.ptr()) == 1);
-                 without_gil([&] { d.dom.pin_vcpu(vcpu, std::move(bits), flags); });
+                 without_gil([&, dom = d.dom] { dom.pin_vcpu(vcpu, std::move(bits), flags); });
              })
         .def("vcpus",
              [](const domain& d) {
-                 const auto& conn = d.dom.connection();
                  // As libvirt-python asks: as many vcpus as the domain has, maps as wide as the host.
-                 auto [cpus, infos] = without_gil([&] {
-                     auto count = static_cast<int>(d.dom.info().vcpus);
-                     std::size_t n = host_cpu_count(conn);
+                 auto [cpus, infos] = without_gil([&, dom = d.dom] {
+                     auto count = static_cast<int>(dom.info().vcpus);
+                     std::size_t n = host_cpu_count(dom.connection());
                      int maplen = static_cast<int>((n + 7) / 8);
-                     return std::pair{n, d.dom.vcpus(count, maplen)};
+                     return std::pair{n, dom.vcpus(count, maplen)};
                  });
                  py::list info, maps;
                  for (const auto& v : infos) {
@@ -404,56 +406,58 @@ void bind_domain(py::module_& m) {
              })
         .def("schedulerType",
              [](const domain& d) {
-                 auto t = without_gil([&] { return d.dom.scheduler_type(); });
+                 auto t = without_gil([&, dom = d.dom] { return dom.scheduler_type(); });
                  return py::make_tuple(t.name, t.nparams);
              })
         .def("schedulerParametersFlags",
              [](const domain& d, unsigned flags) {
-                 return params_to_dict(without_gil([&] { return d.dom.scheduler_parameters(flags); }));
+                 return params_to_dict(without_gil([&, dom = d.dom] { return dom.scheduler_parameters(flags); }));
              })
         .def("setSchedulerParametersFlags",
              [](const domain& d, const py::dict& params, unsigned flags) {
-                 auto current = without_gil([&] { return d.dom.scheduler_parameters(flags); });
+                 auto current = without_gil([&, dom = d.dom] { return dom.scheduler_parameters(flags); });
                  auto wanted = api_boundary(&d.dom.connection().errors(), [&] { return params_from_dict(current, params); });
-                 without_gil([&] { d.dom.set_scheduler_parameters(std::move(wanted), flags); });
+                 without_gil([&, dom = d.dom] { dom.set_scheduler_parameters(std::move(wanted), flags); });
              })
         .def("blockStats",
              [](const domain& d, const std::string& path) {
-                 auto s = without_gil([&] { return d.dom.block_stats(path); });
+                 auto s = without_gil([&, dom = d.dom] { return dom.block_stats(path); });
                  return py::make_tuple(s.rd_req, s.rd_bytes, s.wr_req, s.wr_bytes, s.errs);
              })
         .def("interfaceStats",
              [](const domain& d, const std::string& path) {
-                 auto s = without_gil([&] { return d.dom.interface_stats(path); });
+                 auto s = without_gil([&, dom = d.dom] { return dom.interface_stats(path); });
                  return py::make_tuple(s.rx_bytes, s.rx_packets, s.rx_errs, s.rx_drop, s.tx_bytes, s.tx_packets,
                                        s.tx_errs, s.tx_drop);
              })
         .def("attachDeviceFlags", [](const domain& d, const std::string& xml, unsigned flags) {
-            without_gil([&] { d.dom.attach_device(xml, flags); });
+            without_gil([&, dom = d.dom] { dom.attach_device(xml, flags); });
         })
         .def("detachDeviceFlags", [](const domain& d, const std::string& xml, unsigned flags) {
-            without_gil([&] { d.dom.detach_device(xml, flags); });
+            without_gil([&, dom = d.dom] { dom.detach_device(xml, flags); });
         })
         .def("securityLabel",
              [](const domain& d) {
-                 auto l = without_gil([&] { return d.dom.security_label(); });
+                 auto l = without_gil([&, dom = d.dom] { return dom.security_label(); });
                  py::list out;
                  out.append(l.label);
                  out.append(py::bool_(l.enforcing));
                  return out;
              })
         .def("snapshotNum", [](const domain& d, unsigned flags) {
-            return without_gil([&] { return d.dom.call<o::domain_snapshot_num>({d.dom.ref(), flags}); });
+            return without_gil([&, dom = d.dom] { return dom.call<o::domain_snapshot_num>({dom.ref(), flags}); });
         })
         .def("migrate",
              [](domain& d, const connection& dest, unsigned flags, std::optional<std::string> dname,
                 std::optional<std::string> uri, std::uint64_t bandwidth, std::optional<std::string> xml) {
                  migrate_params params{std::move(dname), std::move(uri), std::move(xml), bandwidth};
                  auto target = dest.get();
-                 return domain{without_gil([&] { return d.dom.migrate(target, flags, std::move(params)); })};
+                 auto [moved, source] = without_gil([&, dom = d.dom]() mutable { auto out = dom.migrate(target, flags, std::move(params)); return std::pair{out, dom}; });
+                 d.dom = std::move(source);
+                 return domain{std::move(moved)};
              })
         .def("getMessages", [](const domain& d, unsigned flags) {
-            return without_gil([&] { return d.dom.call<o::domain_get_messages>({d.dom.ref(), flags}); });
+            return without_gil([&, dom = d.dom] { return dom.call<o::domain_get_messages>({dom.ref(), flags}); });
         });
 }
 

@@ -57,6 +57,46 @@ class TestThreads(unittest.TestCase):
         self.assertGreater(ticks[0], 0)
 
 
+    def test_threads_share_a_domain_object(self):
+        # One virDomain used by several threads while one of them starts and stops it.
+        xml = ("<domain type='test'><name>threaded</name><memory>65536</memory><vcpu>1</vcpu>"
+               "<os><type>hvm</type></os></domain>")
+        conn = libvirt.open(URI)
+        dom = conn.defineXML(xml)
+        errors = []
+        stop = threading.Event()
+
+        def toggler():
+            try:
+                for _ in range(50):
+                    dom.create()
+                    dom.destroy()
+            except Exception as e:  # noqa: BLE001 -- reported below
+                errors.append(e)
+            finally:
+                stop.set()
+
+        def reader():
+            try:
+                while not stop.is_set():
+                    self.assertIn(dom.info()[0], (libvirt.VIR_DOMAIN_RUNNING, libvirt.VIR_DOMAIN_SHUTOFF))
+                    self.assertEqual(dom.name(), "threaded")
+                    dom.ID()
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        threads = [threading.Thread(target=toggler)] + [threading.Thread(target=reader) for _ in range(3)]
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(120)
+            self.assertEqual(errors, [])
+            self.assertEqual(dom.ID(), -1)
+            self.assertEqual(dom.isActive(), 0)
+        finally:
+            dom.undefine()
+
 
 class TestCloseWhileInUse(unittest.TestCase):
     def test_close_under_running_calls(self):
