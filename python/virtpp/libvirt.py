@@ -178,6 +178,7 @@ class virConnect(object):
     def close(self) -> int:
         """Closes the connection; domains and networks obtained from it stay usable."""
         self._o.close()
+        self._o = _ClosedConnection()
         return 0
 
     def isAlive(self) -> int:
@@ -295,6 +296,25 @@ class virConnect(object):
 
     def virConnResetLastError(self) -> None:
         _core.reset_last_error()
+
+
+class _ClosedConnection(object):
+    """What a closed virConnect calls: every call fails with VIR_ERR_INVALID_CONN naming its C API,
+    as libvirt's calls do on a closed connection."""
+
+    def is_open(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def __getattr__(self, method: str) -> Callable:
+        c_api = _names.CLASSES["virConnect"].get(method) or "virConnect" + method[:1].upper() + method[1:]
+
+        def closed(*args: Any) -> Any:
+            _core.raise_error(VIR_ERR_INVALID_CONN, _error_domain_of(c_api), c_api)
+
+        return closed
 
 
 class virDomain(object):
