@@ -505,7 +505,8 @@ PYBIND11_MODULE(_core, m) {
     m.attr("libvirt_api_version") = virtpp::libvirt_api_version;
     m.attr("version") = VIRTPP_VERSION_STRING;
 
-    py::register_exception_translator([](std::exception_ptr p) {
+    // Local: other pybind11 modules in the process keep their own translation.
+    py::register_local_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const virtpp::error& e) {
