@@ -67,12 +67,15 @@ python_error_handler& registered_handler() {
 
 void set_error_handler(py::object function, py::object context) {
     auto& h = registered_handler();
+    bool removing = false;
     {
         std::lock_guard lock(h.mutex);
-        h.function = function;
-        h.context = context;
+        // The previous handler is released on return, outside the lock: its destructor may run Python.
+        std::swap(h.function, function);
+        std::swap(h.context, context);
+        removing = h.function.is_none();
     }
-    if (function.is_none()) {
+    if (removing) {
         virtpp::set_error_handler({});
         return;
     }
