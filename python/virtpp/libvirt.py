@@ -6,11 +6,12 @@ libvirt-python has exists here: a function or method the library does not implem
 libvirtError with VIR_ERR_NO_SUPPORT, as libvirt does for a driver without it. `import virtpp`
 is the native name of this module; the drop-in folder makes `import libvirt` load it.
 """
-import os
-import select
-import threading
-import time
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
+import os as _os
+import select as _select
+import threading as _threading
+import time as _time
+from types import TracebackType  # noqa: F401  (libvirt-python's module has these names too)
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union, overload  # noqa: F401
 
 from . import _core
 from . import _names
@@ -592,21 +593,21 @@ class virNetwork(object):
 # a domain event callback raises NO_SUPPORT; handles and timeouts added here work for real.
 
 class _DefaultEventLoop(object):
-    _POLL_OF = {VIR_EVENT_HANDLE_READABLE: select.POLLIN, VIR_EVENT_HANDLE_WRITABLE: select.POLLOUT,
-                VIR_EVENT_HANDLE_ERROR: select.POLLERR, VIR_EVENT_HANDLE_HANGUP: select.POLLHUP}
+    _POLL_OF = {VIR_EVENT_HANDLE_READABLE: _select.POLLIN, VIR_EVENT_HANDLE_WRITABLE: _select.POLLOUT,
+                VIR_EVENT_HANDLE_ERROR: _select.POLLERR, VIR_EVENT_HANDLE_HANGUP: _select.POLLHUP}
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _threading.Lock()
         self._next_id = 1
         self._handles = {}  # watch -> [fd, events, cb, opaque, ff]
         self._timeouts = {}  # timer -> [interval_ms, cb, opaque, ff, due]
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._wake_r, self._wake_w = _os.pipe()
+        _os.set_blocking(self._wake_r, False)
+        _os.set_blocking(self._wake_w, False)
 
     def _wake(self) -> None:
         try:
-            os.write(self._wake_w, b"x")
+            _os.write(self._wake_w, b"x")
         except BlockingIOError:
             pass  # a wake-up is already pending
 
@@ -641,7 +642,7 @@ class _DefaultEventLoop(object):
     def add_timeout(self, interval: int, cb: Callable, opaque: Any, ff: Optional[Callable] = None) -> int:
         with self._lock:
             timer = self._new_id()
-            self._timeouts[timer] = [interval, cb, opaque, ff, time.monotonic() + max(interval, 0) / 1000.0]
+            self._timeouts[timer] = [interval, cb, opaque, ff, _time.monotonic() + max(interval, 0) / 1000.0]
         self._wake()
         return timer
 
@@ -650,7 +651,7 @@ class _DefaultEventLoop(object):
             t = self._timeouts.get(timer)
             if t is not None:
                 t[0] = interval
-                t[4] = time.monotonic() + max(interval, 0) / 1000.0
+                t[4] = _time.monotonic() + max(interval, 0) / 1000.0
         self._wake()
 
     def remove_timeout(self, timer: int) -> int:
@@ -664,9 +665,9 @@ class _DefaultEventLoop(object):
         return 0
 
     def run_once(self) -> None:
-        poller = select.poll()
-        poller.register(self._wake_r, select.POLLIN)
-        now = time.monotonic()
+        poller = _select.poll()
+        poller.register(self._wake_r, _select.POLLIN)
+        now = _time.monotonic()
         wait = None
         with self._lock:
             for watch, (fd, events, _, _, _) in self._handles.items():
@@ -684,7 +685,7 @@ class _DefaultEventLoop(object):
         for fd, revents in ready:
             if fd == self._wake_r:
                 try:
-                    while os.read(self._wake_r, 64):
+                    while _os.read(self._wake_r, 64):
                         pass
                 except BlockingIOError:
                     pass
@@ -697,7 +698,7 @@ class _DefaultEventLoop(object):
                     if revents & pollbit:
                         got |= bit
                 cb(watch, hfd, got, opaque)
-        now = time.monotonic()
+        now = _time.monotonic()
         with self._lock:
             due = [(timer, t) for timer, t in self._timeouts.items() if t[0] >= 0 and t[4] <= now]
             for _, t in due:
@@ -706,7 +707,7 @@ class _DefaultEventLoop(object):
             t[1](timer, t[2])
 
 
-_event_lock = threading.Lock()
+_event_lock = _threading.Lock()
 _default_loop = None  # type: Optional[_DefaultEventLoop]
 _event_impl = None  # type: Optional[Tuple[Callable, Callable, Callable, Callable, Callable, Callable]]
 
@@ -793,6 +794,16 @@ def _eventInvokeTimeoutCallback(timer: int, opaque: Any, opaquecompat: Any = Non
     callback(timer, data)
 
 
+def _dispatchEventHandleCallback(watch: int, fd: int, events: int, cbData: Dict[str, Any]) -> int:
+    cbData["cb"](watch, fd, events, cbData["opaque"])
+    return 0
+
+
+def _dispatchEventTimeoutCallback(timer: int, cbData: Dict[str, Any]) -> int:
+    cbData["cb"](timer, cbData["opaque"])
+    return 0
+
+
 def virEventInvokeFreeCallback(opaque: Any) -> None:
     """Runs the free callback of a handle or timeout's opaque data, when it has one."""
     if isinstance(opaque, tuple) and len(opaque) == 3 and callable(opaque[2]):
@@ -838,6 +849,8 @@ for _class_name, _methods in _names.CLASSES.items():
     for _method, _c_api in _methods.items():
         if not hasattr(_cls, _method):
             setattr(_cls, _method, _stub(_class_name, _method, _c_api))
+    for _method, _c_api in _names.CLASS_CONSTANTS.get(_class_name, {}).items():
+        setattr(_cls, _method, _c_api)  # class constants (name, value)
 
 for _function, _c_api in _names.FUNCTIONS.items():
     if _function not in globals():

@@ -5,8 +5,6 @@ directly (e.g. libvirtmod.virEventRegisterImpl). Each of its functions exists he
 method of virtpp.libvirt implements runs that method on the object passed in, the module-level
 ones run the module's function, and the rest raise libvirtError(VIR_ERR_NO_SUPPORT).
 """
-from typing import Any, Callable
-
 from . import _names
 from . import libvirt as _libvirt
 
@@ -26,7 +24,7 @@ _python_name_of["virEventInvokeHandleCallback"] = ("", "_eventInvokeHandleCallba
 _python_name_of["virEventInvokeTimeoutCallback"] = ("", "_eventInvokeTimeoutCallback")
 
 
-def _wrap(owner: str, obj: Any) -> Any:
+def _wrap(owner, obj):
     """The virtpp.libvirt object around a native handle, as libvirtmod's callers pass _o."""
     cls = getattr(_libvirt, owner)
     if owner == "virConnect":
@@ -34,13 +32,13 @@ def _wrap(owner: str, obj: Any) -> Any:
     return cls(None, _obj=obj)
 
 
-def _entry(c_api: str) -> Callable:
+def _entry(c_api):
     owner, name = _python_name_of.get(c_api, ("", None))
     # Module-level entries are bound now, to the implementation itself: callers that replace
     # libvirt.<name> (mock.patch in tests) still reach the real one through libvirtmod.
     target = getattr(_libvirt, name, None) if not owner and name else None
 
-    def call(*args: Any, **kwargs: Any) -> Any:
+    def call(*args, **kwargs):
         if not owner:
             if target is None:
                 _libvirt._unsupported(c_api)

@@ -38,8 +38,8 @@ def side_module(module, c_module):
         if name.startswith("_"):
             continue
         thing = getattr(module, name)
-        if isinstance(thing, int):
-            constants[name] = int(thing)
+        if isinstance(thing, int) or (isinstance(thing, str) and name.startswith("VIR_")):
+            constants[name] = thing if isinstance(thing, str) else int(thing)
         elif inspect.isfunction(thing) and thing.__module__ == module.__name__:
             functions[name] = c_names.get(name)
     return {"constants": constants, "functions": functions,
@@ -57,13 +57,13 @@ def main():
                 if isinstance(item, ast.FunctionDef):
                     c_names[(top.name, item.name)] = c_api_of(item)
 
-    constants, classes, functions = {}, {}, {}
+    constants, classes, functions, class_constants = {}, {}, {}, {}
     for name in dir(libvirt):
         if name.startswith("_"):
             continue
         thing = getattr(libvirt, name)
-        if isinstance(thing, int):
-            constants[name] = int(thing)
+        if isinstance(thing, int) or (isinstance(thing, str) and name.startswith("VIR_")):
+            constants[name] = thing if isinstance(thing, str) else int(thing)  # VIR_*_PARAM_* names are strings
         elif getattr(thing, "__module__", "") == "typing" or inspect.ismodule(thing):
             continue
         elif isinstance(thing, type):
@@ -71,6 +71,9 @@ def main():
                 continue
             methods = {}
             for mname, member in vars(thing).items():
+                if not mname.startswith("_") and isinstance(member, (int, str)):
+                    class_constants.setdefault(name, {})[mname] = member  # e.g. virStorageVol.streamBufSize
+                    continue
                 if mname.startswith("_") or not callable(member) and not isinstance(member, (staticmethod, classmethod)):
                     continue
                 methods[mname] = c_names.get((name, mname))
@@ -87,6 +90,8 @@ def main():
     out.write(pprint.pformat(constants, width=110, sort_dicts=True))
     out.write("\n\nCLASSES = ")
     out.write(pprint.pformat(classes, width=110, sort_dicts=True))
+    out.write("\n\nCLASS_CONSTANTS = ")
+    out.write(pprint.pformat(class_constants, width=110, sort_dicts=True))
     out.write("\n\nFUNCTIONS = ")
     out.write(pprint.pformat(functions, width=110, sort_dicts=True))
     out.write("\n\nLIBVIRTMOD_FUNCTIONS = ")

@@ -63,7 +63,9 @@ class TestNames(unittest.TestCase):
                           (lambda: conn.storagePoolLookupByName("default-pool"), "virStoragePoolLookupByName"),
                           (lambda: conn.domainEventRegisterAny(dom, 0, lambda *a: None, None),
                            "virConnectDomainEventRegisterAny"),
-                          (lambda: libvirtmod.virDomainScreenshot(dom._o, None, 0), "virDomainScreenshot")):
+                          (lambda: libvirtmod.virDomainScreenshot(dom._o, None, 0), "virDomainScreenshot"),
+                          (lambda: dom.migrate3(conn, {libvirt.VIR_MIGRATE_PARAM_COMPRESSION: "xbzrle"}, 0),
+                           "virDomainMigrate3 parameter compression")):
             with self.assertRaises(libvirt.libvirtError) as ctx:
                 call()
             self.assertEqual(ctx.exception.get_error_code(), libvirt.VIR_ERR_NO_SUPPORT)

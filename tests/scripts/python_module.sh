@@ -43,6 +43,16 @@ else
   fail "name table out of date"
 fi
 
+# ---- the same public names, class members and constant values as python3-libvirt ------------------
+PYTHONPATH=$DROPIN $VPY "$src/tests/python/name_parity.py" > "$SVC_WORK/names.virtpp.json" || fail "name_parity.py with virtpp"
+$PY "$src/tests/python/name_parity.py" > "$SVC_WORK/names.libvirt.json" || fail "name_parity.py with python3-libvirt"
+if cmp -s "$SVC_WORK/names.virtpp.json" "$SVC_WORK/names.libvirt.json"; then
+  echo "ok: every public name of libvirt, libvirt_qemu, libvirt_lxc and libvirtmod (and of their classes) is there, constants equal"
+else
+  diff "$SVC_WORK/names.libvirt.json" "$SVC_WORK/names.virtpp.json" | head -30
+  fail "public names or constant values differ from python3-libvirt's"
+fi
+
 compare() {  # label uri
   local label=$1 uri=$2
   PYTHONPATH=$DROPIN $VPY "$src/tests/python/compare_api.py" "$uri" virtpp "$SVC_WORK" > "$SVC_WORK/$label.virtpp.json" 2> "$SVC_WORK/$label.virtpp.err" \
