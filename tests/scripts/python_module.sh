@@ -10,6 +10,7 @@
 # from the prefix. The libvirtd part needs root (skipped otherwise, not the rest).
 set -uo pipefail
 src=${VIRTPP_SOURCE_DIR:?} bin=${VIRTPP_BINARY_DIR:?}
+export PYTHONDONTWRITEBYTECODE=1   # nothing written into the source tree
 PY=/usr/bin/python3   # python3-libvirt, the reference
 VPY=$PY               # the interpreter running virtpp's module
 DROPIN=$bin/python/virtpp/dropin
