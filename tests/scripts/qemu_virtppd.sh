@@ -140,7 +140,7 @@ mkdir -p "$W/bin" && cp "$CLI" "$BIN" "$W/bin/" && chmod 755 "$W/bin"
 UCLI=$W/bin/virtpp
 U() {
     setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$W/u" XDG_RUNTIME_DIR="$W/u/rt" \
-        VIRTPP_SESSION_DAEMON_TIMEOUT=2 "$@"
+        VIRTPP_SESSION_DAEMON_TIMEOUT=5 "$@"
 }
 [ -z "$(session_daemons)" ] || bad "a session daemon was already running"
 t0=$(date +%s.%N)
@@ -155,10 +155,10 @@ out=$(U virsh -c qemu:///session list --all 2>&1)
 sed 's/qv1/qs1/' "$W/g.xml" >"$W/u/g.xml" && chown 65534 "$W/u/g.xml"
 out=$(U "$UCLI" -c qemu:///session create "$W/u/g.xml" 2>&1) && ok "session guest started" || bad "session create: $out"
 sd=$(session_daemons)  # the same one, unless the steps above took longer than its timeout
-sleep 3.5
+sleep 6
 [ -n "$sd" ] && [ "$(session_daemons)" = "$sd" ] && ok "daemon stays past its timeout while a guest runs" || bad "session daemon exited with a guest running"
 out=$(U "$UCLI" -c qemu:///session destroy qs1 2>&1) && ok "session guest destroyed" || bad "session destroy: $out"
-for _ in $(seq 80); do [ -z "$(session_daemons)" ] && break; sleep 0.1; done
+for _ in $(seq 150); do [ -z "$(session_daemons)" ] && break; sleep 0.1; done
 [ -z "$(session_daemons)" ] && ok "idle session daemon exited after its timeout" || bad "session daemon still running"
 out=$(LIBVIRT_AUTOSTART=0 U env LIBVIRT_AUTOSTART=0 "$UCLI" -c qemu:///session list 2>&1)
 [[ $out == *"Failed to connect socket to '$W/u/rt/libvirt/libvirt-sock'"* ]] && [ -z "$(session_daemons)" ] &&
