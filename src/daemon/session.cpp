@@ -54,6 +54,9 @@ bytes keepalive_packet(std::int32_t proc) {
     return rpc::frame_body(h, xdr::none{});
 }
 
+/// What an idle client's framing buffer may keep between messages.
+constexpr std::size_t idle_buffer_max = 4096;
+
 /// Most replies fit: one allocation per reply.
 constexpr std::size_t reply_reserve = 512;
 
@@ -326,17 +329,38 @@ client_session::client_session(session_options options, std::weak_ptr<session_ho
 client_session::~client_session() = default;
 
 bool client_session::receive(std::span<const std::uint8_t> in) {
-    {
+    if (!in.empty()) {
         std::lock_guard lock(mutex_);
         last_received_ = clock::now();
         pings_sent_ = 0;
     }
-    while (!in.empty()) {
+    if (held_.empty()) {
+        auto used = consume(in);
+        if (used < in.size()) held_.assign(in.begin() + static_cast<std::ptrdiff_t>(used), in.end());
+    } else {
+        held_.insert(held_.end(), in.begin(), in.end());
+        auto pending = std::move(held_);
+        held_ = {};
+        auto used = consume(pending);
+        if (used < pending.size()) held_.assign(pending.begin() + static_cast<std::ptrdiff_t>(used), pending.end());
+    }
+    std::lock_guard lock(mutex_);
+    return !paused_;
+}
+
+std::size_t client_session::consume(std::span<const std::uint8_t> in) {
+    std::size_t used = 0;
+    while (used < in.size()) {
+        {
+            std::lock_guard lock(mutex_);
+            if (paused_) break;  // max_client_requests calls in the daemon: the rest waits unframed
+        }
+        auto rest = in.subspan(used);
         if (length_have_ < 4) {
-            auto take = std::min<std::size_t>(4 - length_have_, in.size());
-            std::memcpy(length_bytes_ + length_have_, in.data(), take);
+            auto take = std::min<std::size_t>(4 - length_have_, rest.size());
+            std::memcpy(length_bytes_ + length_have_, rest.data(), take);
             length_have_ += take;
-            in = in.subspan(take);
+            used += take;
             if (length_have_ < 4) break;
             std::uint32_t word = (std::uint32_t(length_bytes_[0]) << 24) | (std::uint32_t(length_bytes_[1]) << 16) |
                                  (std::uint32_t(length_bytes_[2]) << 8) | length_bytes_[3];
@@ -347,21 +371,27 @@ bool client_session::receive(std::span<const std::uint8_t> in) {
             }
             packet_.clear();
             packet_.reserve(std::min(packet_need_, rpc::message_initial));
+            continue;
         }
-        auto take = std::min(packet_need_ - packet_.size(), in.size());
-        packet_.insert(packet_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
-        in = in.subspan(take);
+        auto take = std::min(packet_need_ - packet_.size(), rest.size());
+        packet_.insert(packet_.end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(take));
+        used += take;
         if (packet_.size() == packet_need_) {
             length_have_ = 0;
-            // the call's arguments are decoded out of it: the buffer (and its capacity) is reused
+            greeted_ = true;
+            // the call's arguments are decoded out of it: the buffer is reused while it is small,
+            // an idle client keeps at most idle_buffer_max bytes
             handle_packet(packet_);
             packet_.clear();
-            if (packet_.capacity() > rpc::message_initial) packet_ = {};  // a big one is not kept
+            if (packet_.capacity() > idle_buffer_max) packet_ = {};
         }
     }
-    std::lock_guard lock(mutex_);
-    return !paused_;
+    return used;
 }
+
+bool client_session::greeted() const { return greeted_; }
+
+std::size_t client_session::buffered_bytes() const { return packet_.capacity() + held_.capacity(); }
 
 void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     rpc::header h;
@@ -442,9 +472,8 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     if (host && host->logs(1)) host->log(1, "client " + options_.peer + ": call " + std::to_string(h.proc) + " serial " + std::to_string(h.serial));
 
     std::weak_ptr<client_session> weak = weak_from_this();
-    std::size_t size = packet.size();
     enqueue(
-        [weak, call = std::move(call), h, size] {
+        [weak, call = std::move(call), h] {
             auto self = weak.lock();
             if (!self) return;
             bytes reply;
@@ -472,20 +501,19 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
                 host->send(std::move(reply));
                 if (close) host->close_after_flush();
             }
-            self->finish_job(size);
-        },
-        size);
+            self->finish_job();
+        });
 }
 
-void client_session::enqueue(std::function<void()> job, std::size_t size) {
+void client_session::enqueue(std::function<void()> job) {
     std::optional<std::function<void()>> ready;
     bool run_here = false;
     {
         std::lock_guard lock(mutex_);
-        waiting_.emplace_back(std::move(job), size);
-        waiting_bytes_ += size;
+        waiting_.push_back(std::move(job));
         start_jobs_locked(ready);
-        if (waiting_bytes_ > options_.max_queued_bytes) paused_ = true;
+        // as libvirtd: no more reading while max_client_requests calls are in the daemon
+        if (running_ + waiting_.size() >= options_.max_client_requests) paused_ = true;
         // a driver that never waits answers on the reading thread: no hand-off to the pool
         run_here = ready && conn_ && !conn_->calls_may_block();
     }
@@ -500,22 +528,21 @@ void client_session::enqueue(std::function<void()> job, std::size_t size) {
 void client_session::start_jobs_locked(std::optional<std::function<void()>>& ready) {
     // one call arrives or one finishes per turn: at most one job starts (waiting implies all running)
     if (running_ < options_.max_client_requests && !waiting_.empty()) {
-        auto [job, size] = std::move(waiting_.front());
+        auto job = std::move(waiting_.front());
         waiting_.pop_front();
-        waiting_bytes_ -= size;
         ++running_;
         ready.emplace(std::move(job));
     }
 }
 
-void client_session::finish_job(std::size_t) {
+void client_session::finish_job() {
     std::optional<std::function<void()>> ready;
     bool resume = false;
     {
         std::lock_guard lock(mutex_);
         --running_;
         start_jobs_locked(ready);
-        if (paused_ && waiting_bytes_ <= options_.max_queued_bytes / 2) {
+        if (paused_ && running_ + waiting_.size() < options_.max_client_requests) {
             paused_ = false;
             resume = true;
         }
@@ -544,7 +571,6 @@ void client_session::shutdown() {
     std::lock_guard lock(mutex_);
     dropped.swap(conn_);
     waiting_.clear();
-    waiting_bytes_ = 0;
 }
 
 bool client_session::keepalive_enabled() const {

@@ -40,7 +40,8 @@ public:
     virtual void post(std::function<void()> work) = 0;
     /// Closes the client once the packets queued so far are written (CONNECT_CLOSE).
     virtual void close_after_flush() = 0;
-    /// Reading was paused by receive() returning false; the queue drained, read again.
+    /// Reading was paused by receive() returning false; calls finished: feed receive() an empty
+    /// span (it runs what it held back) and read again when that returns true.
     virtual void resume_reading() = 0;
     /// A line for the daemon's log (level 1 debug .. 4 error).
     virtual void log(int level, const std::string& line) = 0;
@@ -50,8 +51,9 @@ public:
 
 struct session_options {
     bool read_only_socket = false;  ///< the unix read-only socket: every connection is read-only
-    unsigned max_client_requests = 5;  ///< calls running at once; later ones wait (reading goes on)
-    std::size_t max_queued_bytes = 64U << 20;  ///< waiting calls above this pause reading
+    /// Calls of this client in the daemon at once (libvirtd's max_client_requests): when that many
+    /// are running or waiting, receive() stops taking packets and reading pauses until one ends.
+    unsigned max_client_requests = 5;
     int keepalive_interval = 5;
     unsigned keepalive_count = 5;
     std::string peer;  ///< for log lines: "unix", "127.0.0.1:40000"
@@ -71,8 +73,14 @@ public:
     client_session& operator=(const client_session&) = delete;
 
     /// Consumes bytes read from the client. Returns false when reading should pause until the
-    /// host's resume_reading(); raises protocol_error when the client must be closed.
+    /// host's resume_reading(): max_client_requests calls are in the daemon, and the bytes not
+    /// yet framed are held (at most one read's worth) until receive({}) after the resume.
+    /// Raises protocol_error when the client must be closed.
     bool receive(std::span<const std::uint8_t> bytes);
+    /// Whether a complete message arrived (the handshake timeout stops counting then).
+    [[nodiscard]] bool greeted() const;
+    /// Bytes this session holds for the client: the packet being framed and the bytes held back.
+    [[nodiscard]] std::size_t buffered_bytes() const;
 
     enum class keepalive_action { none, ping, drop };
     /// The keepalive clock: PING when the client was silent for an interval, drop it after
@@ -95,9 +103,12 @@ public:
 
 private:
     void handle_packet(std::span<const std::uint8_t> packet);
-    void enqueue(std::function<void()> job, std::size_t bytes);
+    void enqueue(std::function<void()> job);
     void start_jobs_locked(std::optional<std::function<void()>>& ready);
-    void finish_job(std::size_t bytes);
+    void finish_job();
+    /// Frames and handles packets until the input ends or the calls in flight reach the limit;
+    /// returns how many bytes it took.
+    std::size_t consume(std::span<const std::uint8_t> in);
 
     session_options options_;
     std::weak_ptr<session_host> host_;
@@ -107,6 +118,8 @@ private:
     std::size_t length_have_ = 0;
     std::vector<std::uint8_t> packet_;
     std::size_t packet_need_ = 0;
+    std::vector<std::uint8_t> held_;  ///< read while paused: framed after the resume
+    bool greeted_ = false;
 
     mutable std::mutex mutex_;
     std::optional<any_connection> conn_;
@@ -117,8 +130,7 @@ private:
     bool paused_ = false;
     bool close_requested_ = false;
     unsigned running_ = 0;
-    std::deque<std::pair<std::function<void()>, std::size_t>> waiting_;
-    std::size_t waiting_bytes_ = 0;
+    std::deque<std::function<void()>> waiting_;
     clock::time_point last_received_ = clock::now();
     unsigned pings_sent_ = 0;
 
