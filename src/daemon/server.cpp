@@ -324,7 +324,7 @@ private:
                 srv_.client_greeted();
             }
             if (more) read();
-            else session_paused_ = true;  // max_client_requests calls in the daemon; resume_reading() restarts
+            else session_paused_ = true;  // too many calls waiting; resume_reading() restarts
         } catch (const protocol_error& e) {
             close(std::string("protocol error: ") + e.what(), 3);
         }
@@ -534,7 +534,7 @@ private:
     std::size_t front_done_ = 0;  ///< bytes of out_.front() already written
     steady::time_point last_write_progress_ = steady::now();
     bool output_paused_ = false;   ///< reading stopped: out_bytes_ went over output_pause_bytes
-    bool session_paused_ = false;  ///< reading stopped: max_client_requests calls in the daemon (I/O thread)
+    bool session_paused_ = false;  ///< reading stopped: too many calls waiting (I/O thread)
     bool writing_ = false;
     bool reading_ = false;
     bool closed_ = false;

@@ -353,7 +353,7 @@ std::size_t client_session::consume(std::span<const std::uint8_t> in) {
     while (used < in.size()) {
         {
             std::lock_guard lock(mutex_);
-            if (paused_) break;  // max_client_requests calls in the daemon: the rest waits unframed
+            if (paused_) break;  // too many calls wait: the rest stays unframed until one ends
         }
         auto rest = in.subspan(used);
         if (length_have_ < 4) {
@@ -472,6 +472,7 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     if (host && host->logs(1)) host->log(1, "client " + options_.peer + ": call " + std::to_string(h.proc) + " serial " + std::to_string(h.serial));
 
     std::weak_ptr<client_session> weak = weak_from_this();
+    std::size_t size = packet.size();
     enqueue(
         [weak, call = std::move(call), h] {
             auto self = weak.lock();
@@ -502,18 +503,23 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
                 if (close) host->close_after_flush();
             }
             self->finish_job();
-        });
+        },
+        size);
 }
 
-void client_session::enqueue(std::function<void()> job) {
+bool client_session::waiting_full_locked() const {
+    return waiting_.size() >= options_.max_client_requests || waiting_bytes_ > options_.max_waiting_bytes;
+}
+
+void client_session::enqueue(std::function<void()> job, std::size_t size) {
     std::optional<std::function<void()>> ready;
     bool run_here = false;
     {
         std::lock_guard lock(mutex_);
-        waiting_.push_back(std::move(job));
+        waiting_.emplace_back(std::move(job), size);
+        waiting_bytes_ += size;
         start_jobs_locked(ready);
-        // as libvirtd: no more reading while max_client_requests calls are in the daemon
-        if (running_ + waiting_.size() >= options_.max_client_requests) paused_ = true;
+        if (waiting_full_locked()) paused_ = true;
         // a driver that never waits answers on the reading thread: no hand-off to the pool
         run_here = ready && conn_ && !conn_->calls_may_block();
     }
@@ -528,8 +534,9 @@ void client_session::enqueue(std::function<void()> job) {
 void client_session::start_jobs_locked(std::optional<std::function<void()>>& ready) {
     // one call arrives or one finishes per turn: at most one job starts (waiting implies all running)
     if (running_ < options_.max_client_requests && !waiting_.empty()) {
-        auto job = std::move(waiting_.front());
+        auto [job, size] = std::move(waiting_.front());
         waiting_.pop_front();
+        waiting_bytes_ -= size;
         ++running_;
         ready.emplace(std::move(job));
     }
@@ -542,7 +549,7 @@ void client_session::finish_job() {
         std::lock_guard lock(mutex_);
         --running_;
         start_jobs_locked(ready);
-        if (paused_ && running_ + waiting_.size() < options_.max_client_requests) {
+        if (paused_ && !waiting_full_locked()) {
             paused_ = false;
             resume = true;
         }
@@ -571,6 +578,7 @@ void client_session::shutdown() {
     std::lock_guard lock(mutex_);
     dropped.swap(conn_);
     waiting_.clear();
+    waiting_bytes_ = 0;
 }
 
 bool client_session::keepalive_enabled() const {

@@ -51,9 +51,12 @@ public:
 
 struct session_options {
     bool read_only_socket = false;  ///< the unix read-only socket: every connection is read-only
-    /// Calls of this client in the daemon at once (libvirtd's max_client_requests): when that many
-    /// are running or waiting, receive() stops taking packets and reading pauses until one ends.
+    /// Calls of this client running at once (libvirtd's max_client_requests). Later calls wait,
+    /// and reading goes on (keepalive PINGs are still answered) until as many again wait or the
+    /// waiting calls hold max_waiting_bytes; then receive() stops taking packets and reading
+    /// pauses until a call ends.
     unsigned max_client_requests = 5;
+    std::size_t max_waiting_bytes = 4U << 20;
     int keepalive_interval = 5;
     unsigned keepalive_count = 5;
     std::string peer;  ///< for log lines: "unix", "127.0.0.1:40000"
@@ -73,7 +76,7 @@ public:
     client_session& operator=(const client_session&) = delete;
 
     /// Consumes bytes read from the client. Returns false when reading should pause until the
-    /// host's resume_reading(): max_client_requests calls are in the daemon, and the bytes not
+    /// host's resume_reading(): too many calls wait (see session_options), and the bytes not
     /// yet framed are held (at most one read's worth) until receive({}) after the resume.
     /// Raises protocol_error when the client must be closed.
     bool receive(std::span<const std::uint8_t> bytes);
@@ -103,7 +106,8 @@ public:
 
 private:
     void handle_packet(std::span<const std::uint8_t> packet);
-    void enqueue(std::function<void()> job);
+    void enqueue(std::function<void()> job, std::size_t bytes);
+    [[nodiscard]] bool waiting_full_locked() const;
     void start_jobs_locked(std::optional<std::function<void()>>& ready);
     void finish_job();
     /// Frames and handles packets until the input ends or the calls in flight reach the limit;
@@ -130,7 +134,8 @@ private:
     bool paused_ = false;
     bool close_requested_ = false;
     unsigned running_ = 0;
-    std::deque<std::function<void()>> waiting_;
+    std::deque<std::pair<std::function<void()>, std::size_t>> waiting_;
+    std::size_t waiting_bytes_ = 0;
     clock::time_point last_received_ = clock::now();
     unsigned pings_sent_ = 0;
 

@@ -77,7 +77,7 @@ struct daemon_config {
     unsigned max_clients = 5000;             ///< at this many clients no more are accepted (they wait queued)
     unsigned max_queued_clients = 1000;      ///< the listen backlog (capped by the kernel's SOMAXCONN)
     unsigned max_anonymous_clients = 20;     ///< TCP/TLS clients still in their handshake; more wait queued
-    unsigned max_client_requests = 5;        ///< calls of one client in the daemon at once; then reading pauses
+    unsigned max_client_requests = 5;        ///< calls of one client running at once; as many more may wait
     /// virtppd's own keys (libvirtd ignores unknown keys, so one file serves both): seconds a client
     /// has to complete its TLS handshake and first message, and seconds its unread replies may sit
     /// without the client reading any of them; 0 turns either off.
