@@ -8,6 +8,7 @@
 #include <boost/asio.hpp>
 
 #include <grp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <pwd.h>
@@ -123,6 +124,7 @@ struct server::impl {
     /// of max_queued_clients); at max_anonymous_clients the TCP/TLS listeners stop accepting.
     /// Accepting resumes when a client leaves or finishes its handshake.
     void update_accepting() {
+        if (accept_backoff) return;
         bool full = clients >= std::max(1U, opt.config.max_clients);
         bool anon_full = anonymous >= std::max(1U, opt.config.max_anonymous_clients);
         if (full != logged_full) {
@@ -145,6 +147,20 @@ struct server::impl {
     }
     bool logged_full = false;
     bool logged_anon_full = false;
+
+    /// accept() failed (out of descriptors, say): wait a little rather than spin on the error.
+    void accept_failed(const std::string& where, const boost::system::error_code& ec) {
+        log(3, "accept on " + where + " failed: " + ec.message());
+        if (accept_backoff) return;
+        accept_backoff = true;
+        accept_retry.expires_after(std::chrono::milliseconds(200));
+        accept_retry.async_wait([this](boost::system::error_code e) {
+            accept_backoff = false;
+            if (!e) update_accepting();
+        });
+    }
+    asio::steady_timer accept_retry{io};
+    bool accept_backoff = false;
 
     void admit() {
         ++clients;
@@ -654,7 +670,7 @@ void server::impl::accept_unix(unix_listener& l) {
             admit();
             std::make_shared<client_connection<unix_socket::socket>>(*this, std::move(s), peer, l.read_only, nullptr, false)->start();
         } else {
-            log(3, "accept on " + l.path + " failed: " + ec.message());
+            accept_failed(l.path, ec);
         }
         update_accepting();
     });
@@ -687,7 +703,7 @@ void server::impl::accept_tcp(tcp_listener& l) {
                 std::make_shared<client_connection<tcp::socket>>(*this, std::move(s), peer, false, std::move(engine), true)->start();
             }
         } else {
-            log(3, "accept failed: " + ec.message());
+            accept_failed("a TCP listener", ec);
         }
         update_accepting();
     });
@@ -708,6 +724,11 @@ void server::impl::watch_idle() {
 }
 
 server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
+    // each client is a descriptor: allow as many as the hard limit does (max_clients is 5000)
+    if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &r);
+    }
     auto& o = impl_->opt;
     if (o.unix_sockets) impl_->setup_unix();
     if (o.listen && o.config.listen_tcp) impl_->setup_tcp(o.config.tcp_port, false);
