@@ -162,6 +162,12 @@ struct dispatcher {
             if (s.options_.read_only_socket) flags |= open_flags::read_only;
             std::string name = a.name.value_or("");
             auto host = s.host_.lock();
+            if ((flags & open_flags::read_only) != 0 && names_host_file(name)) {
+                // a test host file is read with the daemon's rights: only for clients that may write
+                if (host) host->log(3, "client " + s.options_.peer + ": refused '" + name + "' on a read-only connection");
+                raise(error_code::access_denied, error_domain::test,
+                      "access denied: a read-only connection may not open a test driver host file");
+            }
             any_connection conn = [&] {
                 try {
                     return s.options_.open(name, flags);
@@ -181,6 +187,15 @@ struct dispatcher {
                                  (s.read_only_ ? " read-only" : " read-write"));
             return;
         };
+    }
+    /// test:///PATH other than test:///default: a file the daemon would read for the client.
+    static bool names_host_file(const std::string& name) {
+        try {
+            auto u = virtpp::uri::parse(name);
+            return u.driver() == "test" && !u.is_remote() && u.path() != "/default";
+        } catch (const error&) {
+            return false;  // not a URI: the opener reports it
+        }
     }
     static bound_call connect_close(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
@@ -340,7 +355,7 @@ bool client_session::receive(std::span<const std::uint8_t> in) {
     } else {
         held_.insert(held_.end(), in.begin(), in.end());
         auto pending = std::move(held_);
-        held_ = {};
+        held_ = std::vector<std::uint8_t>();
         auto used = consume(pending);
         if (used < pending.size()) held_.assign(pending.begin() + static_cast<std::ptrdiff_t>(used), pending.end());
     }
@@ -383,7 +398,7 @@ std::size_t client_session::consume(std::span<const std::uint8_t> in) {
             // an idle client keeps at most idle_buffer_max bytes
             handle_packet(packet_);
             packet_.clear();
-            if (packet_.capacity() > idle_buffer_max) packet_ = {};
+            if (packet_.capacity() > idle_buffer_max) packet_ = std::vector<std::uint8_t>();  // (= {} would keep the capacity)
         }
     }
     return used;
