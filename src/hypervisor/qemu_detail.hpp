@@ -80,6 +80,15 @@ struct command_line {
 /// shell-quoted where needed.
 [[nodiscard]] std::string format_args(const std::vector<std::string>& argv);
 
+/// A value for a QEMU option list ("key=value,key=value"): commas doubled, as libvirt does, so
+/// the value cannot end early and add options of its own. Every such value goes through this
+/// (-name, -machine, -chardev, -vnc); JSON arguments (-blockdev, -netdev, -device) are quoted
+/// by the JSON writer instead.
+[[nodiscard]] std::string escape_option_value(std::string_view value);
+
+/// A VNC keymap as libvirt's schema allows it ([A-Za-z0-9_-]+); anything else is refused.
+void check_keymap(std::string_view keymap);
+
 /// The qemu-system-* binary for an arch ("i686" -> qemu-system-i386), searched in PATH.
 [[nodiscard]] std::optional<std::string> find_emulator(std::string_view arch);
 /// The arch a binary emulates, from its name (qemu-system-i386 -> i686).
