@@ -347,11 +347,11 @@ void qemu::state::perform(op::domain_undefine, const op::domain_undefine::args& 
         if (!o->persistent) fail(error_code::operation_invalid, "cannot undefine transient domain");
         name = o->config.name;
     }
-    if (::unlink(g.config_file(name).c_str()) != 0 && errno != ENOENT) {
+    if (!remove_file_at(driver_->paths.config_dir, name + ".xml")) {
         int e = errno;
         fail(error_code::system_error, "cannot remove config " + g.config_file(name) + ": " + std::strerror(e));
     }
-    ::unlink(g.autostart_link(name).c_str());
+    remove_file_at(driver_->paths.autostart_dir, name + ".xml");
     std::lock_guard lock(driver_->mutex);
     o->persistent = false;
     o->autostart = false;
@@ -653,12 +653,9 @@ void qemu::state::perform(op::domain_set_autostart, const op::domain_set_autosta
     std::string link = g.autostart_link(name);
     if (a.autostart) {
         make_dirs(driver_->paths.autostart_dir);
-        ::unlink(link.c_str());
-        if (::symlink(g.config_file(name).c_str(), link.c_str()) != 0) {
-            int e = errno;
-            fail(error_code::system_error, "Failed to create symlink '" + link + "': " + std::strerror(e));
-        }
-    } else if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+        remove_file_at(driver_->paths.autostart_dir, name + ".xml");
+        symlink_at(g.config_file(name), driver_->paths.autostart_dir, name + ".xml");
+    } else if (!remove_file_at(driver_->paths.autostart_dir, name + ".xml")) {
         int e = errno;
         fail(error_code::system_error, "Failed to delete symlink '" + link + "': " + std::strerror(e));
     }
