@@ -155,10 +155,11 @@ struct save_header {
 static_assert(sizeof(save_header) == 92);
 
 int open_for_write(const std::string& path) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open_regular_file(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
     if (fd < 0) {
         int e = errno;
-        fail(error_code::system_error, "Failed to create file '" + path + "': " + std::strerror(e));
+        const char* why = open_failure_text(e);
+        fail(error_code::system_error, "Failed to create file '" + path + "': " + (why ? why : std::strerror(e)));
     }
     return fd;
 }
@@ -496,10 +497,11 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
 
 void qemu::state::perform(op::domain_restore, const op::domain_restore::args& a) {
     ops g{*driver_};
-    int fd = ::open(a.path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = open_regular_file(a.path.c_str(), O_RDONLY);
     if (fd < 0) {
         int e = errno;
-        fail(error_code::system_error, "cannot open domain image '" + a.path + "': " + std::strerror(e));
+        const char* why = open_failure_text(e);
+        fail(error_code::system_error, "cannot open domain image '" + a.path + "': " + (why ? why : std::strerror(e)));
     }
     struct fd_guard {
         int fd;

@@ -172,6 +172,36 @@ TEST_F(Hardening, HostFilesAreRegularFilesWithinTheCap) {
     EXPECT_FALSE(open("test://" + node));
 }
 
+TEST_F(Hardening, ImagesAreNeverFifosOrDevices) {
+    // the test driver answers on the daemon's reading thread: a FIFO would stop every client
+    make(false);
+    ASSERT_FALSE(open("test:///default"));
+    auto fifo = (dir / "image").string();
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);  // with a reader, a blocking open would succeed
+    ASSERT_GE(reader, 0);
+    auto started = std::chrono::steady_clock::now();
+    auto error_of = [&](const bytes& packet) {
+        host->sent.clear();
+        session->receive(packet);
+        EXPECT_EQ(host->sent.size(), 1U);
+        if (host->sent.empty()) return std::string();
+        EXPECT_EQ(header_of(host->sent.back()).status, rpc::message_status::error);
+        return rpc::xdr::from_bytes<rpc::remote_error>(std::span<const std::uint8_t>(host->sent.back()).subspan(28)).message.value_or("");
+    };
+    domain_ref dom{"test", {}, -1};
+    host->sent.clear();
+    session->receive(call(23, 2, op::domain_lookup_by_name::args{"test"}));
+    ASSERT_EQ(host->sent.size(), 1U);
+    dom = rpc::xdr::from_bytes<domain_ref>(std::span<const std::uint8_t>(host->sent.back()).subspan(28));
+    EXPECT_NE(error_of(call(55, 3, op::domain_save::args{dom, fifo})).find("not a regular file"), std::string::npos);
+    EXPECT_NE(error_of(call(53, 4, op::domain_core_dump::args{dom, fifo, 0})).find("not a regular file"), std::string::npos);
+    EXPECT_NE(error_of(call(54, 5, op::domain_restore::args{fifo})).find("not a regular file"), std::string::npos);
+    EXPECT_NE(error_of(call(54, 6, op::domain_restore::args{"/dev/zero"})).find("not a regular file"), std::string::npos);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    ::close(reader);
+}
+
 TEST_F(Hardening, PipelinedCallsStopTheReadingAtTheLimit) {
     make(false, 2);
     ASSERT_FALSE(open("test:///default?virtpp_delay_ms=1"));  // calls that may sleep go to the pool
