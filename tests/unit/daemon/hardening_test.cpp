@@ -3,6 +3,7 @@
 // secret; a client pipelining more calls than max_client_requests; nested virConf lists and
 // XML elements; unknown libvirtd.conf keys.
 #include "daemon/session.hpp"
+#include "hypervisor/qemu_monitor.hpp"
 #include "xml/tree.hpp"
 
 #include <virtpp/hypervisor/test.hpp>
@@ -297,6 +298,20 @@ TEST_F(Hardening, DeepXmlIsRefusedWithLibxmlsMessage) {
     for (int i = 0; i < 200; ++i) fine += "<a>";
     for (int i = 0; i < 200; ++i) fine += "</a>";
     EXPECT_NO_THROW((void)xml::detail::parse_document(fine, "(x)"));
+}
+
+TEST_F(Hardening, DeepQmpJsonIsRefusedWithAClearError) {
+    namespace qd = hypervisor::qemu_detail;
+    std::string deep = "{\"return\": " + std::string(100000, '[');
+    try {
+        (void)qd::parse_qmp_line(deep);
+        FAIL() << "parsed";
+    } catch (const error& e) {
+        EXPECT_EQ(e.info().code, error_code::internal_error);
+        EXPECT_NE(e.info().message.find("nested deeper than 64 levels"), std::string::npos) << e.info().message;
+    }
+    EXPECT_THROW((void)qd::parse_qmp_line("{\"return\": "), error);
+    EXPECT_EQ(qd::parse_qmp_line("{\"return\": {}}").as_object().size(), 1U);
 }
 
 }  // namespace
