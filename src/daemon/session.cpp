@@ -166,7 +166,7 @@ struct dispatcher {
                 // a test host file is read with the daemon's rights: only for clients that may write
                 if (host) host->log(3, "client " + s.options_.peer + ": refused '" + name + "' on a read-only connection");
                 raise(error_code::access_denied, error_domain::test,
-                      "access denied: a read-only connection may not open a test driver host file");
+                      "a read-only connection may not open a test driver host file");
             }
             any_connection conn = [&] {
                 try {

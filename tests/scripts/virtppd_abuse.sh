@@ -149,6 +149,30 @@ time.sleep(5)
 tc = Client(socket.create_connection(("127.0.0.1", port)))
 h, _ = tc.call(1, 1, open_args("test:///default", 1)); check(h[5] == 0, "a new TCP client is accepted once the anonymous ones are gone")
 d, ok = timed_call(serial); check(ok, "normal client still served after the abuse")
+# test:///PATH through the daemon with python3-libvirt: refused to the read-only socket without
+# a word of the file; on the read-write socket a FIFO or /dev/zero fails at once
+import libvirt, os
+libvirt.registerErrorHandler(lambda *_: None, None)
+secret = os.path.join(os.path.dirname(rundir), "secret")
+with open(secret, "w") as f: f.write("root:$y$notreally:19000:0:99999:7:::\n")
+try:
+    libvirt.openReadOnly("test+unix://%s?socket=%s/libvirt-sock-ro" % (secret, rundir)); check(False, "read-only client opened a host file")
+except libvirt.libvirtError as e:
+    check(e.get_error_code() == libvirt.VIR_ERR_ACCESS_DENIED and "notreally" not in str(e),
+          "read-only client: ACCESS_DENIED, nothing of the file (%s)" % e)
+try:
+    libvirt.open("test+unix://%s?socket=%s/libvirt-sock" % (secret, rundir)); check(False, "a non-XML host file opened")
+except libvirt.libvirtError as e:
+    check("notreally" not in str(e) and "root" not in str(e), "read-write client: the parse error names no content (%s)" % e)
+fifo = os.path.join(os.path.dirname(rundir), "fifo"); os.mkfifo(fifo)
+t0 = time.time()
+for path in [fifo, "/dev/zero"] * 10:
+    try:
+        libvirt.open("test+unix://%s?socket=%s/libvirt-sock" % (path, rundir)); check(False, "opened " + path)
+    except libvirt.libvirtError as e:
+        pass
+check(time.time() - t0 < 10, "20 FIFO and /dev/zero host files refused in %.1f s" % (time.time() - t0))
+d, ok = timed_call(serial + 1); check(ok and d < 1, "normal client still served")
 check(alive(), "daemon still up")
 sys.exit(1 if failures else 0)
 PY
