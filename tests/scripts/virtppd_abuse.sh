@@ -27,7 +27,7 @@ for _ in $(seq 50); do [ -s "$W/pid" ] && break; sleep 0.1; done
 [ -s "$W/pid" ] || { echo "virtppd did not start"; cat "$W/stderr"; exit 1; }
 
 /usr/bin/python3 - "$PORT" "$W/run" "$(cat "$W/pid")" "$W/log" <<'PY' || exit 1
-import resource, socket, struct, sys, threading, time
+import os, resource, socket, struct, sys, threading, time
 port, rundir, pid, logfile = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
@@ -125,7 +125,9 @@ print("pipeliner pushed %d KiB; normal client: %d answers, worst %.1f ms; daemon
       (sent[0] // 1024, answered, worst * 1000, peak), flush=True)
 check(sent[0] < 64 << 20, "the daemon stopped reading the pipeliner (it took %d KiB)" % (sent[0] // 1024))
 check(worst < max(0.5, 20 * usual), "normal client answered within its usual time while abused (worst %.1f ms)" % (worst * 1000))
-check(peak - base < 64 * 1024, "daemon memory bounded (grew %d KiB)" % (peak - base))
+# unbounded, the queue grew ~300 MB/s; ASan's quarantine and shadow make a bounded daemon bigger too
+limit = (256 if os.environ.get("VIRTPP_SANITIZE") in ("1", "ON", "TRUE", "true") else 64) * 1024
+check(peak - base < limit, "daemon memory bounded (grew %d KiB, limit %d KiB)" % (peak - base, limit))
 
 # the timeouts: half-open connections and the pipeliner are closed by the daemon
 time.sleep(5)
@@ -151,7 +153,7 @@ h, _ = tc.call(1, 1, open_args("test:///default", 1)); check(h[5] == 0, "a new T
 d, ok = timed_call(serial); check(ok, "normal client still served after the abuse")
 # test:///PATH through the daemon with python3-libvirt: refused to the read-only socket without
 # a word of the file; on the read-write socket a FIFO or /dev/zero fails at once
-import libvirt, os
+import libvirt
 libvirt.registerErrorHandler(lambda *_: None, None)
 secret = os.path.join(os.path.dirname(rundir), "secret")
 with open(secret, "w") as f: f.write("root:$y$notreally:19000:0:99999:7:::\n")
