@@ -210,7 +210,17 @@ public:
     void send(std::vector<std::uint8_t> packet) override {
         // a worker's reply goes straight to an idle socket: no hop to the I/O thread (TLS: always hop)
         if (!tls_ && write_now(packet)) return;
-        asio::post(srv_.io, [self = this->shared_from_this(), p = std::move(packet)]() mutable { self->queue_write(std::move(p)); });
+        {
+            std::lock_guard lock(wire_mutex_);
+            posted_bytes_ += packet.size();  // counted for output_full() until queue_write takes it
+        }
+        asio::post(srv_.io, [self = this->shared_from_this(), p = std::move(packet)]() mutable {
+            {
+                std::lock_guard lock(self->wire_mutex_);
+                self->posted_bytes_ -= p.size();
+            }
+            self->queue_write(std::move(p));
+        });
     }
     void post(std::function<void()> work) override { asio::post(srv_.workers, std::move(work)); }
     void close_after_flush() override {
@@ -219,18 +229,12 @@ public:
     void resume_reading() override {
         asio::post(srv_.io, [self = this->shared_from_this()] {
             self->session_paused_ = false;
-            if (self->reading_ || self->closed_) return;
-            try {
-                if (!self->session_->receive({})) {  // the packets held back while paused
-                    self->session_paused_ = true;
-                    return;
-                }
-            } catch (const protocol_error& e) {
-                self->close(std::string("protocol error: ") + e.what(), 3);
-                return;
-            }
             self->read();
         });
+    }
+    bool output_full() const override {
+        std::lock_guard lock(wire_mutex_);
+        return out_bytes_ + posted_bytes_ > output_pause_bytes;
     }
     void log(int level, const std::string& line) override { srv_.log(level, line); }
     bool logs(int level) const override { return srv_.opt.log != nullptr && level >= srv_.opt.log->level(); }
@@ -275,6 +279,19 @@ private:
                 output_paused_ = true;
                 return;
             }
+        }
+        if (session_->holds_input()) {
+            // what the session held back while paused goes first
+            try {
+                if (!session_->receive({})) {
+                    note_pause();
+                    return;
+                }
+            } catch (const protocol_error& e) {
+                close(std::string("protocol error: ") + e.what(), 3);
+                return;
+            }
+            if (closed_) return;
         }
         reading_ = true;
         socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](boost::system::error_code ec) {
@@ -340,10 +357,18 @@ private:
                 srv_.client_greeted();
             }
             if (more) read();
-            else session_paused_ = true;  // too many calls waiting; resume_reading() restarts
+            else note_pause();
         } catch (const protocol_error& e) {
             close(std::string("protocol error: ") + e.what(), 3);
         }
+    }
+
+    /// receive() returned false: reading waits for the replies to drain (write_next) or for a
+    /// waiting call to end (resume_reading); both paths call read(), which checks again.
+    void note_pause() {
+        std::lock_guard lock(wire_mutex_);
+        if (out_bytes_ > output_pause_bytes) output_paused_ = true;
+        else session_paused_ = true;
     }
 
     bool check_certificate() {
@@ -544,10 +569,11 @@ private:
     std::shared_ptr<client_session> session_;
     bool anonymous_;  ///< counted in srv_.anonymous until the first complete message
     steady::time_point accepted_ = steady::now();
-    std::mutex wire_mutex_;  ///< out_, out_bytes_, writing_, closed_ and the descriptor: workers write replies themselves
+    mutable std::mutex wire_mutex_;  ///< out_, out_bytes_, writing_, closed_ and the descriptor: workers write replies themselves
     std::deque<std::vector<std::uint8_t>> out_;
     std::size_t out_bytes_ = 0;   ///< bytes of out_ not yet written
     std::size_t front_done_ = 0;  ///< bytes of out_.front() already written
+    std::size_t posted_bytes_ = 0;  ///< replies on their way to queue_write()
     steady::time_point last_write_progress_ = steady::now();
     bool output_paused_ = false;   ///< reading stopped: out_bytes_ went over output_pause_bytes
     bool session_paused_ = false;  ///< reading stopped: too many calls waiting (I/O thread)

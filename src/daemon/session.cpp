@@ -360,15 +360,22 @@ bool client_session::receive(std::span<const std::uint8_t> in) {
         if (used < pending.size()) held_.assign(pending.begin() + static_cast<std::ptrdiff_t>(used), pending.end());
     }
     std::lock_guard lock(mutex_);
-    return !paused_;
+    return !paused_ && !output_blocked_;
 }
 
 std::size_t client_session::consume(std::span<const std::uint8_t> in) {
     std::size_t used = 0;
+    output_blocked_ = false;
+    auto host = host_.lock();
     while (used < in.size()) {
         {
             std::lock_guard lock(mutex_);
             if (paused_) break;  // too many calls wait: the rest stays unframed until one ends
+        }
+        if (length_have_ == 0 && host && host->output_full()) {
+            // the client does not read its replies: no more calls from it until it does
+            output_blocked_ = true;
+            break;
         }
         auto rest = in.subspan(used);
         if (length_have_ < 4) {

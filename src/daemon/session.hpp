@@ -43,6 +43,9 @@ public:
     /// Reading was paused by receive() returning false; calls finished: feed receive() an empty
     /// span (it runs what it held back) and read again when that returns true.
     virtual void resume_reading() = 0;
+    /// Whether the replies queued for the client are over the host's limit: receive() then takes
+    /// no more packets (it holds them) and returns false; the host calls receive({}) once they drain.
+    [[nodiscard]] virtual bool output_full() const { return false; }
     /// A line for the daemon's log (level 1 debug .. 4 error).
     virtual void log(int level, const std::string& line) = 0;
     /// Whether a line of this level would be written: callers skip building the text otherwise.
@@ -80,6 +83,8 @@ public:
     /// yet framed are held (at most one read's worth) until receive({}) after the resume.
     /// Raises protocol_error when the client must be closed.
     bool receive(std::span<const std::uint8_t> bytes);
+    /// Bytes read but not yet taken (held while paused): receive({}) takes them.
+    [[nodiscard]] bool holds_input() const { return !held_.empty(); }
     /// Whether a complete message arrived (the handshake timeout stops counting then).
     [[nodiscard]] bool greeted() const;
     /// Bytes this session holds for the client: the packet being framed and the bytes held back.
@@ -123,6 +128,7 @@ private:
     std::vector<std::uint8_t> packet_;
     std::size_t packet_need_ = 0;
     std::vector<std::uint8_t> held_;  ///< read while paused: framed after the resume
+    bool output_blocked_ = false;     ///< the last consume() stopped at the host's output_full()
     bool greeted_ = false;
 
     mutable std::mutex mutex_;

@@ -126,7 +126,7 @@ print("pipeliner pushed %d KiB; normal client: %d answers, worst %.1f ms; daemon
 check(sent[0] < 64 << 20, "the daemon stopped reading the pipeliner (it took %d KiB)" % (sent[0] // 1024))
 check(worst < max(0.5, 20 * usual), "normal client answered within its usual time while abused (worst %.1f ms)" % (worst * 1000))
 # unbounded, the queue grew ~300 MB/s; ASan's quarantine and shadow make a bounded daemon bigger too
-limit = (256 if os.environ.get("VIRTPP_SANITIZE") in ("1", "ON", "TRUE", "true") else 64) * 1024
+limit = (256 if os.environ.get("VIRTPP_SANITIZE") in ("1", "ON", "TRUE", "true") else 32) * 1024
 check(peak - base < limit, "daemon memory bounded (grew %d KiB, limit %d KiB)" % (peak - base, limit))
 
 # the timeouts: half-open connections and the pipeliner are closed by the daemon

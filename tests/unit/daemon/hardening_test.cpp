@@ -34,6 +34,8 @@ struct holding_host : daemon::session_host {
     unsigned resumes = 0;
     std::vector<std::string> lines;
     bool hold = false;
+    bool full = false;
+    bool output_full() const override { return full; }
     void send(bytes p) override {
         std::lock_guard l(m);
         sent.push_back(std::move(p));
@@ -234,6 +236,27 @@ TEST_F(Hardening, PipelinedCallsStopTheReadingAtTheLimit) {
     EXPECT_EQ(host->sent.size(), 50U);
     EXPECT_GT(host->resumes, 0U);
     EXPECT_LE(session->buffered_bytes(), 4096U);  // an idle client keeps at most 4 KiB
+}
+
+TEST_F(Hardening, AClientThatDoesNotReadItsRepliesIsNotRead) {
+    make(false);
+    ASSERT_FALSE(open("test:///default"));  // the test driver answers on the reading thread
+    host->sent.clear();
+    bytes burst;
+    for (std::uint32_t serial = 10; serial < 1010; ++serial) {
+        auto p = call(66, serial, xdr::none{});
+        burst.insert(burst.end(), p.begin(), p.end());
+    }
+    // the exploit: replies pile up unread; the session stops taking calls as soon as the host says so
+    host->full = true;
+    EXPECT_FALSE(session->receive(burst));
+    EXPECT_TRUE(host->sent.empty());
+    EXPECT_TRUE(session->holds_input());
+    // the client reads again: the held calls run
+    host->full = false;
+    EXPECT_TRUE(session->receive({}));
+    EXPECT_EQ(host->sent.size(), 1000U);
+    EXPECT_FALSE(session->holds_input());
 }
 
 TEST_F(Hardening, AnIdleClientKeepsAtMostFourKiB) {
