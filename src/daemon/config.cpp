@@ -29,7 +29,7 @@ public:
             if (at_end() || cur() != '=') fail("expecting an assignment after '" + e.key + "'");
             ++pos_;
             skip_blanks();
-            e.value = value();
+            e.value = value(0);
             separator();
             out.push_back(std::move(e));
         }
@@ -78,7 +78,7 @@ private:
         return std::string(text_.substr(start, pos_ - start));
     }
 
-    conf_value value() {
+    conf_value value(int depth) {
         conf_value v;
         v.line = line_;
         if (at_end()) fail("expecting a value");
@@ -86,18 +86,19 @@ private:
         if (c == '"' || c == '\'') {
             v.data = string_value();
         } else if (c == '[') {
+            if (depth >= conf_max_depth) fail("lists nested deeper than " + std::to_string(conf_max_depth) + " levels");
             ++pos_;
             std::vector<conf_value> items;
             skip_list_space();
             if (!at_end() && cur() != ']') {
-                items.push_back(value());
+                items.push_back(value(depth + 1));
                 for (;;) {
                     skip_list_space();
                     if (at_end() || cur() != ',') break;
                     ++pos_;
                     skip_list_space();
                     if (!at_end() && cur() == ']') break;  // a trailing comma is allowed
-                    items.push_back(value());
+                    items.push_back(value(depth + 1));
                 }
             }
             if (at_end() || cur() != ']') fail("list is not closed with ]");
@@ -250,8 +251,8 @@ const std::vector<key_rule>& rules() {
         {"min_workers", kind::uint, {}},
         {"max_workers", kind::uint, set(&daemon_config::max_workers)},
         {"max_clients", kind::uint, set(&daemon_config::max_clients)},
-        {"max_queued_clients", kind::uint, {}},
-        {"max_anonymous_clients", kind::uint, {}},
+        {"max_queued_clients", kind::uint, set(&daemon_config::max_queued_clients)},
+        {"max_anonymous_clients", kind::uint, set(&daemon_config::max_anonymous_clients)},
         {"prio_workers", kind::uint, {}},
         {"max_client_requests", kind::uint, set(&daemon_config::max_client_requests)},
         {"admin_min_workers", kind::uint, {}},
@@ -276,6 +277,9 @@ const std::vector<key_rule>& rules() {
         {"host_uuid", kind::string, {}},
         {"host_uuid_source", kind::string, {}},
         {"ovs_timeout", kind::uint, {}},
+        // virtppd's own (libvirtd ignores keys it does not know)
+        {"handshake_timeout", kind::sint, set(&daemon_config::handshake_timeout)},
+        {"output_stall_timeout", kind::sint, set(&daemon_config::output_stall_timeout)},
     };
     return table;
 }
@@ -333,9 +337,12 @@ daemon_config read_config(std::string_view text, std::string_view filename) {
         const key_rule* rule = nullptr;
         for (const auto& r : rules())
             if (r.name == entry.key) rule = &r;
-        if (rule == nullptr)
-            throw config_error(std::string(filename) + ":" + std::to_string(entry.value.line) + ": unknown setting '" +
-                               entry.key + "'");
+        if (rule == nullptr) {
+            // libvirtd 9.0 reads the keys it knows and passes over the rest without a word
+            cfg.warnings.push_back(std::string(filename) + ":" + std::to_string(entry.value.line) + ": unknown setting '" +
+                                   entry.key + "' ignored");
+            continue;
+        }
         check_type(*rule, entry.value, filename);
         if (!rule->apply) {
             cfg.ignored_keys.push_back(entry.key);

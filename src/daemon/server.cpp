@@ -8,11 +8,14 @@
 #include <boost/asio.hpp>
 
 #include <grp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -66,17 +69,25 @@ struct server::impl {
         std::unique_ptr<unix_socket::acceptor> acceptor;
         bool read_only = false;
         std::string path;
+        bool accepting = false;  ///< an accept is outstanding
     };
     struct tcp_listener {
         std::unique_ptr<tcp::acceptor> acceptor;
         bool tls = false;
+        bool accepting = false;
     };
     std::vector<unix_listener> unix_listeners;
     std::vector<tcp_listener> tcp_listeners;
     std::shared_ptr<const rpc::tls::credentials> tls_creds;
     std::vector<std::string> endpoint_names;
     std::atomic<std::size_t> clients{0};
+    /// TCP and TLS clients that have not finished their handshake (libvirtd's unauthenticated
+    /// clients); unix clients are known to the kernel and never anonymous. I/O thread only.
+    std::size_t anonymous = 0;
     steady::time_point last_client_change = steady::now();
+    /// Every client reads into this one buffer (the I/O thread is the only reader): an idle
+    /// connection holds no read buffer of its own.
+    std::array<std::uint8_t, 65536> read_buffer{};
 
     explicit impl(server_options o)
         : opt(std::move(o)), workers(std::max(1U, opt.config.max_workers)) {}
@@ -88,7 +99,7 @@ struct server::impl {
     session_options session_opts(std::string peer, bool read_only) const {
         session_options s;
         s.read_only_socket = read_only;
-        s.max_client_requests = opt.config.max_client_requests;
+        s.max_client_requests = std::max(1U, opt.config.max_client_requests);
         s.keepalive_interval = opt.config.keepalive_interval;
         s.keepalive_count = opt.config.keepalive_count;
         s.peer = std::move(peer);
@@ -96,23 +107,70 @@ struct server::impl {
         return s;
     }
 
-    void client_gone() {
-        asio::post(io, [this] {
-            --clients;
-            last_client_change = steady::now();
+    /// I/O thread: a client closed (and whether it was still anonymous).
+    void client_gone(bool was_anonymous) {
+        --clients;
+        if (was_anonymous) --anonymous;
+        last_client_change = steady::now();
+        update_accepting();
+    }
+    /// I/O thread: an anonymous client finished its handshake.
+    void client_greeted() {
+        --anonymous;
+        update_accepting();
+    }
+
+    /// As libvirtd: at max_clients no listener accepts (connections wait in the kernel's backlog
+    /// of max_queued_clients); at max_anonymous_clients the TCP/TLS listeners stop accepting.
+    /// Accepting resumes when a client leaves or finishes its handshake.
+    void update_accepting() {
+        if (accept_backoff) return;
+        bool full = clients >= std::max(1U, opt.config.max_clients);
+        bool anon_full = anonymous >= std::max(1U, opt.config.max_anonymous_clients);
+        if (full != logged_full) {
+            logged_full = full;
+            log(full ? 3 : 2, full ? "max_clients (" + std::to_string(opt.config.max_clients) + ") reached: not accepting"
+                                   : "accepting clients again");
+        }
+        if (anon_full != logged_anon_full) {
+            logged_anon_full = anon_full;
+            log(anon_full ? 3 : 2, anon_full ? "max_anonymous_clients (" + std::to_string(opt.config.max_anonymous_clients) +
+                                                   ") reached: not accepting TCP/TLS clients"
+                                             : "accepting TCP/TLS clients again");
+        }
+        if (!full)
+            for (auto& l : unix_listeners)
+                if (!l.accepting) accept_unix(l);
+        if (!full && !anon_full)
+            for (auto& l : tcp_listeners)
+                if (!l.accepting) accept_tcp(l);
+    }
+    bool logged_full = false;
+    bool logged_anon_full = false;
+
+    /// accept() failed (out of descriptors, say): wait a little rather than spin on the error.
+    void accept_failed(const std::string& where, const boost::system::error_code& ec) {
+        log(3, "accept on " + where + " failed: " + ec.message());
+        if (accept_backoff) return;
+        accept_backoff = true;
+        accept_retry.expires_after(std::chrono::milliseconds(200));
+        accept_retry.async_wait([this](boost::system::error_code e) {
+            accept_backoff = false;
+            if (!e) update_accepting();
         });
     }
+    asio::steady_timer accept_retry{io};
+    bool accept_backoff = false;
 
-    bool admit(const std::string& peer) {
-        if (clients >= opt.config.max_clients) {
-            log(3, "refused client " + peer + ": max_clients (" + std::to_string(opt.config.max_clients) + ") reached");
-            return false;
-        }
+    void admit() {
         ++clients;
         last_client_change = steady::now();
-        return true;
     }
 
+    /// libvirtd's max_queued_clients: connections the kernel holds while none is accepted.
+    int backlog() const {
+        return static_cast<int>(std::clamp(opt.config.max_queued_clients, 1U, static_cast<unsigned>(SOMAXCONN)));
+    }
     void setup_unix();
     void setup_tcp(const std::string& port, bool tls);
     void accept_unix(unix_listener& l);
@@ -122,13 +180,19 @@ struct server::impl {
 
 namespace {
 
+/// Replies queued for a client above this stop the daemon reading from it.
+constexpr std::size_t output_pause_bytes = 256U << 10;
+/// Replies queued above this close the client: with reading stopped only the calls already in
+/// the daemon add to the queue, so only a client that never reads gets here.
+constexpr std::size_t output_close_bytes = 2 * rpc::message_max + (1U << 20);
+
 template <class Socket>
 class client_connection : public session_host, public std::enable_shared_from_this<client_connection<Socket>> {
 public:
     client_connection(server::impl& srv, Socket socket, std::string peer, bool read_only,
-                      std::unique_ptr<rpc::tls::engine> tls)
+                      std::unique_ptr<rpc::tls::engine> tls, bool anonymous)
         : srv_(srv), socket_(std::move(socket)), timer_(srv.io), peer_(std::move(peer)), read_only_(read_only),
-          tls_(std::move(tls)) {}
+          tls_(std::move(tls)), anonymous_(anonymous) {}
 
     void start() {
         auto self = this->shared_from_this();
@@ -136,6 +200,8 @@ public:
                                                     std::weak_ptr<session_host>(std::static_pointer_cast<session_host>(self)));
         srv_.log(2, "client " + peer_ + ": connected" + (read_only_ ? " (read-only socket)" : "") +
                         (tls_ ? " (TLS)" : ""));
+        boost::system::error_code ignored;
+        socket_.non_blocking(true, ignored);  // read() reads what a readiness wait announced, never waits
         tick();
         read();
     }
@@ -144,7 +210,17 @@ public:
     void send(std::vector<std::uint8_t> packet) override {
         // a worker's reply goes straight to an idle socket: no hop to the I/O thread (TLS: always hop)
         if (!tls_ && write_now(packet)) return;
-        asio::post(srv_.io, [self = this->shared_from_this(), p = std::move(packet)]() mutable { self->queue_write(std::move(p)); });
+        {
+            std::lock_guard lock(wire_mutex_);
+            posted_bytes_ += packet.size();  // counted for output_full() until queue_write takes it
+        }
+        asio::post(srv_.io, [self = this->shared_from_this(), p = std::move(packet)]() mutable {
+            {
+                std::lock_guard lock(self->wire_mutex_);
+                self->posted_bytes_ -= p.size();
+            }
+            self->queue_write(std::move(p));
+        });
     }
     void post(std::function<void()> work) override { asio::post(srv_.workers, std::move(work)); }
     void close_after_flush() override {
@@ -152,8 +228,13 @@ public:
     }
     void resume_reading() override {
         asio::post(srv_.io, [self = this->shared_from_this()] {
-            if (!self->reading_ && !self->closed_) self->read();
+            self->session_paused_ = false;
+            self->read();
         });
+    }
+    bool output_full() const override {
+        std::lock_guard lock(wire_mutex_);
+        return out_bytes_ + posted_bytes_ > output_pause_bytes;
     }
     void log(int level, const std::string& line) override { srv_.log(level, line); }
     bool logs(int level) const override { return srv_.opt.log != nullptr && level >= srv_.opt.log->level(); }
@@ -175,20 +256,56 @@ private:
             if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return done > 0;  // broken: the reader sees it
             break;
         }
+        if (done > 0) last_write_progress_ = steady::now();
         if (done == packet.size()) return true;
         if (done == 0) return false;
         // the socket is full mid-packet: the rest goes first, written by the I/O thread
         packet.erase(packet.begin(), packet.begin() + static_cast<std::ptrdiff_t>(done));
+        out_bytes_ += packet.size();
         out_.push_back(std::move(packet));
         writing_ = true;
         asio::post(srv_.io, [self = this->shared_from_this()] { self->start_write(); });
         return true;
     }
 
+    /// Waits for the client to be readable, then reads into the server's shared buffer. Not while
+    /// the replies queued for the client are over output_pause_bytes: a client that does not
+    /// read its replies is not read either (write_next() resumes).
     void read() {
+        if (closed_ || reading_ || session_paused_) return;
+        {
+            std::lock_guard lock(wire_mutex_);
+            if (out_bytes_ > output_pause_bytes) {
+                output_paused_ = true;
+                return;
+            }
+        }
+        if (session_->holds_input()) {
+            // what the session held back while paused goes first
+            try {
+                if (!session_->receive({})) {
+                    note_pause();
+                    return;
+                }
+            } catch (const protocol_error& e) {
+                close(std::string("protocol error: ") + e.what(), 3);
+                return;
+            }
+            if (closed_) return;
+        }
         reading_ = true;
-        socket_.async_read_some(asio::buffer(buffer_), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        socket_.async_wait(Socket::wait_read, [self = this->shared_from_this()](boost::system::error_code ec) {
             self->reading_ = false;
+            if (self->closed_) return;
+            if (ec) {
+                self->close("read failed: " + ec.message(), 2);
+                return;
+            }
+            auto n = self->socket_.read_some(asio::buffer(self->srv_.read_buffer), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::interrupted) {
+                self->read();
+                return;
+            }
             if (ec) {
                 self->close(ec == asio::error::eof ? "disconnected" : "read failed: " + ec.message(), 2);
                 return;
@@ -199,7 +316,7 @@ private:
 
     void on_data(std::size_t n) {
         if (closed_) return;
-        std::span<const std::uint8_t> data(buffer_.data(), n);
+        std::span<const std::uint8_t> data(srv_.read_buffer.data(), n);
         std::vector<std::uint8_t> plain;
         if (tls_) {
             try {
@@ -233,11 +350,25 @@ private:
             data = plain;
         }
         try {
-            if (session_->receive(data)) read();
-            // else: too many waiting calls; resume_reading() restarts the reader
+            bool more = session_->receive(data);
+            if (closed_) return;
+            if (anonymous_ && session_->greeted()) {
+                anonymous_ = false;
+                srv_.client_greeted();
+            }
+            if (more) read();
+            else note_pause();
         } catch (const protocol_error& e) {
             close(std::string("protocol error: ") + e.what(), 3);
         }
+    }
+
+    /// receive() returned false: reading waits for the replies to drain (write_next) or for a
+    /// waiting call to end (resume_reading); both paths call read(), which checks again.
+    void note_pause() {
+        std::lock_guard lock(wire_mutex_);
+        if (out_bytes_ > output_pause_bytes) output_paused_ = true;
+        else session_paused_ = true;
     }
 
     bool check_certificate() {
@@ -280,7 +411,14 @@ private:
 
     void push_wire(std::vector<std::uint8_t> bytes) {
         std::unique_lock lock(wire_mutex_);
+        if (closed_) return;
+        out_bytes_ += bytes.size();
         out_.push_back(std::move(bytes));
+        if (out_bytes_ > output_close_bytes) {
+            lock.unlock();
+            close("more than " + std::to_string(output_close_bytes >> 20) + " MiB of replies not read", 3);
+            return;
+        }
         if (writing_) return;
         lock.unlock();
         write_next();
@@ -293,14 +431,21 @@ private:
             out_.clear();
             return;
         }
+        bool resume = output_paused_ && out_bytes_ <= output_pause_bytes / 2;
+        if (resume) output_paused_ = false;
         if (out_.empty()) {
             writing_ = false;
             lock.unlock();
-            if (pending_close_) close(pending_close_->first, pending_close_->second);
+            if (pending_close_) {
+                close(pending_close_->first, pending_close_->second);
+                return;
+            }
+            if (resume) read();
             return;
         }
         writing_ = true;
         lock.unlock();
+        if (resume) read();
         start_write();
     }
 
@@ -312,7 +457,10 @@ private:
             out_.clear();
             return;
         }
-        asio::async_write(socket_, asio::buffer(out_.front()), [self = this->shared_from_this()](boost::system::error_code ec, std::size_t) {
+        // piece by piece, so a client reading slowly still shows progress (output_stall_timeout)
+        const auto& front = out_.front();
+        socket_.async_write_some(asio::buffer(front.data() + front_done_, front.size() - front_done_),
+                                 [self = this->shared_from_this()](boost::system::error_code ec, std::size_t n) {
             {
                 // the buffer written lives in out_ until here, even when close() ran meanwhile
                 std::lock_guard lock(self->wire_mutex_);
@@ -321,7 +469,16 @@ private:
                     self->out_.clear();
                     return;
                 }
-                if (!ec) self->out_.pop_front();
+                if (ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::interrupted) ec = {};
+                if (!ec) {
+                    if (n > 0) self->last_write_progress_ = steady::now();
+                    self->front_done_ += n;
+                    self->out_bytes_ -= n;
+                    if (self->front_done_ == self->out_.front().size()) {
+                        self->out_.pop_front();
+                        self->front_done_ = 0;
+                    }
+                }
             }
             if (ec) {
                 self->close("write failed: " + ec.message(), 2);
@@ -347,6 +504,23 @@ private:
         timer_.expires_after(std::chrono::seconds(1));
         timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
             if (ec || self->closed_) return;
+            const auto& cfg = self->srv_.opt.config;
+            auto now = steady::now();
+            if (!self->session_->greeted() && cfg.handshake_timeout > 0 &&
+                now - self->accepted_ >= std::chrono::seconds(cfg.handshake_timeout)) {
+                self->close("no complete message within handshake_timeout (" + std::to_string(cfg.handshake_timeout) + " s)", 3);
+                return;
+            }
+            {
+                std::unique_lock lock(self->wire_mutex_);
+                bool stalled = self->out_bytes_ > 0 && cfg.output_stall_timeout > 0 &&
+                               now - self->last_write_progress_ >= std::chrono::seconds(cfg.output_stall_timeout);
+                lock.unlock();
+                if (stalled) {
+                    self->close("replies not read for output_stall_timeout (" + std::to_string(cfg.output_stall_timeout) + " s)", 3);
+                    return;
+                }
+            }
             switch (self->session_->keepalive_tick(steady::now())) {
             case client_session::keepalive_action::ping:
                 self->srv_.log(1, "client " + self->peer_ + ": keepalive PING");
@@ -371,6 +545,8 @@ private:
             std::lock_guard lock(wire_mutex_);
             if (closed_) return;
             closed_ = true;
+            out_bytes_ = 0;
+            front_done_ = 0;
             boost::system::error_code ignored;
             socket_.shutdown(Socket::shutdown_both, ignored);
             socket_.close(ignored);
@@ -379,7 +555,8 @@ private:
         srv_.log(level, "client " + peer_ + ": closed: " + reason);
         timer_.cancel();
         session_->shutdown();
-        srv_.client_gone();
+        asio::post(srv_.io, [&srv = srv_, anonymous = anonymous_] { srv.client_gone(anonymous); });
+        anonymous_ = false;
     }
 
     server::impl& srv_;
@@ -390,9 +567,16 @@ private:
     std::unique_ptr<rpc::tls::engine> tls_;
     bool confirmed_ = false;
     std::shared_ptr<client_session> session_;
-    std::array<std::uint8_t, 65536> buffer_{};
-    std::mutex wire_mutex_;  ///< out_, writing_, closed_ and the descriptor: workers write replies themselves
+    bool anonymous_;  ///< counted in srv_.anonymous until the first complete message
+    steady::time_point accepted_ = steady::now();
+    mutable std::mutex wire_mutex_;  ///< out_, out_bytes_, writing_, closed_ and the descriptor: workers write replies themselves
     std::deque<std::vector<std::uint8_t>> out_;
+    std::size_t out_bytes_ = 0;   ///< bytes of out_ not yet written
+    std::size_t front_done_ = 0;  ///< bytes of out_.front() already written
+    std::size_t posted_bytes_ = 0;  ///< replies on their way to queue_write()
+    steady::time_point last_write_progress_ = steady::now();
+    bool output_paused_ = false;   ///< reading stopped: out_bytes_ went over output_pause_bytes
+    bool session_paused_ = false;  ///< reading stopped: too many calls waiting (I/O thread)
     bool writing_ = false;
     bool reading_ = false;
     bool closed_ = false;
@@ -458,7 +642,7 @@ void server::impl::setup_unix() {
         boost::system::error_code ec;
         l.acceptor->open(unix_socket(), ec);
         if (!ec) l.acceptor->bind(unix_socket::endpoint(l.path), ec);
-        if (!ec) l.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+        if (!ec) l.acceptor->listen(backlog(), ec);
         if (ec) throw std::runtime_error("cannot listen on " + l.path + ": " + ec.message());
         auto mode = parse_mode(ro ? opt.config.unix_sock_ro_perms : opt.config.unix_sock_rw_perms);
         if (::chmod(l.path.c_str(), mode) != 0)
@@ -486,7 +670,7 @@ void server::impl::setup_tcp(const std::string& port, bool tls) {
         if (!e) acc->set_option(asio::socket_base::reuse_address(true), e);
         if (!e && ep.address().is_v6()) acc->set_option(asio::ip::v6_only(true), e);
         if (!e) acc->bind(ep, e);
-        if (!e) acc->listen(asio::socket_base::max_listen_connections, e);
+        if (!e) acc->listen(backlog(), e);
         if (e) {
             failures += " " + ep.address().to_string() + ": " + e.message() + ";";
             continue;
@@ -503,21 +687,25 @@ void server::impl::setup_tcp(const std::string& port, bool tls) {
 }
 
 void server::impl::accept_unix(unix_listener& l) {
+    l.accepting = true;
     l.acceptor->async_accept([this, &l](boost::system::error_code ec, unix_socket::socket s) {
+        l.accepting = false;
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
             std::string peer = std::string("unix") + (l.read_only ? "-ro" : "") + "#" + std::to_string(s.native_handle());
-            if (admit(peer))
-                std::make_shared<client_connection<unix_socket::socket>>(*this, std::move(s), peer, l.read_only, nullptr)->start();
+            admit();
+            std::make_shared<client_connection<unix_socket::socket>>(*this, std::move(s), peer, l.read_only, nullptr, false)->start();
         } else {
-            log(3, "accept on " + l.path + " failed: " + ec.message());
+            accept_failed(l.path, ec);
         }
-        accept_unix(l);
+        update_accepting();
     });
 }
 
 void server::impl::accept_tcp(tcp_listener& l) {
+    l.accepting = true;
     l.acceptor->async_accept([this, &l](boost::system::error_code ec, tcp::socket s) {
+        l.accepting = false;
         if (ec == asio::error::operation_aborted) return;
         if (!ec) {
             boost::system::error_code e;
@@ -533,15 +721,17 @@ void server::impl::accept_tcp(tcp_listener& l) {
             if (!allowed) {
                 log(3, "refused client " + peer + ": address not in tls_allowed_ip_list");
                 std::make_shared<refused_connection>(io, std::move(s))->start();
-            } else if (admit(peer)) {
+            } else {
+                admit();
+                ++anonymous;
                 std::unique_ptr<rpc::tls::engine> engine;
                 if (l.tls) engine = rpc::tls::engine::server(tls_creds);
-                std::make_shared<client_connection<tcp::socket>>(*this, std::move(s), peer, false, std::move(engine))->start();
+                std::make_shared<client_connection<tcp::socket>>(*this, std::move(s), peer, false, std::move(engine), true)->start();
             }
         } else {
-            log(3, "accept failed: " + ec.message());
+            accept_failed("a TCP listener", ec);
         }
-        accept_tcp(l);
+        update_accepting();
     });
 }
 
@@ -560,6 +750,11 @@ void server::impl::watch_idle() {
 }
 
 server::server(server_options options) : impl_(std::make_unique<impl>(std::move(options))) {
+    // each client is a descriptor: allow as many as the hard limit does (max_clients is 5000)
+    if (rlimit r{}; ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &r);
+    }
     auto& o = impl_->opt;
     if (o.unix_sockets) impl_->setup_unix();
     if (o.listen && o.config.listen_tcp) impl_->setup_tcp(o.config.tcp_port, false);
@@ -582,8 +777,7 @@ server::~server() {
 
 void server::run() {
     auto& s = *impl_;
-    for (auto& l : s.unix_listeners) s.accept_unix(l);
-    for (auto& l : s.tcp_listeners) s.accept_tcp(l);
+    s.update_accepting();
     s.signals.async_wait([&s](boost::system::error_code ec, int sig) {
         if (ec) return;
         s.log(2, "signal " + std::to_string(sig) + ": exiting");

@@ -54,6 +54,9 @@ bytes keepalive_packet(std::int32_t proc) {
     return rpc::frame_body(h, xdr::none{});
 }
 
+/// What an idle client's framing buffer may keep between messages.
+constexpr std::size_t idle_buffer_max = 4096;
+
 /// Most replies fit: one allocation per reply.
 constexpr std::size_t reply_reserve = 512;
 
@@ -159,6 +162,12 @@ struct dispatcher {
             if (s.options_.read_only_socket) flags |= open_flags::read_only;
             std::string name = a.name.value_or("");
             auto host = s.host_.lock();
+            if ((flags & open_flags::read_only) != 0 && names_host_file(name)) {
+                // a test host file is read with the daemon's rights: only for clients that may write
+                if (host) host->log(3, "client " + s.options_.peer + ": refused '" + name + "' on a read-only connection");
+                raise(error_code::access_denied, error_domain::test,
+                      "a read-only connection may not open a test driver host file");
+            }
             any_connection conn = [&] {
                 try {
                     return s.options_.open(name, flags);
@@ -178,6 +187,15 @@ struct dispatcher {
                                  (s.read_only_ ? " read-only" : " read-write"));
             return;
         };
+    }
+    /// test:///PATH other than test:///default: a file the daemon would read for the client.
+    static bool names_host_file(const std::string& name) {
+        try {
+            auto u = virtpp::uri::parse(name);
+            return u.driver() == "test" && !u.is_remote() && u.path() != "/default";
+        } catch (const error&) {
+            return false;  // not a URI: the opener reports it
+        }
     }
     static bound_call connect_close(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
@@ -326,17 +344,45 @@ client_session::client_session(session_options options, std::weak_ptr<session_ho
 client_session::~client_session() = default;
 
 bool client_session::receive(std::span<const std::uint8_t> in) {
-    {
+    if (!in.empty()) {
         std::lock_guard lock(mutex_);
         last_received_ = clock::now();
         pings_sent_ = 0;
     }
-    while (!in.empty()) {
+    if (held_.empty()) {
+        auto used = consume(in);
+        if (used < in.size()) held_.assign(in.begin() + static_cast<std::ptrdiff_t>(used), in.end());
+    } else {
+        held_.insert(held_.end(), in.begin(), in.end());
+        auto pending = std::move(held_);
+        held_ = std::vector<std::uint8_t>();
+        auto used = consume(pending);
+        if (used < pending.size()) held_.assign(pending.begin() + static_cast<std::ptrdiff_t>(used), pending.end());
+    }
+    std::lock_guard lock(mutex_);
+    return !paused_ && !output_blocked_;
+}
+
+std::size_t client_session::consume(std::span<const std::uint8_t> in) {
+    std::size_t used = 0;
+    output_blocked_ = false;
+    auto host = host_.lock();
+    while (used < in.size()) {
+        {
+            std::lock_guard lock(mutex_);
+            if (paused_) break;  // too many calls wait: the rest stays unframed until one ends
+        }
+        if (length_have_ == 0 && host && host->output_full()) {
+            // the client does not read its replies: no more calls from it until it does
+            output_blocked_ = true;
+            break;
+        }
+        auto rest = in.subspan(used);
         if (length_have_ < 4) {
-            auto take = std::min<std::size_t>(4 - length_have_, in.size());
-            std::memcpy(length_bytes_ + length_have_, in.data(), take);
+            auto take = std::min<std::size_t>(4 - length_have_, rest.size());
+            std::memcpy(length_bytes_ + length_have_, rest.data(), take);
             length_have_ += take;
-            in = in.subspan(take);
+            used += take;
             if (length_have_ < 4) break;
             std::uint32_t word = (std::uint32_t(length_bytes_[0]) << 24) | (std::uint32_t(length_bytes_[1]) << 16) |
                                  (std::uint32_t(length_bytes_[2]) << 8) | length_bytes_[3];
@@ -347,21 +393,27 @@ bool client_session::receive(std::span<const std::uint8_t> in) {
             }
             packet_.clear();
             packet_.reserve(std::min(packet_need_, rpc::message_initial));
+            continue;
         }
-        auto take = std::min(packet_need_ - packet_.size(), in.size());
-        packet_.insert(packet_.end(), in.begin(), in.begin() + static_cast<std::ptrdiff_t>(take));
-        in = in.subspan(take);
+        auto take = std::min(packet_need_ - packet_.size(), rest.size());
+        packet_.insert(packet_.end(), rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(take));
+        used += take;
         if (packet_.size() == packet_need_) {
             length_have_ = 0;
-            // the call's arguments are decoded out of it: the buffer (and its capacity) is reused
+            greeted_ = true;
+            // the call's arguments are decoded out of it: the buffer is reused while it is small,
+            // an idle client keeps at most idle_buffer_max bytes
             handle_packet(packet_);
             packet_.clear();
-            if (packet_.capacity() > rpc::message_initial) packet_ = {};  // a big one is not kept
+            if (packet_.capacity() > idle_buffer_max) packet_ = std::vector<std::uint8_t>();  // (= {} would keep the capacity)
         }
     }
-    std::lock_guard lock(mutex_);
-    return !paused_;
+    return used;
 }
+
+bool client_session::greeted() const { return greeted_; }
+
+std::size_t client_session::buffered_bytes() const { return packet_.capacity() + held_.capacity(); }
 
 void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     rpc::header h;
@@ -444,7 +496,7 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     std::weak_ptr<client_session> weak = weak_from_this();
     std::size_t size = packet.size();
     enqueue(
-        [weak, call = std::move(call), h, size] {
+        [weak, call = std::move(call), h] {
             auto self = weak.lock();
             if (!self) return;
             bytes reply;
@@ -472,9 +524,13 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
                 host->send(std::move(reply));
                 if (close) host->close_after_flush();
             }
-            self->finish_job(size);
+            self->finish_job();
         },
         size);
+}
+
+bool client_session::waiting_full_locked() const {
+    return waiting_.size() >= options_.max_client_requests || waiting_bytes_ > options_.max_waiting_bytes;
 }
 
 void client_session::enqueue(std::function<void()> job, std::size_t size) {
@@ -485,7 +541,7 @@ void client_session::enqueue(std::function<void()> job, std::size_t size) {
         waiting_.emplace_back(std::move(job), size);
         waiting_bytes_ += size;
         start_jobs_locked(ready);
-        if (waiting_bytes_ > options_.max_queued_bytes) paused_ = true;
+        if (waiting_full_locked()) paused_ = true;
         // a driver that never waits answers on the reading thread: no hand-off to the pool
         run_here = ready && conn_ && !conn_->calls_may_block();
     }
@@ -508,14 +564,14 @@ void client_session::start_jobs_locked(std::optional<std::function<void()>>& rea
     }
 }
 
-void client_session::finish_job(std::size_t) {
+void client_session::finish_job() {
     std::optional<std::function<void()>> ready;
     bool resume = false;
     {
         std::lock_guard lock(mutex_);
         --running_;
         start_jobs_locked(ready);
-        if (paused_ && waiting_bytes_ <= options_.max_queued_bytes / 2) {
+        if (paused_ && !waiting_full_locked()) {
             paused_ = false;
             resume = true;
         }

@@ -40,8 +40,12 @@ public:
     virtual void post(std::function<void()> work) = 0;
     /// Closes the client once the packets queued so far are written (CONNECT_CLOSE).
     virtual void close_after_flush() = 0;
-    /// Reading was paused by receive() returning false; the queue drained, read again.
+    /// Reading was paused by receive() returning false; calls finished: feed receive() an empty
+    /// span (it runs what it held back) and read again when that returns true.
     virtual void resume_reading() = 0;
+    /// Whether the replies queued for the client are over the host's limit: receive() then takes
+    /// no more packets (it holds them) and returns false; the host calls receive({}) once they drain.
+    [[nodiscard]] virtual bool output_full() const { return false; }
     /// A line for the daemon's log (level 1 debug .. 4 error).
     virtual void log(int level, const std::string& line) = 0;
     /// Whether a line of this level would be written: callers skip building the text otherwise.
@@ -50,8 +54,12 @@ public:
 
 struct session_options {
     bool read_only_socket = false;  ///< the unix read-only socket: every connection is read-only
-    unsigned max_client_requests = 5;  ///< calls running at once; later ones wait (reading goes on)
-    std::size_t max_queued_bytes = 64U << 20;  ///< waiting calls above this pause reading
+    /// Calls of this client running at once (libvirtd's max_client_requests). Later calls wait,
+    /// and reading goes on (keepalive PINGs are still answered) until as many again wait or the
+    /// waiting calls hold max_waiting_bytes; then receive() stops taking packets and reading
+    /// pauses until a call ends.
+    unsigned max_client_requests = 5;
+    std::size_t max_waiting_bytes = 4U << 20;
     int keepalive_interval = 5;
     unsigned keepalive_count = 5;
     std::string peer;  ///< for log lines: "unix", "127.0.0.1:40000"
@@ -71,8 +79,16 @@ public:
     client_session& operator=(const client_session&) = delete;
 
     /// Consumes bytes read from the client. Returns false when reading should pause until the
-    /// host's resume_reading(); raises protocol_error when the client must be closed.
+    /// host's resume_reading(): too many calls wait (see session_options), and the bytes not
+    /// yet framed are held (at most one read's worth) until receive({}) after the resume.
+    /// Raises protocol_error when the client must be closed.
     bool receive(std::span<const std::uint8_t> bytes);
+    /// Bytes read but not yet taken (held while paused): receive({}) takes them.
+    [[nodiscard]] bool holds_input() const { return !held_.empty(); }
+    /// Whether a complete message arrived (the handshake timeout stops counting then).
+    [[nodiscard]] bool greeted() const;
+    /// Bytes this session holds for the client: the packet being framed and the bytes held back.
+    [[nodiscard]] std::size_t buffered_bytes() const;
 
     enum class keepalive_action { none, ping, drop };
     /// The keepalive clock: PING when the client was silent for an interval, drop it after
@@ -96,8 +112,12 @@ public:
 private:
     void handle_packet(std::span<const std::uint8_t> packet);
     void enqueue(std::function<void()> job, std::size_t bytes);
+    [[nodiscard]] bool waiting_full_locked() const;
     void start_jobs_locked(std::optional<std::function<void()>>& ready);
-    void finish_job(std::size_t bytes);
+    void finish_job();
+    /// Frames and handles packets until the input ends or the calls in flight reach the limit;
+    /// returns how many bytes it took.
+    std::size_t consume(std::span<const std::uint8_t> in);
 
     session_options options_;
     std::weak_ptr<session_host> host_;
@@ -107,6 +127,9 @@ private:
     std::size_t length_have_ = 0;
     std::vector<std::uint8_t> packet_;
     std::size_t packet_need_ = 0;
+    std::vector<std::uint8_t> held_;  ///< read while paused: framed after the resume
+    bool output_blocked_ = false;     ///< the last consume() stopped at the host's output_full()
+    bool greeted_ = false;
 
     mutable std::mutex mutex_;
     std::optional<any_connection> conn_;

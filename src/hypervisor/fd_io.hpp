@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace virtpp::hypervisor {
@@ -44,5 +46,25 @@ inline bool read_all(int fd, void* data, std::size_t len) {
     }
     return true;
 }
+
+/// Opens a file a caller named for an image (save, restore, core dump) without ever blocking:
+/// non-blocking open (a FIFO or a device cannot hold the thread, which may serve other clients),
+/// then only a regular file is kept. -1 with errno set otherwise; EINVAL: not a regular file.
+inline int open_regular_file(const char* path, int flags, mode_t mode = 0600) {
+    int fd = ::open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode);
+    if (fd < 0) return -1;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+        ::close(fd);
+        errno = e;
+        return -1;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+/// The reason open_regular_file failed, for a message.
+inline const char* open_failure_text(int err) { return err == EINVAL ? "not a regular file" : nullptr; }
 
 }  // namespace virtpp::hypervisor

@@ -94,22 +94,25 @@ std::string socket_endpoint(const xml::interface_def& n, std::string_view kind) 
 }
 
 std::string chardev_backend(const xml::chardev_def& c, const std::string& id) {
+    auto esc = [](const std::optional<std::string>& v, std::string_view fallback) {
+        return escape_option_value(v ? std::string_view(*v) : fallback);
+    };
     switch (c.type) {
         case xml::chardev_type::pty: return "pty,id=" + id;
         case xml::chardev_type::null: return "null,id=" + id;
         case xml::chardev_type::vc: return "vc,id=" + id;
         case xml::chardev_type::stdio: return "stdio,id=" + id;
-        case xml::chardev_type::file: return "file,id=" + id + ",path=" + c.path.value_or("");
-        case xml::chardev_type::pipe: return "pipe,id=" + id + ",path=" + c.path.value_or("");
-        case xml::chardev_type::dev: return "tty,id=" + id + ",path=" + c.path.value_or("");
+        case xml::chardev_type::file: return "file,id=" + id + ",path=" + esc(c.path, "");
+        case xml::chardev_type::pipe: return "pipe,id=" + id + ",path=" + esc(c.path, "");
+        case xml::chardev_type::dev: return "tty,id=" + id + ",path=" + esc(c.path, "");
         case xml::chardev_type::unix_socket:
-            return "socket,id=" + id + ",path=" + c.path.value_or("") + (c.listen ? ",server=on,wait=off" : "");
+            return "socket,id=" + id + ",path=" + esc(c.path, "") + (c.listen ? ",server=on,wait=off" : "");
         case xml::chardev_type::tcp:
-            return "socket,id=" + id + ",host=" + c.host.value_or("127.0.0.1") + ",port=" + c.service.value_or("0") +
+            return "socket,id=" + id + ",host=" + esc(c.host, "127.0.0.1") + ",port=" + esc(c.service, "0") +
                    (c.protocol == "telnet" ? ",telnet=on" : "") + (c.listen ? ",server=on,wait=off" : "");
         case xml::chardev_type::udp:
-            return "udp,id=" + id + ",host=" + c.host.value_or("127.0.0.1") + ",port=" + c.service.value_or("0") +
-                   ",localaddr=" + c.bind_host.value_or("") + ",localport=" + c.bind_service.value_or("0");
+            return "udp,id=" + id + ",host=" + esc(c.host, "127.0.0.1") + ",port=" + esc(c.service, "0") +
+                   ",localaddr=" + esc(c.bind_host, "") + ",localport=" + esc(c.bind_service, "0");
     }
     fail(error_code::config_unsupported, "unsupported character device type");
 }
@@ -117,6 +120,23 @@ std::string chardev_backend(const xml::chardev_def& c, const std::string& id) {
 std::string mib(std::uint64_t kib) { return std::to_string((kib + 1023) / 1024); }
 
 }  // namespace
+
+std::string escape_option_value(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (char c : value) {
+        out += c;
+        if (c == ',') out += ',';
+    }
+    return out;
+}
+
+void check_keymap(std::string_view keymap) {
+    bool ok = !keymap.empty() && std::all_of(keymap.begin(), keymap.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!ok) fail(error_code::config_unsupported, "invalid VNC keymap: only letters, digits, '_' and '-' are allowed");
+}
 
 command_line build_command_line(const xml::domain_def& def, const command_options& opts) {
     using xml::domain_virt_type;
@@ -136,9 +156,9 @@ command_line build_command_line(const xml::domain_def& def, const command_option
     };
 
     arg(opts.emulator);
-    arg("-name", "guest=" + def.name + ",debug-threads=on");
+    arg("-name", "guest=" + escape_option_value(def.name) + ",debug-threads=on");
     arg("-S");
-    arg("-machine", def.os.machine.value_or("pc") + ",usb=off,dump-guest-core=off");
+    arg("-machine", escape_option_value(def.os.machine.value_or("pc")) + ",usb=off,dump-guest-core=off");
     arg("-accel", opts.kvm ? "kvm" : "tcg");
     arg("-m", mib(def.memory_kib));
     unsigned max_cpus = std::max(1U, def.vcpu.count);
@@ -342,8 +362,11 @@ command_line build_command_line(const xml::domain_def& def, const command_option
             std::string listen = opts.vnc_listen;
             if (!g.listens.empty() && g.listens.front().address) listen = *g.listens.front().address;
             if (listen.find(':') != std::string::npos) listen = "[" + listen + "]";
-            arg("-vnc", listen + ":" + std::to_string(port - 5900) + ",audiodev=audio1");
-            if (g.keymap) arg("-k", *g.keymap);
+            arg("-vnc", escape_option_value(listen) + ":" + std::to_string(port - 5900) + ",audiodev=audio1");
+            if (g.keymap) {
+                check_keymap(*g.keymap);  // -k takes the value whole: refused, not escaped
+                arg("-k", *g.keymap);
+            }
         } else {
             arg("-display", std::string("sdl") + (g.fullscreen.value_or(false) ? ",full-screen=on" : ""));
         }

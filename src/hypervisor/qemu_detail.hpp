@@ -80,6 +80,15 @@ struct command_line {
 /// shell-quoted where needed.
 [[nodiscard]] std::string format_args(const std::vector<std::string>& argv);
 
+/// A value for a QEMU option list ("key=value,key=value"): commas doubled, as libvirt does, so
+/// the value cannot end early and add options of its own. Every such value goes through this
+/// (-name, -machine, -chardev, -vnc); JSON arguments (-blockdev, -netdev, -device) are quoted
+/// by the JSON writer instead.
+[[nodiscard]] std::string escape_option_value(std::string_view value);
+
+/// A VNC keymap as libvirt's schema allows it ([A-Za-z0-9_-]+); anything else is refused.
+void check_keymap(std::string_view keymap);
+
 /// The qemu-system-* binary for an arch ("i686" -> qemu-system-i386), searched in PATH.
 [[nodiscard]] std::optional<std::string> find_emulator(std::string_view arch);
 /// The arch a binary emulates, from its name (qemu-system-i386 -> i686).
@@ -104,6 +113,23 @@ struct machine_type {
 
 /// Writes a file atomically: temp file, fsync, rename, fsync of the directory.
 void write_file_atomic(const std::string& path, std::string_view content);
+
+// Files of the driver's state directories, opened relative to the directory (openat) and never
+// through a symbolic link (O_NOFOLLOW): FILE must be one path component, not "." or "..", within
+// NAME_MAX, else the call fails before touching anything.
+void check_state_file_name(std::string_view file);
+/// write_file_atomic inside DIR.
+void write_file_atomic_at(const std::string& dir, const std::string& file, std::string_view content);
+/// A regular file of DIR, nullopt when it does not exist.
+[[nodiscard]] std::optional<std::string> read_file_at(const std::string& dir, const std::string& file);
+/// Removes FILE from DIR; true when it is gone (also when it was not there), else errno is set.
+bool remove_file_at(const std::string& dir, const std::string& file);
+/// Appends to FILE of DIR (created 0600); best effort, for logs.
+void append_file_at(const std::string& dir, const std::string& file, std::string_view text);
+/// Makes FILE of DIR a symbolic link to TARGET; raises on failure.
+void symlink_at(const std::string& target, const std::string& dir, const std::string& file);
+/// The longest domain name whose files (<name>.xml, .json, .log, .monitor) fit in NAME_MAX.
+inline constexpr std::size_t max_domain_name = 255 - 8;
 /// Reads a whole file; nullopt when it does not exist.
 [[nodiscard]] std::optional<std::string> read_file(const std::string& path);
 /// mkdir -p with mode 0700 for new directories.

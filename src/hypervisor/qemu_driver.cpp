@@ -155,10 +155,11 @@ struct save_header {
 static_assert(sizeof(save_header) == 92);
 
 int open_for_write(const std::string& path) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int fd = open_regular_file(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
     if (fd < 0) {
         int e = errno;
-        fail(error_code::system_error, "Failed to create file '" + path + "': " + std::strerror(e));
+        const char* why = open_failure_text(e);
+        fail(error_code::system_error, "Failed to create file '" + path + "': " + (why ? why : std::strerror(e)));
     }
     return fd;
 }
@@ -347,11 +348,11 @@ void qemu::state::perform(op::domain_undefine, const op::domain_undefine::args& 
         if (!o->persistent) fail(error_code::operation_invalid, "cannot undefine transient domain");
         name = o->config.name;
     }
-    if (::unlink(g.config_file(name).c_str()) != 0 && errno != ENOENT) {
+    if (!remove_file_at(driver_->paths.config_dir, name + ".xml")) {
         int e = errno;
         fail(error_code::system_error, "cannot remove config " + g.config_file(name) + ": " + std::strerror(e));
     }
-    ::unlink(g.autostart_link(name).c_str());
+    remove_file_at(driver_->paths.autostart_dir, name + ".xml");
     std::lock_guard lock(driver_->mutex);
     o->persistent = false;
     o->autostart = false;
@@ -496,10 +497,11 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
 
 void qemu::state::perform(op::domain_restore, const op::domain_restore::args& a) {
     ops g{*driver_};
-    int fd = ::open(a.path.c_str(), O_RDONLY | O_CLOEXEC);
+    int fd = open_regular_file(a.path.c_str(), O_RDONLY);
     if (fd < 0) {
         int e = errno;
-        fail(error_code::system_error, "cannot open domain image '" + a.path + "': " + std::strerror(e));
+        const char* why = open_failure_text(e);
+        fail(error_code::system_error, "cannot open domain image '" + a.path + "': " + (why ? why : std::strerror(e)));
     }
     struct fd_guard {
         int fd;
@@ -653,12 +655,9 @@ void qemu::state::perform(op::domain_set_autostart, const op::domain_set_autosta
     std::string link = g.autostart_link(name);
     if (a.autostart) {
         make_dirs(driver_->paths.autostart_dir);
-        ::unlink(link.c_str());
-        if (::symlink(g.config_file(name).c_str(), link.c_str()) != 0) {
-            int e = errno;
-            fail(error_code::system_error, "Failed to create symlink '" + link + "': " + std::strerror(e));
-        }
-    } else if (::unlink(link.c_str()) != 0 && errno != ENOENT) {
+        remove_file_at(driver_->paths.autostart_dir, name + ".xml");
+        symlink_at(g.config_file(name), driver_->paths.autostart_dir, name + ".xml");
+    } else if (!remove_file_at(driver_->paths.autostart_dir, name + ".xml")) {
         int e = errno;
         fail(error_code::system_error, "Failed to delete symlink '" + link + "': " + std::strerror(e));
     }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
@@ -413,6 +414,126 @@ void write_file_atomic(const std::string& path, std::string_view content) {
         ::fsync(dfd);
         ::close(dfd);
     }
+}
+
+namespace {
+
+/// The directory's descriptor, closed on scope exit.
+struct dir_fd {
+    int fd;
+    explicit dir_fd(const std::string& dir) : fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+        if (fd < 0) fail_errno("cannot open directory", dir);
+    }
+    ~dir_fd() { ::close(fd); }
+    dir_fd(const dir_fd&) = delete;
+    dir_fd& operator=(const dir_fd&) = delete;
+};
+
+}  // namespace
+
+void check_state_file_name(std::string_view file) {
+    bool bad = file.empty() || file == "." || file == ".." || file.size() > NAME_MAX ||
+               file.find('/') != std::string_view::npos || file.find('\0') != std::string_view::npos;
+    if (bad) fail(error_code::internal_error, "refusing state file name '" + std::string(file) + "': not a single file name");
+}
+
+void write_file_atomic_at(const std::string& dir, const std::string& file, std::string_view content) {
+    check_state_file_name(file);
+    std::string tmp = file + ".new";
+    check_state_file_name(tmp);
+    dir_fd d(dir);
+    int fd = ::openat(d.fd, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) fail_errno("cannot write", dir + "/" + tmp);
+    std::size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int e = errno;
+            ::close(fd);
+            ::unlinkat(d.fd, tmp.c_str(), 0);
+            errno = e;
+            fail_errno("cannot write", dir + "/" + tmp);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        int e = errno;
+        ::unlinkat(d.fd, tmp.c_str(), 0);
+        errno = e;
+        fail_errno("cannot write", dir + "/" + tmp);
+    }
+    if (::renameat(d.fd, tmp.c_str(), d.fd, file.c_str()) != 0) {
+        int e = errno;
+        ::unlinkat(d.fd, tmp.c_str(), 0);
+        errno = e;
+        fail_errno("cannot rename to", dir + "/" + file);
+    }
+    ::fsync(d.fd);
+}
+
+std::optional<std::string> read_file_at(const std::string& dir, const std::string& file) {
+    check_state_file_name(file);
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        fail_errno("cannot open directory", dir);
+    }
+    int fd = ::openat(dfd, file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int e = errno;
+    ::close(dfd);
+    if (fd < 0) {
+        if (e == ENOENT) return std::nullopt;
+        errno = e;
+        fail_errno("cannot read", dir + "/" + file);
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        fail(error_code::system_error, "cannot read " + dir + "/" + file + ": not a regular file");
+    }
+    std::string out;
+    char buf[8192];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            fail_errno("cannot read", dir + "/" + file);
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+bool remove_file_at(const std::string& dir, const std::string& file) {
+    check_state_file_name(file);
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return errno == ENOENT;
+    bool ok = ::unlinkat(dfd, file.c_str(), 0) == 0 || errno == ENOENT;
+    int e = errno;
+    ::close(dfd);
+    errno = e;
+    return ok;
+}
+
+void append_file_at(const std::string& dir, const std::string& file, std::string_view text) {
+    check_state_file_name(file);
+    int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return;
+    int fd = ::openat(dfd, file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    ::close(dfd);
+    if (fd < 0) return;
+    [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
+    ::close(fd);
+}
+
+void symlink_at(const std::string& target, const std::string& dir, const std::string& file) {
+    check_state_file_name(file);
+    dir_fd d(dir);
+    if (::symlinkat(target.c_str(), d.fd, file.c_str()) != 0) fail_errno("Failed to create symlink", dir + "/" + file);
 }
 
 std::optional<std::string> read_file(const std::string& path) {

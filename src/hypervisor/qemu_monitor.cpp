@@ -69,6 +69,19 @@ void qmp_monitor::detach() {
     }
 }
 
+json::value parse_qmp_line(std::string_view line) {
+    if (line.size() > qmp_max_line)
+        fail(error_code::internal_error, "QEMU monitor message of " + std::to_string(line.size()) + " bytes is over the limit");
+    json::parse_options options;
+    options.max_depth = qmp_max_depth;
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec, {}, options);
+    if (ec == json::error::too_deep)
+        fail(error_code::internal_error, "QEMU monitor message nested deeper than " + std::to_string(qmp_max_depth) + " levels");
+    if (ec) fail(error_code::internal_error, "malformed QEMU monitor message: " + ec.message());
+    return v;
+}
+
 void qmp_monitor::reader() {
     std::string buffer;
     char chunk[65536];
@@ -86,6 +99,13 @@ void qmp_monitor::reader() {
             return;
         }
         buffer.append(chunk, static_cast<std::size_t>(n));
+        if (buffer.size() > qmp_max_line && buffer.find('\n') == std::string::npos) {
+            // no end of line in sight: the monitor is unusable, never an ever-growing buffer
+            closed_ = true;
+            cv_.notify_all();
+            if (!detaching_ && on_close_) on_close_();
+            return;
+        }
         std::size_t nl;
         while ((nl = buffer.find('\n')) != std::string::npos) {
             std::string line = buffer.substr(0, nl);
@@ -97,9 +117,19 @@ void qmp_monitor::reader() {
 }
 
 void qmp_monitor::dispatch(std::string_view line) {
-    boost::system::error_code ec;
-    json::value v = json::parse(line, ec);
-    if (ec || !v.is_object()) return;
+    json::value v;
+    try {
+        v = parse_qmp_line(line);
+    } catch (const error& e) {
+        // a command waiting for its reply fails with the reason, not with a timeout
+        json::object failed;
+        failed["error"] = json::object{{"class", "GenericError"}, {"desc", e.info().message}};
+        std::lock_guard lock(mutex_);
+        reply_ = json::value(std::move(failed));
+        cv_.notify_all();
+        return;
+    }
+    if (!v.is_object()) return;
     const auto& o = v.as_object();
     if (o.contains("QMP")) {
         std::lock_guard lock(mutex_);

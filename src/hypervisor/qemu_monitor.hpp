@@ -18,6 +18,15 @@
 
 namespace virtpp::hypervisor::qemu_detail {
 
+/// QMP messages nest at most this deep (query-block, the deepest qemu sends, uses 6).
+inline constexpr std::size_t qmp_max_depth = 64;
+/// A QMP line longer than this closes the monitor rather than growing the reader's buffer.
+inline constexpr std::size_t qmp_max_line = 16U << 20;
+
+/// One line from QEMU's monitor as JSON; malformed, over-long or nested deeper than
+/// qmp_max_depth raises virtpp::error (internal_error) saying which.
+[[nodiscard]] boost::json::value parse_qmp_line(std::string_view line);
+
 class qmp_monitor {
 public:
     using event_handler = std::function<void(const std::string& name, const boost::json::object& data)>;

@@ -56,11 +56,15 @@ inline std::string now_stamp() {
     return buf;
 }
 
+/// Appends to a guest's log (a path of log_file()): opened relative to its directory, no links.
 inline void append_log(const std::string& path, const std::string& text) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return;
-    [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
-    ::close(fd);
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return;
+    try {
+        append_file_at(slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1), text);
+    } catch (const virtpp::error&) {
+        // best effort, as before: a log line never fails an operation
+    }
 }
 
 inline std::string random_mac() {
@@ -235,6 +239,12 @@ struct ops {
             fail(error_code::config_unsupported, "unsupported domain type '" + std::string(xml::to_string(def.type)) +
                                                      "': the QEMU driver runs 'qemu' and 'kvm' guests");
         if (def.os.type != "hvm") fail(error_code::os_type, "no support for os type '" + def.os.type + "'");
+        // the name makes the guest's file names: checked before any file is touched (the XML
+        // parser already refused '/' and control characters)
+        if (def.name.size() > max_domain_name)
+            fail(error_code::invalid_arg, "domain name is " + std::to_string(def.name.size()) + " bytes long, longer than the " +
+                                              std::to_string(max_domain_name) + " its file names allow");
+        check_state_file_name(def.name + ".monitor");
         if (!def.uuid) def.uuid = virtpp::uuid::generate();
         if (!def.os.arch) def.os.arch = host_arch();
         if (!def.devices.emulator) {
@@ -309,7 +319,7 @@ struct ops {
         make_dirs(d.paths.config_dir);
         xml::domain_def copy = def;
         copy.id.reset();
-        write_file_atomic(config_file(def.name), xml::format_domain_xml(copy, {.inactive = true, .secure = true}));
+        write_file_atomic_at(d.paths.config_dir, def.name + ".xml", xml::format_domain_xml(copy, {.inactive = true, .secure = true}));
     }
 
     // -- status of running guests
@@ -327,7 +337,7 @@ struct ops {
         if (o.migration == domain_obj::migration_stage::incoming) s["migration"] = "incoming";
         s["xml"] = xml::format_domain_xml(*o.live, {.inactive = false, .secure = true});
         make_dirs(d.paths.run_dir);
-        write_file_atomic(status_file(o.live->name), json::serialize(s));
+        write_file_atomic_at(d.paths.run_dir, o.live->name + ".json", json::serialize(s));
     }
 
     // -- starting
@@ -624,8 +634,8 @@ struct ops {
         mon.reset();
         terminate_process(pid, pidfd, std::chrono::seconds(3));
         if (pidfd >= 0) ::close(pidfd);
-        ::unlink((d.paths.run_dir + "/" + name + ".monitor").c_str());
-        ::unlink(status_file(name).c_str());
+        remove_file_at(d.paths.run_dir, name + ".monitor");
+        remove_file_at(d.paths.run_dir, name + ".json");
         append_log(log_file(name), now_stamp() + ": shutting down, reason=" + why + "\n");
         std::lock_guard lock(d.mutex);
         o->live.reset();
@@ -800,20 +810,21 @@ struct ops {
     }
 
     void reattach_all() {
-        for (const auto& f : files_ending(d.paths.run_dir, ".json")) reattach(d.paths.run_dir + "/" + f);
+        for (const auto& f : files_ending(d.paths.run_dir, ".json")) reattach(f);
     }
 
+    /// FILE: a status file of run_dir.
     void reattach(const std::string& file) {
         std::optional<std::string> text;
         xml::domain_def live;
         json::object s;
         try {
-            text = read_file(file);
+            text = read_file_at(d.paths.run_dir, file);
             if (!text) return;
             s = json::parse(*text).as_object();
             live = xml::parse_domain_xml(json::value_to<std::string>(s.at("xml")));
         } catch (const std::exception&) {
-            ::unlink(file.c_str());
+            remove_file_at(d.paths.run_dir, file);
             return;
         }
         pid_t pid = static_cast<pid_t>(s.at("pid").to_number<std::int64_t>());
@@ -886,7 +897,7 @@ struct ops {
     void load_configs() {
         for (const auto& f : files_ending(d.paths.config_dir, ".xml")) {
             try {
-                auto text = read_file(d.paths.config_dir + "/" + f);
+                auto text = read_file_at(d.paths.config_dir, f);
                 if (!text) continue;
                 auto def = xml::parse_domain_xml(*text);
                 if (!def.uuid || def.name + ".xml" != f) continue;

@@ -435,12 +435,13 @@ struct fd_guard {
 };
 
 [[noreturn]] void raise_system(int err, const std::string& what) {
-    raise(error_code::system_error, error_domain::test, what + ": " + test_detail::errno_text(err));
+    const char* why = open_failure_text(err);
+    raise(error_code::system_error, error_domain::test, what + ": " + (why ? std::string(why) : test_detail::errno_text(err)));
 }
 
 void write_save_image(const std::string& path, const std::string& name, const std::string& xml) {
     std::string where = "saving domain '" + name + "' to '" + path + "'";
-    fd_guard f{::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600)};
+    fd_guard f{open_regular_file(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY)};
     if (f.fd < 0) raise_system(errno, where + ": open failed");
     int len = static_cast<int>(xml.size());
     if (!write_all(f.fd, save_magic, sizeof save_magic) || !write_all(f.fd, &len, sizeof len) ||
@@ -459,7 +460,7 @@ void write_save_image(const std::string& path, const std::string& name, const st
 }
 
 std::string read_save_image(const std::string& path) {
-    fd_guard f{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+    fd_guard f{open_regular_file(path.c_str(), O_RDONLY)};
     if (f.fd < 0) raise_system(errno, "cannot read domain image '" + path + "'");
     char magic[sizeof save_magic];
     if (!read_all(f.fd, magic, sizeof magic)) raise_system(errno, "incomplete save header in '" + path + "'");
@@ -505,7 +506,7 @@ void test::state::perform(op::domain_core_dump, const op::domain_core_dump::args
     auto& obj = impl_->domain(a.dom);
     check_active(obj);
     std::string prefix = "domain '" + a.dom.name + "' coredump: ";
-    fd_guard f{::open(a.path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600)};
+    fd_guard f{open_regular_file(a.path.c_str(), O_CREAT | O_TRUNC | O_WRONLY)};
     if (f.fd < 0) raise_system(errno, prefix + "failed to open " + a.path);
     if (!write_all(f.fd, save_magic, sizeof save_magic)) raise_system(errno, prefix + "failed to write header to " + a.path);
     int fd = f.fd;

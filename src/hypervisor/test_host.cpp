@@ -12,7 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace virtpp::hypervisor {
@@ -118,12 +120,44 @@ void write_element(const xml::detail::element& e, std::string& out) {
     out += '>';
 }
 
+/// A test host file (or a file it names) may be this large: a host of hundreds of guests fits.
+constexpr std::size_t host_file_max = 16U << 20;
+
+/// Reads a host file without ever blocking or reading without end: opened non-blocking (a FIFO
+/// or a device does not hold the caller), only a regular file, at most host_file_max bytes.
+/// Errors name the path, never what the file holds.
 std::string read_whole_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) raise(error_code::xml_error, error_domain::xml, "failed to parse xml document '" + path + "'");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    auto refuse = [&](const std::string& why) {
+        raise(error_code::xml_error, error_domain::xml, "failed to parse xml document '" + path + "'" + why);
+    };
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) refuse("");
+    struct closer {
+        int fd;
+        ~closer() { ::close(fd); }
+    } guard{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) refuse(std::string(": ") + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) refuse(": not a regular file");
+    if (static_cast<std::uint64_t>(st.st_size) > host_file_max)
+        refuse(": larger than " + std::to_string(host_file_max >> 20) + " MiB");
+    std::string text;
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t have = 0;
+    for (;;) {
+        if (have == text.size()) {
+            // the file grew since fstat: read on, within the cap
+            if (text.size() > host_file_max) refuse(": larger than " + std::to_string(host_file_max >> 20) + " MiB");
+            text.resize(std::min(host_file_max + 1, text.size() + 4096));
+        }
+        auto n = ::read(fd, text.data() + have, text.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) refuse(std::string(": ") + std::strerror(errno));
+        if (n == 0) break;
+        have += static_cast<std::size_t>(n);
+    }
+    text.resize(have);
+    return text;
 }
 
 std::string directory_of(const std::string& path) {
@@ -236,7 +270,7 @@ definition_source resolve_definition(const xml::detail::element& e, const std::s
     if (const auto* file = e.attr("file")) {
         std::string path = (!file->empty() && file->front() == '/') ? *file : directory_of(host_path) + "/" + *file;
         src.text = read_whole_file(path);
-        src.root = xml::detail::parse_document(src.text, path, error_domain::xml);
+        src.root = xml::detail::parse_document(src.text, path, error_domain::xml, xml::detail::error_detail::location_only);
         if (src.root.name != kind)
             raise(error_code::xml_error, error_domain::xml,
                   "expecting root element of '" + std::string(kind) + "', not '" + src.root.name + "' in '" + path + "'");
@@ -272,7 +306,7 @@ std::shared_ptr<test::state::impl> make_default_host() {
 
 std::shared_ptr<test::state::impl> load_host_file(const std::string& path) {
     auto text = read_whole_file(path);
-    auto root = xml::detail::parse_document(text, path, error_domain::xml);
+    auto root = xml::detail::parse_document(text, path, error_domain::xml, xml::detail::error_detail::location_only);
     if (root.name != "node")
         raise(error_code::xml_error, error_domain::xml, "expecting root element of 'node', not '" + root.name + "'");
     auto host = std::make_shared<test::state::impl>();

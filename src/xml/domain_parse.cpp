@@ -6,6 +6,7 @@
 #include <virtpp/error.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <arpa/inet.h>
 #include <cctype>
 #include <climits>
@@ -1015,6 +1016,16 @@ domain_def parse_domain_xml_unreported(std::string_view text) {
 
     auto name = child_text(root, "name");
     if (!name) fail(error_code::no_name, root.child("name") ? *root.child("name") : root, "domain");
+    // names become file names (<name>.xml): refused here, before any driver touches a file
+    if (name->find('/') != std::string::npos) xml_fail(*root.child("name"), "name " + *name + " cannot contain '/'");
+    for (char c : *name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char shown[8];
+            std::snprintf(shown, sizeof shown, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            auto info = make_error_info(error_code::xml_detail, error_domain::xml,
+                                        std::string("invalid char in name: ") + (c == '\n' ? std::string("\n") : std::string(shown)));
+            raise(info);
+        }
     def.name = *name;
     if (const auto* u = root.child("uuid"); u && !u->text.empty()) {
         auto parsed = uuid::parse(u->text);

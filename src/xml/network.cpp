@@ -382,6 +382,12 @@ network_def parse_network_xml_unreported(std::string_view xml) {
     if (!name || name->text.empty()) fail(error_code::no_name, name ? *name : root, "missing name information");
     def.name = name->text;
     if (def.name.find('/') != std::string::npos) fail(error_code::xml_detail, *name, "invalid char in name: /");
+    for (char c : def.name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            char shown[8];
+            std::snprintf(shown, sizeof shown, "\\x%02x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            fail(error_code::xml_detail, *name, std::string("invalid char in name: ") + (c == '\n' ? std::string("\n") : std::string(shown)));
+        }
     const std::string& net = def.name;
 
     if (const auto* u = root.child("uuid"); u && !u->text.empty()) {

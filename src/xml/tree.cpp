@@ -58,7 +58,12 @@ class tree_builder final : public xc::DefaultHandler {
 public:
     void setDocumentLocator(const xc::Locator* locator) override { locator_ = locator; }
 
+    struct too_deep {
+        int line;
+    };
+
     void startElement(const XMLCh*, const XMLCh*, const XMLCh* qname, const xc::Attributes& attrs) override {
+        if (stack_.size() >= max_element_depth) throw too_deep{locator_ ? static_cast<int>(locator_->getLineNumber()) : 0};
         element e;
         e.name = to_utf8(qname);
         e.line = locator_ ? static_cast<int>(locator_->getLineNumber()) : 0;
@@ -139,14 +144,20 @@ std::string element::trimmed_text() const {
     return text.substr(b, e - b + 1);
 }
 
-element parse_document(std::string_view text, std::string_view document_name, error_domain domain) {
+element parse_document(std::string_view text, std::string_view document_name, error_domain domain, error_detail detail) {
     ensure_xerces();
     auto fail = [&](int line, std::string_view what, std::string_view context) -> element {
         error_info info;
         info.code = error_code::xml_detail;
         info.domain = domain;
-        info.message = std::string(document_name) + ":" + std::to_string(line) + ": " + std::string(what);
-        if (!context.empty()) info.message += "\n" + std::string(context);
+        if (detail == error_detail::location_only) {
+            // nothing of the document itself: neither its text nor the parser's quotes of it
+            info.message = "failed to parse xml document '" + std::string(document_name) + "' (not well-formed at line " +
+                           std::to_string(line) + ")";
+        } else {
+            info.message = std::string(document_name) + ":" + std::to_string(line) + ": " + std::string(what);
+            if (!context.empty()) info.message += "\n" + std::string(context);
+        }
         info.int1 = line;
         info.str1 = info.message;
         raise(info);
@@ -180,6 +191,8 @@ element parse_document(std::string_view text, std::string_view document_name, er
         return fail(static_cast<int>(e.getSrcLine()), to_utf8(e.getMessage()), {});
     } catch (const refuse_external::external_refused& e) {
         return fail(0, "refusing to load external entity '" + e.system_id + "'", {});
+    } catch (const tree_builder::too_deep& e) {
+        return fail(e.line, "Excessive depth in document: " + std::to_string(max_element_depth) + " use XML_PARSE_HUGE option", {});
     }
     return std::move(builder.root_);
 }

@@ -32,8 +32,18 @@ struct element {
 /// are refused. Malformed input raises error_code::xml_detail in `domain`, naming the line and
 /// what is wrong, as libvirt does ("(domain_definition):3: Opening and ending tag mismatch...").
 /// `document_name` is what libvirt prints for the document, e.g. "(domain_definition)".
+/// Elements nest at most this deep (libxml2's limit without XML_PARSE_HUGE); deeper documents
+/// are refused with libxml2's message, before any recursive walk of the tree.
+inline constexpr std::size_t max_element_depth = 256;
+
+/// How a parse error describes the document: libvirt's way (the parser's message, the source
+/// line and a pointer under the column), or only where (for files the caller may not read
+/// back: a test host file named by a daemon client).
+enum class error_detail { source_line, location_only };
+
 [[nodiscard]] element parse_document(std::string_view text, std::string_view document_name,
-                                     error_domain domain = error_domain::xml);
+                                     error_domain domain = error_domain::xml,
+                                     error_detail detail = error_detail::source_line);
 
 /// Raises libvirt's XML_ERROR for a document whose content is wrong, naming the element or
 /// attribute and the line: "XML error: <what> (line N)".

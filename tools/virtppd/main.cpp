@@ -300,6 +300,7 @@ int main(int argc, char** argv) {
         return EXIT_FAILURE;
     }
     for (const auto& key : config.ignored_keys) log->write(3, "configuration key '" + key + "' is accepted but virtppd does not act on it yet");
+    for (const auto& warning : config.warnings) log->write(3, warning);
 
     if (!pid_path && daemon) pid_path = default_pid_path();
     if (pid_path) pid_path = std::filesystem::absolute(*pid_path).string();

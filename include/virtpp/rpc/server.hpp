@@ -24,9 +24,11 @@ namespace virtpp::daemon {
 
 // ---- configuration --------------------------------------------------------------------------
 // virConf syntax: key = value lines; strings in single, double or triple double quotes;
-// integers; lists of values in [ ]; # comments. Every key libvirtd 9.0 knows is accepted; the
-// seed's keys that 9.0 dropped (tls_allowed_ip_list, tls_no_verify_address) work as the seed
-// describes; anything else is a start-up error naming the file and line.
+// integers; lists of values in [ ] (nested at most conf_max_depth deep); # comments. Every key
+// libvirtd 9.0 knows is accepted; the seed's keys that 9.0 dropped (tls_allowed_ip_list,
+// tls_no_verify_address) work as the seed describes; a key nobody knows is ignored, as libvirtd
+// 9.0 ignores it, and named in a warning. A known key with a value of the wrong type is a
+// start-up error naming the file and line.
 
 /// A configuration file problem: "FILE:LINE: what".
 class config_error : public std::runtime_error {
@@ -44,6 +46,9 @@ struct conf_entry {
     std::string key;
     conf_value value;
 };
+
+/// How deep lists may nest in virConf text: deeper is a config_error, not a deeper recursion.
+inline constexpr int conf_max_depth = 16;
 
 /// Parses virConf text; raises config_error with the file name and line of the first problem.
 [[nodiscard]] std::vector<conf_entry> parse_conf(std::string_view text, std::string_view filename);
@@ -69,8 +74,15 @@ struct daemon_config {
     std::optional<std::vector<std::string>> tls_allowed_dn_list;  ///< absent: DNs are not checked
     std::optional<std::vector<std::string>> tls_allowed_ip_list;  ///< absent: any address may connect
     unsigned max_workers = 20;
-    unsigned max_clients = 5000;
-    unsigned max_client_requests = 5;  ///< calls of one client running at once; more wait, reading goes on
+    unsigned max_clients = 5000;             ///< at this many clients no more are accepted (they wait queued)
+    unsigned max_queued_clients = 1000;      ///< the listen backlog (capped by the kernel's SOMAXCONN)
+    unsigned max_anonymous_clients = 20;     ///< TCP/TLS clients still in their handshake; more wait queued
+    unsigned max_client_requests = 5;        ///< calls of one client running at once; as many more may wait
+    /// virtppd's own keys (libvirtd ignores unknown keys, so one file serves both): seconds a client
+    /// has to complete its TLS handshake and first message, and seconds its unread replies may sit
+    /// without the client reading any of them; 0 turns either off.
+    int handshake_timeout = 30;
+    int output_stall_timeout = 30;
     int keepalive_interval = 5;        ///< seconds; <= 0 turns the daemon's pings off
     unsigned keepalive_count = 5;
     unsigned log_level = 3;            ///< 1 debug, 2 info, 3 warning, 4 error
@@ -78,6 +90,8 @@ struct daemon_config {
 
     /// Keys present in the file that libvirtd knows but virtppd does not act on.
     std::vector<std::string> ignored_keys;
+    /// "FILE:LINE: unknown setting 'KEY' ignored" for keys neither libvirtd nor virtppd knows.
+    std::vector<std::string> warnings;
 };
 
 /// Reads libvirtd.conf text into a daemon_config.
