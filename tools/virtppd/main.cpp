@@ -508,7 +508,14 @@ int main(int argc, char** argv) {
     options.activated = std::move(activated);
     qemu_holder qemu_driver(*log);
     options.open = [&qemu_driver](const std::string& name, unsigned flags) {
-        auto conn = virtpp::any_connection::open<drivers>(name, flags);
+        // a client's virConnectOpen(NULL): the daemon's own default (libvirt.conf, then the
+        // drivers' probe), opened by its name so that the connection reports the URI it took
+        std::string chosen = name;
+        if (chosen.empty()) {
+            chosen = virtpp::resolve_connect_name("");
+            if (chosen.empty()) chosen = virtpp::hypervisor::qemu::probe_uri().value_or("");
+        }
+        auto conn = virtpp::any_connection::open<drivers>(chosen, flags);
         if (conn.driver_name() == virtpp::hypervisor::qemu::name) qemu_driver.load();
         return conn;
     };
