@@ -22,8 +22,9 @@ for t in "${tools[@]}"; do
   if nm -D "$t" 2>/dev/null | grep -qE ' [A-Za-z] (curl_|vir[A-Z])'; then echo "$t imports curl or libvirt symbols" >&2; exit 1; fi
   # a released tool is stripped: its symbols are in the split-out debug file beside it
   symbols=$t; [[ -f "$t.debug" ]] && symbols=$t.debug
-  nm "$symbols" 2>/dev/null | grep -q ' main$' || { echo "no symbol table to check in $symbols" >&2; exit 1; }
-  if nm "$symbols" 2>/dev/null | grep -q ' curl_easy_init'; then echo "$t contains libcurl" >&2; exit 1; fi
+  table=$(nm "$symbols" 2>/dev/null || true)
+  grep -q ' T main$' <<<"$table" || { echo "no symbol table to check in $symbols" >&2; exit 1; }
+  if grep -q ' curl_easy_init' <<<"$table"; then echo "$t contains libcurl" >&2; exit 1; fi
   echo "$(basename "$t"): only glibc"
 done
 
