@@ -65,7 +65,7 @@ for t in usr/bin/virtpp usr/bin/virtpp-xml-validate usr/sbin/virtppd; do
     if readelf -S "$root/$t" | grep -qE '\.debug_info|\.symtab'; then bad "$t is not stripped"; fi
     readelf -S "$root/$t" | grep -q '\.gnu_debuglink' || bad "$t has no debug link"
     size=$(stat -c %s "$root/$t")
-    ((size < 60 * 1024 * 1024)) || bad "$t is $((size / 1024 / 1024)) MiB"
+    ((size < 24 * 1024 * 1024)) || bad "$t is $((size / 1024 / 1024)) MiB"
 done
 ok "tools stripped with a debug link: virtpp $(($(stat -c %s "$root/usr/bin/virtpp") / 1024 / 1024)) MiB"
 [[ $("$root/usr/bin/virtpp" -c test:///default list --name) == test* ]] && ok "installed virtpp runs" || bad "installed virtpp"
