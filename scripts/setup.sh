@@ -25,6 +25,9 @@ packages=(
   pybind11-dev python3-dev
   # benchmarks
   hyperfine
+  # the Debian package and the service: cpack's dpkg-shlibdeps, socket activation in the tests,
+  # rendering the manual pages, running the bash completion
+  dpkg-dev systemd man-db bash-completion
 )
 
 missing=()

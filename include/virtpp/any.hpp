@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 #include <tuple>
 #include <utility>
 
@@ -138,12 +140,27 @@ struct dynamic {
     private:
         template <class... Ds>
         static std::shared_ptr<channel> open_from(const virtpp::uri& u, unsigned flags, driver_list<Ds...>) {
+            if (u.is_default()) {
+                // virConnectOpen(NULL): the first driver that offers a default URI for this host
+                // (the QEMU driver: qemu:///system for root, qemu:///session otherwise); without
+                // one, the remote driver asks the local daemon to probe
+                std::optional<std::string> probed;
+                (void)((probe<typename Ds::hypervisor>(probed)) || ...);
+                if (probed) return open_from(virtpp::uri::parse(*probed), flags, driver_list<Ds...>{});
+            }
             std::shared_ptr<channel> out;
             (void)((Ds::accepts(u) ? (out = wrap<typename Ds::hypervisor, typename Ds::transport>(u, flags), true)
                                    : false) ||
                    ...);
             if (!out) raise(error_code::no_connect, error_domain::none, u.str());
             return out;
+        }
+
+        /// A hypervisor policy may offer `static std::optional<std::string> probe_uri()`.
+        template <class H2>
+        static bool probe(std::optional<std::string>& out) {
+            if constexpr (requires { H2::probe_uri(); }) out = H2::probe_uri();
+            return out.has_value();
         }
 
         template <class H2, class T2>

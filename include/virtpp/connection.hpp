@@ -7,6 +7,7 @@
 // the hypervisor policy does not provide fails to compile, naming the operation and the policy.
 #pragma once
 
+#include <virtpp/client_config.hpp>
 #include <virtpp/concepts.hpp>
 #include <virtpp/error.hpp>
 #include <virtpp/ops.hpp>
@@ -59,7 +60,8 @@ public:
     using network_type = basic_network<H, T>;
 
     /// virConnectOpen / virConnectOpenReadOnly (flags: open_flags::read_only). An empty name means
-    /// the default: $LIBVIRT_DEFAULT_URI when set.
+    /// the default: $LIBVIRT_DEFAULT_URI, else libvirt.conf's uri_default, else what the drivers
+    /// probe; a name of libvirt.conf's uri_aliases is replaced by its URI.
     [[nodiscard]] static basic_connection open(std::string_view name, unsigned flags = 0) {
         return open_with(name, flags, [&](const virtpp::uri& u) { return T::template channel<H>::open(u, flags); });
     }
@@ -144,9 +146,7 @@ protected:
     template <class ChannelFactory>
     [[nodiscard]] static basic_connection open_with(std::string_view name, unsigned flags, ChannelFactory&& make_channel) {
         return api_boundary(nullptr, [&] {
-            std::string chosen(name);
-            if (chosen.empty())
-                if (const char* env = std::getenv("LIBVIRT_DEFAULT_URI"); env != nullptr && *env != '\0') chosen = env;
+            std::string chosen = resolve_connect_name(name);  // $LIBVIRT_DEFAULT_URI, libvirt.conf
             auto parsed = virtpp::uri::parse(chosen);
             auto core = std::make_shared<detail::connection_core<H, T>>();
             core->channel = make_channel(parsed);

@@ -70,6 +70,7 @@ struct server::impl {
         bool read_only = false;
         std::string path;
         bool accepting = false;  ///< an accept is outstanding
+        bool owned = true;  ///< false for a socket systemd handed over: its file is systemd's
     };
     struct tcp_listener {
         std::unique_ptr<tcp::acceptor> acceptor;
@@ -172,6 +173,7 @@ struct server::impl {
         return static_cast<int>(std::clamp(opt.config.max_queued_clients, 1U, static_cast<unsigned>(SOMAXCONN)));
     }
     void setup_unix();
+    void adopt_unix();
     void setup_tcp(const std::string& port, bool tls);
     void accept_unix(unix_listener& l);
     void accept_tcp(tcp_listener& l);
@@ -654,6 +656,21 @@ void server::impl::setup_unix() {
     }
 }
 
+void server::impl::adopt_unix() {
+    for (const auto& a : opt.activated) {
+        unix_listener l;
+        l.read_only = a.read_only;
+        l.path = a.path;
+        l.owned = false;
+        l.acceptor = std::make_unique<unix_socket::acceptor>(io);
+        boost::system::error_code ec;
+        l.acceptor->assign(unix_socket(), a.fd, ec);
+        if (ec) throw std::runtime_error("cannot use the socket systemd passed (fd " + std::to_string(a.fd) + "): " + ec.message());
+        endpoint_names.push_back("unix:" + l.path + (l.read_only ? " (read-only)" : "") + " (socket activation)");
+        unix_listeners.push_back(std::move(l));
+    }
+}
+
 void server::impl::setup_tcp(const std::string& port, bool tls) {
     tcp::resolver resolver(io);
     boost::system::error_code ec;
@@ -756,7 +773,10 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
         (void)::setrlimit(RLIMIT_NOFILE, &r);
     }
     auto& o = impl_->opt;
-    if (o.unix_sockets) impl_->setup_unix();
+    if (!o.activated.empty())
+        impl_->adopt_unix();
+    else if (o.unix_sockets)
+        impl_->setup_unix();
     if (o.listen && o.config.listen_tcp) impl_->setup_tcp(o.config.tcp_port, false);
     if (o.listen && o.config.listen_tls) {
         try {
@@ -772,7 +792,8 @@ server::server(server_options options) : impl_(std::make_unique<impl>(std::move(
 
 server::~server() {
     impl_->workers.join();
-    for (const auto& l : impl_->unix_listeners) ::unlink(l.path.c_str());
+    for (const auto& l : impl_->unix_listeners)
+        if (l.owned) ::unlink(l.path.c_str());
 }
 
 void server::run() {

@@ -179,8 +179,9 @@ struct dispatcher {
             conn.errors().set_handler([](const error_info&) {});  // errors go back to the client
             std::lock_guard lock(s.mutex_);
             if (s.conn_) raise(error_code::internal_error, error_domain::rpc, "connection already open");
+            // the URI the daemon chose for a NULL name (libvirt.conf, probe), else the client's
+            s.uri_ = conn.uri().empty() ? name : conn.uri();
             s.conn_.emplace(std::move(conn));
-            s.uri_ = name;
             s.read_only_ = (flags & open_flags::read_only) != 0;
             if (host)
                 host->log(2, "client " + s.options_.peer + ": opened '" + name + "'" +

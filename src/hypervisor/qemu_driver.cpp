@@ -81,6 +81,8 @@ pid_t qemu::driver::guest_pid(std::string_view name) {
 
 // ---- policy ----------------------------------------------------------------------------------
 
+std::optional<std::string> qemu::probe_uri() { return std::string(::geteuid() == 0 ? "qemu:///system" : "qemu:///session"); }
+
 bool qemu::accepts(const virtpp::uri& u) {
     return u.kind() == virtpp::uri::form::standard && u.driver() == "qemu" && !u.is_remote();
 }

@@ -1,9 +1,10 @@
-// QMP over a unix socket. Boost.JSON is compiled into the library here, once.
+// QMP over a unix socket. Boost.JSON is linked (libboost_json), not compiled in: a consumer that
+// also uses it gets no duplicate symbols.
 #include "hypervisor/qemu_monitor.hpp"
 
 #include "hypervisor/qemu_detail.hpp"
 
-#include <boost/json/src.hpp>
+#include <boost/json.hpp>
 
 #include <cerrno>
 #include <cstring>

@@ -91,8 +91,10 @@ void spawn_daemon(const std::string& program, int timeout, const std::string& ru
 
 std::optional<user_daemon> user_daemon_for(const virtpp::uri& u, unsigned /*flags*/) {
     if (::geteuid() == 0 || u.socket_path() || u.has_host()) return std::nullopt;
-    if (u.kind() != virtpp::uri::form::standard) return std::nullopt;
-    bool session = u.path() == "/session" || u.scheme().rfind("test+", 0) == 0;
+    // the default URI of a user: the session daemon, which then probes (libvirt's remote driver
+    // connects a user's virConnectOpen(NULL) to the session daemon, starting it when needed)
+    if (u.kind() != virtpp::uri::form::standard && !u.is_default()) return std::nullopt;
+    bool session = u.is_default() || u.path() == "/session" || u.scheme().rfind("test+", 0) == 0;
     if (!session) return std::nullopt;
     user_daemon d;
     d.runtime_dir = daemon::user_runtime_base() + "/libvirt";

@@ -18,8 +18,21 @@ out=$("$tmp/cmake-build/consumer")
 [[ "$out" == "$expected" ]] || { echo "find_package consumer printed: $out" >&2; exit 1; }
 
 pcdir=$(dirname "$(find "$tmp/prefix" -name virtpp.pc | head -1)")
-# the .pc names the install prefix it was configured with; point it at the temporary one
-flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$tmp/prefix" --cflags --libs virtpp)
+# the .pc is relocatable: moved elsewhere after installing, it still names its own tree
+mv "$tmp/prefix" "$tmp/moved"
+pcdir=${pcdir/#$tmp\/prefix/$tmp/moved}
+grep -q '^prefix=${pcfiledir}/' "$pcdir/virtpp.pc" || { echo "virtpp.pc has no \${pcfiledir}-based prefix" >&2; exit 1; }
+grep -Eq '^Requires:.*xerces-c.*botan-2' "$pcdir/virtpp.pc" || { echo "virtpp.pc does not require xerces-c and botan-2" >&2; exit 1; }
+grep -Eq '^Libs:.*-lboost_json' "$pcdir/virtpp.pc" || { echo "virtpp.pc does not link Boost.JSON" >&2; exit 1; }
+# Boost.JSON is linked, never compiled into the archive (no strong boost::json symbols; inline
+# template instances are weak): a consumer using it too gets no duplicates
+lib=$(find "$tmp/moved" -name libvirtpp.a | head -1)
+if nm -C --defined-only "$lib" | grep -E ' T boost::json::' | head -1 | grep -q .; then
+  echo "libvirtpp.a defines Boost.JSON's implementation" >&2; exit 1
+fi
+[[ $(PKG_CONFIG_PATH="$pcdir" pkg-config --variable=includedir virtpp) -ef "$tmp/moved/include" ]] ||
+  { echo "pkg-config includedir is not the moved tree's" >&2; exit 1; }
+flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs virtpp)
 g++ -o "$tmp/pc-consumer" "$src/examples/consumer/main.cpp" $flags
 out=$("$tmp/pc-consumer")
 [[ "$out" == "$expected" ]] || { echo "pkg-config consumer printed: $out" >&2; exit 1; }

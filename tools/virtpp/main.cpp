@@ -1,5 +1,6 @@
 // virtpp: a virsh-compatible shell on the virtpp library. Options, command grammar, output and
 // exit statuses follow Debian's virsh 9.0; see docs/cli.md for the deliberate differences.
+#include "complete.hpp"
 #include "help.hpp"
 #include "line_editor.hpp"
 #include "shell.hpp"
@@ -174,6 +175,18 @@ int main(int argc, char** argv) {
         default: sh.error("unknown option"); return EXIT_FAILURE;
         }
         longindex = -1;
+    }
+
+    // virsh's hidden `complete -- WORDS...`, which bash completion runs: not in help, needs no
+    // connection until a candidate list (domain names) asks for one
+    if (optind < argc && std::strcmp(argv[optind], "complete") == 0) {
+        std::vector<std::string> words(argv + optind + 1, argv + argc);
+        if (!words.empty() && words.front() == "--") words.erase(words.begin());
+        if (!sh.connect_name)
+            if (const char* env = std::getenv("VIRSH_DEFAULT_CONNECT_URI"); env != nullptr) sh.connect_name = env;
+        for (const auto& candidate : virtpp::cli::complete_words(sh, words)) std::printf("%s\n", candidate.c_str());
+        std::printf("\n");
+        return EXIT_SUCCESS;
     }
 
     std::vector<virtpp::cli::parsed_command> commands;

@@ -8,7 +8,11 @@
 #include <virtpp/version.hpp>
 
 #include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,13 +23,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cstddef>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
+#include <vector>
 
 namespace {
 
@@ -150,16 +160,22 @@ void usage(std::FILE* out, const char* argv0) {
                  "      Server certificate: /etc/pki/libvirt/servercert.pem\n"
                  "      Server private key: /etc/pki/libvirt/private/serverkey.pem\n\n"
                  "    PID file (unless overridden by -p):\n      %s\n\n",
-                 argv0, "/etc/libvirt/libvirtd.conf (root) or $XDG_CONFIG_HOME/libvirt/libvirtd.conf",
+                 argv0, VIRTPP_SYSCONFDIR "/virtpp/virtppd.conf, else /etc/libvirt/libvirtd.conf (root)\n"
+                 "      $XDG_CONFIG_HOME/virtpp/virtppd.conf, else $XDG_CONFIG_HOME/libvirt/libvirtd.conf",
                  virtpp::daemon::default_unix_sock_dir().c_str(), virtpp::daemon::default_unix_sock_dir().c_str(),
                  "/run/virtppd.pid (root) or $XDG_RUNTIME_DIR/libvirt/virtppd.pid");
 }
 
+/// The package's own file (SYSCONFDIR/virtpp/virtppd.conf, or the user's virtpp/virtppd.conf)
+/// when it exists, else libvirtd's, so that an installed virtppd never edits libvirt's files.
 std::string default_config_path() {
-    if (::geteuid() == 0) return "/etc/libvirt/libvirtd.conf";
-    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x != nullptr && *x != '\0') return std::string(x) + "/libvirt/libvirtd.conf";
-    if (const char* h = std::getenv("HOME"); h != nullptr) return std::string(h) + "/.config/libvirt/libvirtd.conf";
-    return "/etc/libvirt/libvirtd.conf";
+    std::string user_dir;
+    if (const char* x = std::getenv("XDG_CONFIG_HOME"); x != nullptr && *x != '\0') user_dir = x;
+    else if (const char* h = std::getenv("HOME"); h != nullptr) user_dir = std::string(h) + "/.config";
+    bool root = ::geteuid() == 0 || user_dir.empty();
+    std::string own = root ? std::string(VIRTPP_SYSCONFDIR) + "/virtpp/virtppd.conf" : user_dir + "/virtpp/virtppd.conf";
+    if (::access(own.c_str(), F_OK) == 0) return own;
+    return root ? "/etc/libvirt/libvirtd.conf" : user_dir + "/libvirt/libvirtd.conf";
 }
 
 std::string default_pid_path() {
@@ -188,21 +204,171 @@ bool write_pid_file(const std::string& path, std::string& why) {
     return true;
 }
 
-std::optional<std::string> option_value(int& i, int argc, char** argv, const std::string& arg, const char* shortopt,
-                                        const char* longopt) {
-    std::string s(arg);
-    if (s == shortopt || s == longopt) {
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "%s: option '%s' requires an argument\n", argv[0], s.c_str());
-            std::exit(EXIT_FAILURE);
-        }
-        return std::string(argv[++i]);
-    }
-    std::string eq = std::string(longopt) + "=";
-    if (s.rfind(eq, 0) == 0) return s.substr(eq.size());
-    if (s.size() > 2 && s.rfind(shortopt, 0) == 0 && s[1] != '-') return s.substr(2);
-    return std::nullopt;
+template <class... Ds>
+std::string driver_names(virtpp::driver_list<Ds...>) {
+    std::string names;
+    ((names += " " + std::string(Ds::hypervisor::name)), ...);
+    return names;
 }
+
+/// -V: the version and every driver compiled in; the remote driver is the daemon's own server.
+void print_version() {
+    std::printf("virtppd (virtpp) %s\n\n", VIRTPP_VERSION_STRING);
+    std::printf("Compiled with support for:\n");
+    std::printf(" Hypervisors:%s\n", driver_names(drivers{}).c_str());
+    std::printf(" Remote: Remote (libvirt RPC program 0x20008086 v1 on unix, tcp and tls sockets; systemd socket activation)\n");
+    std::printf(" Logging: stderr file syslog journald\n");
+}
+
+/// log_filters, which the library's configuration reader accepts without keeping.
+std::string read_log_filters(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    for (const auto& entry : virtpp::daemon::parse_conf(text.str(), path))
+        if (entry.key == "log_filters")
+            if (const auto* v = std::get_if<std::string>(&entry.value.data)) return *v;
+    return {};
+}
+
+/// Journal sockets exist where systemd runs.
+bool journal_available() { return ::access(virtpp::daemon::journal_socket_path().c_str(), W_OK) == 0; }
+
+/// True when systemd connected stderr to the journal (JOURNAL_STREAM names stderr's device:inode).
+bool stderr_is_journal() {
+    const char* env = std::getenv("JOURNAL_STREAM");
+    struct stat st{};
+    if (env == nullptr || ::fstat(STDERR_FILENO, &st) != 0) return false;
+    return std::string(env) == std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+/// Without log_outputs: a daemon (-d) logs to the journal where systemd runs, else to syslog —
+/// never nowhere; in the foreground to stderr, or to the journal when stderr is the journal.
+std::string default_log_output(int level, bool daemon) {
+    std::string l = std::to_string(level);
+    if (daemon) return journal_available() ? l + ":journald" : l + ":syslog:virtppd";
+    if (stderr_is_journal() && journal_available()) return l + ":journald";
+    return l + ":stderr";
+}
+
+/// sd_notify(3) over $NOTIFY_SOCKET ("@name" is an abstract socket), written here so virtppd
+/// needs no libsystemd. Nothing happens when the variable is unset.
+void notify_systemd(const std::string& state) {
+    // read once: the variable is removed from the environment after READY, for child processes
+    static const std::string socket_path = std::getenv("NOTIFY_SOCKET") != nullptr ? std::getenv("NOTIFY_SOCKET") : "";
+    const char* path = socket_path.c_str();
+    if (path[0] != '/' && path[0] != '@') return;
+    sockaddr_un addr{};
+    std::size_t len = std::strlen(path);
+    if (len >= sizeof addr.sun_path) return;
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, path, len);
+    if (path[0] == '@') addr.sun_path[0] = '\0';
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    (void)::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+    ::close(fd);
+}
+
+/// sd_listen_fds(3): the listening unix sockets systemd passed (fds 3.., LISTEN_PID our pid). The
+/// read-only one is the one whose path ends in "-ro" (or is named so in LISTEN_FDNAMES). The
+/// variables are removed so that processes the daemon starts do not take them for theirs.
+std::vector<virtpp::daemon::activated_socket> activated_sockets(std::string& why) {
+    std::vector<virtpp::daemon::activated_socket> out;
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* fds = std::getenv("LISTEN_FDS");
+    std::string names = std::getenv("LISTEN_FDNAMES") != nullptr ? std::getenv("LISTEN_FDNAMES") : "";
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    if (pid == nullptr || fds == nullptr) return out;
+    if (std::string(pid) != std::to_string(::getpid())) return out;  // meant for another process
+    char* end = nullptr;
+    long n = std::strtol(fds, &end, 10);
+    if (*fds == '\0' || *end != '\0' || n < 0 || n > 16) {
+        why = std::string("LISTEN_FDS='") + fds + "' is not a number of sockets";
+        return out;
+    }
+    std::vector<std::string> fd_names;
+    for (std::size_t start = 0; start <= names.size();) {
+        auto colon = names.find(':', start);
+        if (colon == std::string::npos) colon = names.size();
+        fd_names.push_back(names.substr(start, colon - start));
+        start = colon + 1;
+    }
+    for (int i = 0; i < n; ++i) {
+        int fd = 3 + i;  // SD_LISTEN_FDS_START
+        sockaddr_un addr{};
+        socklen_t len = sizeof addr;
+        int type = 0, listening = 0;
+        socklen_t optlen = sizeof type;
+        if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || addr.sun_family != AF_UNIX ||
+            ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) != 0 || type != SOCK_STREAM ||
+            (optlen = sizeof listening, ::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen)) != 0 || !listening) {
+            why = "socket activation: fd " + std::to_string(fd) + " is not a listening unix stream socket";
+            out.clear();
+            return out;
+        }
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        virtpp::daemon::activated_socket a;
+        a.fd = fd;
+        std::size_t path_len = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+        a.path = std::string(addr.sun_path, strnlen(addr.sun_path, path_len));
+        std::string name = static_cast<std::size_t>(i) < fd_names.size() ? fd_names[static_cast<std::size_t>(i)] : "";
+        a.read_only = a.path.ends_with("-ro") || name.ends_with("-ro.socket") || name.ends_with("-ro");
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+/// SIGHUP reloads the configuration (as libvirtd's SIGHUP reloads, instead of ending the
+/// daemon). The handler only writes a byte to a pipe; this thread does the work.
+class reload_watch {
+public:
+    explicit reload_watch(std::function<void()> reload) : reload_(std::move(reload)) {
+        if (::pipe2(pipe_, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+        signal_pipe_ = pipe_[1];
+        struct sigaction sa{};
+        sa.sa_handler = [](int) {
+            int saved = errno;
+            (void)!::write(signal_pipe_, "h", 1);
+            errno = saved;
+        };
+        ::sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        ::sigaction(SIGHUP, &sa, nullptr);
+        thread_ = std::thread([this] { watch(); });
+    }
+    ~reload_watch() {
+        std::signal(SIGHUP, SIG_IGN);  // from now on a SIGHUP neither reloads nor kills a stopping daemon
+        stop_ = true;
+        (void)!::write(pipe_[1], "q", 1);
+        thread_.join();
+        ::close(pipe_[0]);
+        ::close(pipe_[1]);
+    }
+    reload_watch(const reload_watch&) = delete;
+    reload_watch& operator=(const reload_watch&) = delete;
+
+private:
+    void watch() {
+        while (!stop_) {
+            pollfd p{pipe_[0], POLLIN, 0};
+            if (::poll(&p, 1, -1) < 0) continue;
+            char buf[16];
+            ssize_t n = ::read(pipe_[0], buf, sizeof buf);
+            if (stop_) return;
+            if (n > 0 && std::memchr(buf, 'h', static_cast<std::size_t>(n)) != nullptr) reload_();
+        }
+    }
+
+    static inline int signal_pipe_ = -1;
+    std::function<void()> reload_;
+    int pipe_[2] = {-1, -1};
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
 
 /// -d: detach; the parent exits once the child reports it is serving (or why it is not).
 int daemonize(int& ready_fd) {
@@ -240,70 +406,84 @@ int main(int argc, char** argv) {
     bool verbose = false, daemon = false, listen = false;
     int timeout = 0;
     std::optional<std::string> config_path, pid_path;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (a == "-h" || a == "--help") {
-            usage(stdout, argv[0]);
-            return EXIT_SUCCESS;
-        } else if (a == "-V" || a == "--version") {
-            std::printf("virtppd (virtpp) %s\n", VIRTPP_VERSION_STRING);
-            return EXIT_SUCCESS;
-        } else if (a == "-v" || a == "--verbose") {
-            verbose = true;
-        } else if (a == "-d" || a == "--daemon") {
-            daemon = true;
-        } else if (a == "-l" || a == "--listen") {
-            listen = true;
-        } else if (auto v = option_value(i, argc, argv, a, "-t", "--timeout")) {
+    // libvirtd's parser: getopt_long, so short options combine (-ld, -vt 1, -t1)
+    static const option long_options[] = {
+        {"verbose", no_argument, nullptr, 'v'},   {"daemon", no_argument, nullptr, 'd'},
+        {"listen", no_argument, nullptr, 'l'},    {"config", required_argument, nullptr, 'f'},
+        {"timeout", required_argument, nullptr, 't'}, {"pid-file", required_argument, nullptr, 'p'},
+        {"version", no_argument, nullptr, 'V'},   {"help", no_argument, nullptr, 'h'},
+        {nullptr, 0, nullptr, 0},
+    };
+    int arg = 0;
+    while ((arg = getopt_long(argc, argv, "hvdlt:f:Vp:", long_options, nullptr)) != -1) {
+        switch (arg) {
+        case 'h': usage(stdout, argv[0]); return EXIT_SUCCESS;
+        case 'V': print_version(); return EXIT_SUCCESS;
+        case 'v': verbose = true; break;
+        case 'd': daemon = true; break;
+        case 'l': listen = true; break;
+        case 't': {
             char* end = nullptr;
             errno = 0;
-            long t = std::strtol(v->c_str(), &end, 10);
-            if (v->empty() || *end != '\0' || errno != 0 || t < 0 || t > 1000000) {
+            long t = std::strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || errno != 0 || t < 0 || t > 1000000) {
                 std::fprintf(stderr, "%s: Invalid value for timeout\n", argv[0]);
                 return EXIT_FAILURE;
             }
             timeout = static_cast<int>(t);
-        } else if (auto f = option_value(i, argc, argv, a, "-f", "--config")) {
-            config_path = *f;
-        } else if (auto p = option_value(i, argc, argv, a, "-p", "--pid-file")) {
-            pid_path = *p;
-        } else {
-            std::fprintf(stderr, "%s: unrecognized option '%s'\n", argv[0], a.c_str());
+            break;
+        }
+        case 'f': config_path = optarg; break;
+        case 'p': pid_path = optarg; break;
+        default:  // getopt_long printed what is wrong
             usage(stderr, argv[0]);
             return EXIT_FAILURE;
         }
     }
+    if (optind != argc) {
+        std::fprintf(stderr, "%s: unexpected, non-option, command line arguments\n", argv[0]);
+        return EXIT_FAILURE;
+    }
 
+    if (config_path) config_path = std::filesystem::absolute(*config_path).string();
+    else if (auto def = default_config_path(); ::access(def.c_str(), R_OK) == 0) config_path = def;
     virtpp::daemon::daemon_config config;
+    std::string log_filters;
     try {
         if (config_path) {
-            config = virtpp::daemon::read_config_file(std::filesystem::absolute(*config_path).string());
-        } else if (auto def = default_config_path(); ::access(def.c_str(), R_OK) == 0) {
-            config = virtpp::daemon::read_config_file(def);
+            config = virtpp::daemon::read_config_file(*config_path);
+            log_filters = read_log_filters(*config_path);
         }
     } catch (const virtpp::daemon::config_error& e) {
         std::fprintf(stderr, "%s: error: Unable to load configuration file: %s\n", argv[0], e.what());
         return EXIT_FAILURE;
     }
 
-    // connections, refusals and protocol errors are info/warning lines; -v shows each call too
-    int level = verbose ? 1 : std::min<int>(static_cast<int>(config.log_level), 2);
-    std::unique_ptr<virtpp::daemon::logger> log;
+    // -v: info lines (libvirtd's verbose), and every call when log_level asks for debug
+    int level = static_cast<int>(config.log_level);
+    if (verbose) level = 1;
+    auto log = std::make_unique<virtpp::daemon::logger>(level);
     try {
-        auto& out = config.log_outputs;
-        if (auto pos = out.find(":file:"); pos != std::string::npos)
-            log = std::make_unique<virtpp::daemon::logger>(level, out.substr(pos + 6, out.find(' ', pos) - (pos + 6)));
-        else
-            log = std::make_unique<virtpp::daemon::logger>(level);
+        log->configure(level, log_filters, config.log_outputs.empty() ? default_log_output(level, daemon) : config.log_outputs);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: error: %s\n", argv[0], e.what());
         return EXIT_FAILURE;
     }
-    for (const auto& key : config.ignored_keys) log->write(3, "configuration key '" + key + "' is accepted but virtppd does not act on it yet");
+    for (const auto& key : config.ignored_keys)
+        if (key != "log_filters")  // read here, beside the library's configuration
+            log->write(3, "configuration key '" + key + "' is accepted but virtppd does not act on it yet");
     for (const auto& warning : config.warnings) log->write(3, warning);
 
     if (!pid_path && daemon) pid_path = default_pid_path();
     if (pid_path) pid_path = std::filesystem::absolute(*pid_path).string();
+
+    std::string activation_error;
+    auto activated = activated_sockets(activation_error);
+    if (!activation_error.empty()) {
+        log->write(4, activation_error);
+        std::fprintf(stderr, "%s: error: %s\n", argv[0], activation_error.c_str());
+        return EXIT_FAILURE;
+    }
 
     int ready_fd = -1;
     if (daemon && daemonize(ready_fd) != 0) {
@@ -326,9 +506,17 @@ int main(int argc, char** argv) {
     options.listen = listen;
     options.timeout_seconds = 0;  // the idle_watch below also counts running guests
     options.log = log.get();
+    options.activated = std::move(activated);
     qemu_holder qemu_driver(*log);
     options.open = [&qemu_driver](const std::string& name, unsigned flags) {
-        auto conn = virtpp::any_connection::open<drivers>(name, flags);
+        // a client's virConnectOpen(NULL): the daemon's own default (libvirt.conf, then the
+        // drivers' probe), opened by its name so that the connection reports the URI it took
+        std::string chosen = name;
+        if (chosen.empty()) {
+            chosen = virtpp::resolve_connect_name("");
+            if (chosen.empty()) chosen = virtpp::hypervisor::qemu::probe_uri().value_or("");
+        }
+        auto conn = virtpp::any_connection::open<drivers>(chosen, flags);
         if (conn.driver_name() == virtpp::hypervisor::qemu::name) qemu_driver.load();
         return conn;
     };
@@ -354,11 +542,33 @@ int main(int argc, char** argv) {
     if (qemu_holder::has_state()) qemu_driver.load();
     log->write(2, std::string("virtppd ") + VIRTPP_VERSION_STRING + " (libvirt API 9.0.0) started");
     report_ready(true);
+    notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()) + "\nSTATUS=serving");
+    ::unsetenv("NOTIFY_SOCKET");  // the QEMU processes the daemon starts are not the service
     {
+        // SIGHUP: the configuration file is read again; its log settings take effect (listeners,
+        // TLS and limits stay as they are, as in libvirtd, whose SIGHUP reloads driver state)
+        reload_watch reloader([&] {
+            notify_systemd("RELOADING=1");
+            if (!config_path) {
+                log->write(2, "SIGHUP: no configuration file to reload");
+            } else {
+                try {
+                    auto fresh = virtpp::daemon::read_config_file(*config_path);
+                    int fresh_level = verbose ? 1 : static_cast<int>(fresh.log_level);
+                    log->configure(fresh_level, read_log_filters(*config_path),
+                                   fresh.log_outputs.empty() ? default_log_output(fresh_level, daemon) : fresh.log_outputs);
+                    log->write(2, "SIGHUP: configuration reloaded from " + *config_path);
+                } catch (const std::exception& e) {
+                    log->write(4, "SIGHUP: configuration not reloaded, the previous one stays: " + std::string(e.what()));
+                }
+            }
+            notify_systemd("READY=1");
+        });
         std::optional<idle_watch> idle;
         if (timeout > 0) idle.emplace(*srv, &qemu_driver, timeout, *log);
         srv->run();
     }
+    notify_systemd("STOPPING=1");
     srv.reset();
     qemu_driver.release();
     if (pid_path) ::unlink(pid_path->c_str());

@@ -29,6 +29,9 @@ struct qemu {
 
     /// qemu:///system and qemu:///session (no host, no transport).
     static bool accepts(const virtpp::uri& u);
+    /// The URI virConnectOpen(NULL) takes on this host (qemuConnectURIProbe): qemu:///system
+    /// for root, qemu:///session for other users.
+    static std::optional<std::string> probe_uri();
     /// Opens (or joins) the driver of the URI's state directory. qemu:///system needs root.
     static std::shared_ptr<state> open(const virtpp::uri& u, unsigned flags);
 };

@@ -8,6 +8,7 @@
 
 #include <virtpp/any.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -106,8 +107,11 @@ struct daemon_config {
 [[nodiscard]] bool list_allows(const std::optional<std::vector<std::string>>& list, const std::string& text);
 
 // ---- log ------------------------------------------------------------------------------------
-// One line per event, to stderr or a file, with libvirt's levels (1 debug, 2 info, 3 warning,
-// 4 error); lines below the level are dropped.
+// libvirt's logging model: levels 1 debug, 2 info, 3 warning, 4 error; log_filters
+// ("LEVEL:[+]MATCH ...", the first filter whose MATCH is a substring of the line's category sets
+// its level) and log_outputs ("LEVEL:stderr", "LEVEL:file:PATH", "LEVEL:syslog:IDENT",
+// "LEVEL:journald", space separated; each output takes lines at or above its own level).
+// configure() may run while other threads log (SIGHUP reloads the daemon's configuration).
 
 class logger {
 public:
@@ -119,23 +123,51 @@ public:
     logger(const logger&) = delete;
     logger& operator=(const logger&) = delete;
 
+    /// Replaces level, filters and outputs; raises std::runtime_error naming the entry that is
+    /// wrong (the previous settings stay). An empty `outputs` means LEVEL:stderr.
+    void configure(int level, const std::string& filters, const std::string& outputs);
+
+    /// A line of the "daemon" category.
     void write(int level, const std::string& line);
-    [[nodiscard]] int level() const noexcept { return level_; }
+    void write(int level, std::string_view category, const std::string& line);
+    /// The lowest level any line can pass at (callers skip formatting lines below it).
+    [[nodiscard]] int level() const noexcept { return lowest_.load(std::memory_order_relaxed); }
+
+    struct output;
+    struct filter {
+        int level;
+        std::string match;
+    };
 
 private:
-    int level_;
-    std::FILE* out_;
-    bool owned_ = false;
+    std::atomic<int> lowest_;
+    int default_level_;
+    std::vector<filter> filters_;
+    std::vector<std::unique_ptr<output>> outputs_;
     std::mutex mutex_;
 };
+
+/// Where the journal listens: /run/systemd/journal/socket ($VIRTPP_JOURNAL_SOCKET overrides, for
+/// tests).
+[[nodiscard]] std::string journal_socket_path();
 
 // ---- server ---------------------------------------------------------------------------------
 
 /// Opens a driver connection for CONNECT_OPEN (name, flags); raises virtpp::error on failure.
 using connection_opener = std::function<any_connection(const std::string& name, unsigned flags)>;
 
+/// A listening unix socket handed over by systemd (socket activation: LISTEN_FDS).
+struct activated_socket {
+    int fd = -1;
+    bool read_only = false;
+    std::string path;  ///< where it listens, for the log
+};
+
 struct server_options {
     daemon_config config;
+    /// Socket activation: these listening sockets are served instead of creating the unix sockets
+    /// (systemd owns their files; the server never unlinks them).
+    std::vector<activated_socket> activated;
     bool listen = false;        ///< -l: TCP/TLS listeners as listen_tcp / listen_tls say
     bool unix_sockets = true;   ///< the unix sockets in unix_sock_dir
     int timeout_seconds = 0;    ///< -t: exit after this long without clients (0: never)

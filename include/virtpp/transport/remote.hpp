@@ -99,9 +99,10 @@ struct remote {
 
     /// Every URI libvirt hands to its remote driver: a transport or a host, the "remote" driver,
     /// and (like libvirt outside a daemon) any other driver[+...]:// URI, which goes to the default
-    /// unix socket. List a remote driver after the local ones in a driver_list.
+    /// unix socket; and the default (empty) URI no local driver probed, which asks the local
+    /// daemon to probe. List a remote driver after the local ones in a driver_list.
     static bool accepts(const virtpp::uri& u) noexcept {
-        return u.is_remote() || (u.kind() == virtpp::uri::form::standard && !u.driver().empty());
+        return u.is_remote() || u.is_default() || (u.kind() == virtpp::uri::form::standard && !u.driver().empty());
     }
 
     template <class H>
