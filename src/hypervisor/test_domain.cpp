@@ -138,35 +138,26 @@ std::string lower(std::string s) {
 // ---- impl helpers ----------------------------------------------------------------------------
 
 domain_obj& test::state::impl::domain(const domain_ref& ref) const {
-    auto it = domains_by_uuid.find(ref.uuid);
-    if (it == domains_by_uuid.end())
-        raise(error_code::no_domain, error_domain::test,
-              "no domain with matching uuid '" + ref.uuid.str() + "' (" + ref.name + ")");
-    return *it->second;
+    if (auto* d = domains.find_by_uuid(ref.uuid)) return *d;
+    raise(error_code::no_domain, error_domain::test,
+          "no domain with matching uuid '" + ref.uuid.str() + "' (" + ref.name + ")");
 }
 
-domain_obj* test::state::impl::find_domain_by_name(std::string_view name) const noexcept {
-    for (const auto& d : domains)
-        if (d->current().name == name) return d.get();
-    return nullptr;
+domain_obj* test::state::impl::find_domain_by_name(std::string_view name) const {
+    return domains.find_by_name(name);
 }
 
 domain_obj& test::state::impl::add_domain(std::unique_ptr<domain_obj> obj) {
-    auto* raw = obj.get();
-    domains_by_uuid.emplace(*raw->config.uuid, raw);
-    domains.push_back(std::move(obj));
-    return *raw;
+    return domains.add(std::move(obj));
 }
 
 void test::state::impl::remove_domain(const domain_obj& obj) {
-    domains_by_uuid.erase(*obj.current().uuid);
-    std::erase_if(domains, [&](const std::unique_ptr<domain_obj>& d) { return d.get() == &obj; });
+    domains.remove(obj);
 }
 
 domain_obj* test::state::impl::check_domain_conflicts(const xml::domain_def& def, bool starting) const {
-    auto it = domains_by_uuid.find(*def.uuid);
-    if (it != domains_by_uuid.end()) {
-        auto& existing = *it->second;
+    if (auto* found = domains.find_by_uuid(*def.uuid)) {
+        auto& existing = *found;
         if (existing.current().name != def.name)
             raise(error_code::operation_failed, error_domain::domain,
                   "domain '" + existing.current().name + "' is already defined with uuid " + def.uuid->str());
@@ -195,6 +186,7 @@ xml::domain_def test::state::impl::parse_domain(std::string_view xml) const {
 void test::state::impl::start(domain_obj& obj, int why) {
     if (!obj.live) obj.live = obj.config;
     obj.live->id = next_id++;
+    domains.note_id(obj);
     obj.state = domain_state::running;
     obj.reason = why;
     obj.managed_save = false;
@@ -204,6 +196,7 @@ void test::state::impl::start(domain_obj& obj, int why) {
 
 void test::state::impl::stop(domain_obj& obj, int why) {
     obj.live.reset();
+    domains.note_id(obj);
     obj.state = domain_state::shutoff;
     obj.reason = why;
     obj.vcpu_affinity.clear();
@@ -216,14 +209,13 @@ void test::state::impl::stop(domain_obj& obj, int why) {
 int test::state::perform(op::connect_num_of_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
-    return static_cast<int>(std::count_if(impl_->domains.begin(), impl_->domains.end(),
-                                          [](const auto& d) { return d->active(); }));
+    return static_cast<int>(impl_->domains.count_if([](const domain_obj& d) { return d.active(); }));
 }
 std::vector<int> test::state::perform(op::connect_list_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
     std::vector<int> ids;
-    for (const auto& d : impl_->domains)
+    for (const auto& d : impl_->domains.owners())
         if (d->active()) ids.push_back(d->id());
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -231,14 +223,13 @@ std::vector<int> test::state::perform(op::connect_list_domains, const op::none&)
 int test::state::perform(op::connect_num_of_defined_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
-    return static_cast<int>(std::count_if(impl_->domains.begin(), impl_->domains.end(),
-                                          [](const auto& d) { return !d->active(); }));
+    return static_cast<int>(impl_->domains.count_if([](const domain_obj& d) { return !d.active(); }));
 }
 std::vector<std::string> test::state::perform(op::connect_list_defined_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
     std::vector<std::string> names;
-    for (const auto& d : impl_->domains)
+    for (const auto& d : impl_->domains.owners())
         if (!d->active()) names.push_back(d->config.name);
     return names;
 }
@@ -247,26 +238,12 @@ std::vector<domain_ref> test::state::perform(op::connect_list_all_domains, const
     using namespace list_flags;
     check_flags(a.flags, 0xffffU, "testConnectListAllDomains");  // checkpoint filters: none have checkpoints
     read_lock lock(impl_->mutex);
-    auto pick = [&](unsigned yes, unsigned no, bool value) {
-        if ((a.flags & (yes | no)) == 0 || (a.flags & (yes | no)) == (yes | no)) return true;
-        return (a.flags & yes) ? value : !value;
-    };
     std::vector<domain_ref> out;
-    for (const auto& d : impl_->domains) {
-        if (!pick(active, inactive, d->active())) continue;
-        if (!pick(persistent, transient, d->persistent)) continue;
-        if (!pick(managedsave, no_managedsave, d->managed_save)) continue;
-        if (!pick(list_flags::autostart, no_autostart, d->autostart)) continue;
-        if (!pick(has_snapshot, no_snapshot, false)) continue;
-        if (!pick(1U << 14, 1U << 15, false)) continue;  // HAS_CHECKPOINT / NO_CHECKPOINT
-        if (a.flags & (running | paused | shutoff | other)) {
-            bool ok = ((a.flags & running) && d->state == domain_state::running) ||
-                      ((a.flags & paused) && d->state == domain_state::paused) ||
-                      ((a.flags & shutoff) && d->state == domain_state::shutoff) ||
-                      ((a.flags & other) && d->state != domain_state::running && d->state != domain_state::paused &&
-                       d->state != domain_state::shutoff);
-            if (!ok) continue;
-        }
+    for (const auto& d : impl_->domains.owners()) {
+        detail::domain_list_facts facts{.active = d->active(), .persistent = d->persistent,
+                                        .managed_save = d->managed_save, .autostart = d->autostart,
+                                        .has_snapshot = false, .has_checkpoint = false, .state = d->state};
+        if (!detail::matches_list_flags(a.flags, facts)) continue;
         out.push_back(d->ref());
     }
     return out;
@@ -277,8 +254,7 @@ std::vector<domain_ref> test::state::perform(op::connect_list_all_domains, const
 domain_ref test::state::perform(op::domain_lookup_by_id, const op::domain_lookup_by_id::args& a) {
     pause();
     read_lock lock(impl_->mutex);
-    for (const auto& d : impl_->domains)
-        if (d->active() && d->id() == a.id) return d->ref();
+    if (auto* d = impl_->domains.find_by_id(a.id)) return d->ref();
     raise(error_code::no_domain, error_domain::test, "");
 }
 domain_ref test::state::perform(op::domain_lookup_by_name, const op::domain_lookup_by_name::args& a) {
@@ -290,9 +266,8 @@ domain_ref test::state::perform(op::domain_lookup_by_name, const op::domain_look
 domain_ref test::state::perform(op::domain_lookup_by_uuid, const op::domain_lookup_by_uuid::args& a) {
     pause();
     read_lock lock(impl_->mutex);
-    auto it = impl_->domains_by_uuid.find(a.uuid);
-    if (it == impl_->domains_by_uuid.end()) raise(error_code::no_domain, error_domain::test, "");
-    return it->second->ref();
+    if (auto* d = impl_->domains.find_by_uuid(a.uuid)) return d->ref();
+    raise(error_code::no_domain, error_domain::test, "");
 }
 
 // ---- lifecycle ---------------------------------------------------------------------------------
