@@ -3,6 +3,8 @@
 #include "hypervisor/fd_io.hpp"
 #include "hypervisor/qemu_ops.hpp"
 
+#include <virtpp/xml/schema.hpp>
+
 namespace virtpp::hypervisor {
 
 
@@ -272,6 +274,7 @@ domain_ref qemu::state::perform(op::domain_lookup_by_uuid, const op::domain_look
 
 domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_xml::args& a) {
     ops g{*driver_};
+    if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_DEFINE_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
     g.fill_defaults(def);
     obj_ptr o;
@@ -299,6 +302,7 @@ domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_x
 
 domain_ref qemu::state::perform(op::domain_create_xml, const op::domain_create_xml::args& a) {
     ops g{*driver_};
+    if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_START_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
     g.fill_defaults(def);
     obj_ptr o;

@@ -6,6 +6,7 @@
 #include "xml/tree.hpp"
 
 #include <virtpp/error.hpp>
+#include <virtpp/xml/schema.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -275,6 +276,7 @@ domain_ref test::state::perform(op::domain_lookup_by_uuid, const op::domain_look
 domain_ref test::state::perform(op::domain_create_xml, const op::domain_create_xml::args& a) {
     pause();
     check_flags(a.flags, 1U << 4 /* VIR_DOMAIN_START_VALIDATE */, "testDomainCreateXML");
+    if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(a.xml);
     auto* existing = impl_->check_domain_conflicts(def, true);
@@ -291,6 +293,7 @@ domain_ref test::state::perform(op::domain_create_xml, const op::domain_create_x
 domain_ref test::state::perform(op::domain_define_xml, const op::domain_define_xml::args& a) {
     pause();
     check_flags(a.flags, 1U << 0 /* VIR_DOMAIN_DEFINE_VALIDATE */, "testDomainDefineXMLFlags");
+    if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(a.xml);
     if (def.name.find('\n') != std::string::npos)
