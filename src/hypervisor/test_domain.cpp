@@ -15,8 +15,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unistd.h>
+#include <string_view>
 #include <utility>
 
 namespace virtpp::hypervisor {
@@ -102,6 +104,108 @@ void name_interfaces(xml::domain_def& def) {
     }
 }
 
+/// virDiskNameToIndex: the index a target name encodes ("hda" 0, "sdb" 1, "vdaa" 26; trailing
+/// partition digits allowed), nullopt when it has no known prefix or no letters.
+std::optional<unsigned> disk_index(std::string_view dev) {
+    static constexpr std::string_view prefixes[] = {"fd", "hd", "vd", "sd", "xvd", "ubd"};
+    bool known = false;
+    for (auto prefix : prefixes) {
+        if (dev.starts_with(prefix)) {
+            dev.remove_prefix(prefix.size());
+            known = true;
+            break;
+        }
+    }
+    if (!known) return std::nullopt;
+    unsigned idx = 0;
+    std::size_t letters = 0;
+    while (letters < dev.size() && dev[letters] >= 'a' && dev[letters] <= 'z') {
+        idx = (idx + (letters == 0 ? 0 : 1)) * 26 + static_cast<unsigned>(dev[letters] - 'a');
+        if (idx > 100000) return std::nullopt;  // no sane disk count; keeps the arithmetic small
+        ++letters;
+    }
+    if (letters == 0) return std::nullopt;
+    for (std::size_t i = letters; i < dev.size(); ++i)
+        if (dev[i] < '0' || dev[i] > '9') return std::nullopt;
+    return idx;
+}
+
+/// virDomainDiskDefAssignAddress for the test driver: a drive address from the target name for
+/// IDE (2 units a bus, 2 buses a controller), SCSI (7 units a controller: no wide SCSI), SATA (6)
+/// and floppy (2) disks that have none.
+void assign_drive_addresses(xml::domain_def& def) {
+    for (auto& disk : def.devices.disks) {
+        if (disk.address || !disk.target_bus) continue;
+        auto idx = disk_index(disk.target_dev);
+        if (!idx) continue;
+        xml::device_address a;
+        a.type = xml::address_type::drive;
+        a.target = 0;
+        const std::string& bus = *disk.target_bus;
+        if (bus == "ide") {
+            a.controller = *idx / 4, a.bus = (*idx % 4) / 2, a.unit = *idx % 2;
+        } else if (bus == "scsi") {
+            a.controller = *idx / 7, a.bus = 0, a.unit = *idx % 7;
+        } else if (bus == "sata") {
+            a.controller = *idx / 6, a.bus = 0, a.unit = *idx % 6;
+        } else if (bus == "fdc") {
+            a.controller = *idx / 2, a.bus = 0, a.unit = *idx % 2;
+        } else {
+            continue;
+        }
+        disk.address = a;
+    }
+}
+
+/// virDomainDefAddImplicitControllers for disks: every controller a disk's drive address names
+/// (indexes 0 to the highest used) exists; the missing ones are appended as libvirt adds them —
+/// SCSI, then floppy, IDE, SATA, each by index.
+void add_implicit_disk_controllers(xml::domain_def& def) {
+    using xml::controller_type;
+    static constexpr std::pair<controller_type, std::string_view> kinds[] = {
+        {controller_type::scsi, "scsi"}, {controller_type::fdc, "fdc"}, {controller_type::ide, "ide"}, {controller_type::sata, "sata"}};
+    auto& controllers = def.devices.controllers;
+    for (const auto& [type, bus] : kinds) {
+        std::optional<unsigned> highest;
+        for (const auto& disk : def.devices.disks)
+            if (disk.target_bus == bus && disk.address && disk.address->type == xml::address_type::drive)
+                highest = std::max(highest.value_or(0), disk.address->controller.value_or(0));
+        if (!highest) continue;
+        for (unsigned index = 0; index <= *highest; ++index) {
+            bool present = std::any_of(controllers.begin(), controllers.end(), [&](const xml::controller_def& c) {
+                return c.type == type && c.index == index;
+            });
+            if (present) continue;
+            xml::controller_def c;
+            c.type = type;
+            c.index = index;
+            controllers.push_back(std::move(c));
+        }
+    }
+}
+
+/// virDomainDiskInsert's order: a disk goes before the first disk of its bus whose target sorts
+/// after it (by virDiskNameToIndex), else after the last disk of its bus, else at the end.
+void order_disks(xml::domain_def& def) {
+    auto index_of = [](const xml::disk_def& d) -> long {
+        auto i = disk_index(d.target_dev);
+        return i ? static_cast<long>(*i) : -1;
+    };
+    std::vector<xml::disk_def> ordered;
+    ordered.reserve(def.devices.disks.size());
+    for (auto& disk : def.devices.disks) {
+        std::optional<std::size_t> at;
+        long mine = index_of(disk);
+        for (std::size_t k = ordered.size(); k-- > 0;) {
+            if (ordered[k].target_bus != disk.target_bus) continue;
+            if (index_of(ordered[k]) > mine) at = k;
+            else if (!at) at = k + 1;
+        }
+        ordered.insert(at ? ordered.begin() + static_cast<std::ptrdiff_t>(*at) : ordered.end(), std::move(disk));
+    }
+    def.devices.disks = std::move(ordered);
+}
+
 /// What the test driver's post-parse fills in a definition.
 void fill_defaults(xml::domain_def& def) {
     def.id.reset();  // parsed as inactive: a runtime id in the XML means nothing
@@ -111,6 +215,9 @@ void fill_defaults(xml::domain_def& def) {
     for (auto& net : def.devices.interfaces)
         if (!net.mac) net.mac = random_mac();
     name_interfaces(def);
+    order_disks(def);
+    assign_drive_addresses(def);
+    add_implicit_disk_controllers(def);
 }
 
 bool parse_mac(std::string_view text, std::string& normalised) {
