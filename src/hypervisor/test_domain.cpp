@@ -165,7 +165,9 @@ void add_implicit_disk_controllers(xml::domain_def& def) {
     static constexpr std::pair<controller_type, std::string_view> kinds[] = {
         {controller_type::scsi, "scsi"}, {controller_type::fdc, "fdc"}, {controller_type::ide, "ide"}, {controller_type::sata, "sata"}};
     auto& controllers = def.devices.controllers;
-    for (const auto& [type, bus] : kinds) {
+    for (const auto& kind : kinds) {
+        const controller_type type = kind.first;  // not a structured binding: lambdas capture it below
+        const std::string_view bus = kind.second;
         std::optional<unsigned> highest;
         for (const auto& disk : def.devices.disks)
             if (disk.target_bus == bus && disk.address && disk.address->type == xml::address_type::drive)

@@ -19,7 +19,6 @@
 #include <functional>
 #include <list>
 #include <memory>
-#include <ranges>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -171,14 +170,49 @@ public:
         }
     }
 
+    /// A range over the registry in the order objects were added: Obj& (Owners false) or
+    /// const Owner& (true). Hand-written rather than a std::views::transform, which clang 14
+    /// cannot compile with libstdc++ 12.
+    template <bool Owners>
+    class view {
+    public:
+        class iterator {
+        public:
+            using difference_type = std::ptrdiff_t;
+            using value_type = std::conditional_t<Owners, Owner, Obj>;
+            using reference = std::conditional_t<Owners, const Owner&, Obj&>;
+            iterator() = default;
+            explicit iterator(typename list_type::const_iterator at) : at_(at) {}
+            reference operator*() const {
+                if constexpr (Owners) return at_->obj;
+                else return *at_->obj;
+            }
+            iterator& operator++() {
+                ++at_;
+                return *this;
+            }
+            iterator operator++(int) {
+                iterator before = *this;
+                ++at_;
+                return before;
+            }
+            friend bool operator==(const iterator&, const iterator&) = default;
+
+        private:
+            typename list_type::const_iterator at_;
+        };
+        explicit view(const list_type& list) : list_(&list) {}
+        [[nodiscard]] iterator begin() const { return iterator(list_->begin()); }
+        [[nodiscard]] iterator end() const { return iterator(list_->end()); }
+
+    private:
+        const list_type* list_;
+    };
+
     /// The objects in the order they were added (Obj&), for listing.
-    [[nodiscard]] auto objects() const {
-        return order_ | std::views::transform([](const entry& e) -> Obj& { return *e.obj; });
-    }
+    [[nodiscard]] view<false> objects() const { return view<false>(order_); }
     /// The owners (const Owner&), for callers that keep objects beyond the lock (shared_ptr).
-    [[nodiscard]] auto owners() const {
-        return order_ | std::views::transform([](const entry& e) -> const Owner& { return e.obj; });
-    }
+    [[nodiscard]] view<true> owners() const { return view<true>(order_); }
 
     /// How many objects satisfy pred(const Obj&).
     template <class Pred>
