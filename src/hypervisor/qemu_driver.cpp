@@ -3,6 +3,8 @@
 #include "hypervisor/fd_io.hpp"
 #include "hypervisor/qemu_ops.hpp"
 
+#include <virtpp/xml/schema.hpp>
+
 namespace virtpp::hypervisor {
 
 
@@ -27,13 +29,13 @@ qemu::driver::~driver() {
     std::vector<std::shared_ptr<qemu_detail::domain_obj>> all;
     {
         std::lock_guard lock(mutex);
-        all = domains;
+        for (const auto& o : domains.owners()) all.push_back(o);
     }
     for (auto& o : all) std::lock_guard job(o->job);
     std::vector<std::shared_ptr<qmp_monitor>> monitors;
     {
         std::lock_guard lock(mutex);
-        for (auto& o : domains) {
+        for (auto& o : domains.owners()) {
             if (o->monitor) monitors.push_back(std::move(o->monitor));
             if (o->pidfd >= 0) ::close(o->pidfd);
             o->pidfd = -1;
@@ -74,9 +76,8 @@ void qemu::driver::event_loop() {
 
 pid_t qemu::driver::guest_pid(std::string_view name) {
     std::lock_guard lock(mutex);
-    for (auto& o : domains)
-        if (o->current().name == name && o->live) return o->pid;
-    return -1;
+    auto o = domains.find_by_name(name);
+    return o && o->live ? o->pid : -1;
 }
 
 // ---- policy ----------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ qemu::state::~state() {
     std::vector<obj_ptr> abandoned;
     {
         std::lock_guard lock(driver_->mutex);
-        for (auto& o : driver_->domains)
+        for (auto& o : driver_->domains.owners())
             if (o->migration == domain_obj::migration_stage::incoming && o->migration_owner == this) abandoned.push_back(o);
     }
     ops g{*driver_};
@@ -213,13 +214,13 @@ std::vector<bool> qemu::state::perform(op::node_get_cpu_map, const op::none&) {
 
 int qemu::state::perform(op::connect_num_of_domains, const op::none&) {
     std::lock_guard lock(driver_->mutex);
-    return static_cast<int>(std::count_if(driver_->domains.begin(), driver_->domains.end(), [](auto& o) { return o->active(); }));
+    return static_cast<int>(driver_->domains.count_if([](const domain_obj& o) { return o.active(); }));
 }
 
 std::vector<int> qemu::state::perform(op::connect_list_domains, const op::none&) {
     std::lock_guard lock(driver_->mutex);
     std::vector<int> ids;
-    for (auto& o : driver_->domains)
+    for (auto& o : driver_->domains.owners())
         if (o->active()) ids.push_back(o->id());
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -227,13 +228,13 @@ std::vector<int> qemu::state::perform(op::connect_list_domains, const op::none&)
 
 int qemu::state::perform(op::connect_num_of_defined_domains, const op::none&) {
     std::lock_guard lock(driver_->mutex);
-    return static_cast<int>(std::count_if(driver_->domains.begin(), driver_->domains.end(), [](auto& o) { return !o->active(); }));
+    return static_cast<int>(driver_->domains.count_if([](const domain_obj& o) { return !o.active(); }));
 }
 
 std::vector<std::string> qemu::state::perform(op::connect_list_defined_domains, const op::none&) {
     std::lock_guard lock(driver_->mutex);
     std::vector<std::string> names;
-    for (auto& o : driver_->domains)
+    for (auto& o : driver_->domains.owners())
         if (!o->active()) names.push_back(o->config.name);
     std::sort(names.begin(), names.end());
     return names;
@@ -242,25 +243,11 @@ std::vector<std::string> qemu::state::perform(op::connect_list_defined_domains, 
 std::vector<domain_ref> qemu::state::perform(op::connect_list_all_domains, const op::connect_list_all_domains::args& a) {
     std::lock_guard lock(driver_->mutex);
     std::vector<domain_ref> out;
-    auto pick = [&](unsigned yes, unsigned no, bool v) {
-        bool want_yes = (a.flags & yes) != 0, want_no = (a.flags & no) != 0;
-        return (!want_yes && !want_no) || (want_yes && v) || (want_no && !v);
-    };
-    for (auto& o : driver_->domains) {
-        bool running = o->state == domain_state::running, paused = o->state == domain_state::paused,
-             shutoff = o->state == domain_state::shutoff;
-        if (!pick(list_flags::active, list_flags::inactive, o->active())) continue;
-        if (!pick(list_flags::persistent, list_flags::transient, o->persistent)) continue;
-        if (!pick(list_flags::autostart, list_flags::no_autostart, o->autostart)) continue;
-        if (!pick(list_flags::managedsave, list_flags::no_managedsave, false)) continue;
-        if (!pick(list_flags::has_snapshot, list_flags::no_snapshot, false)) continue;
-        unsigned state_mask = list_flags::running | list_flags::paused | list_flags::shutoff | list_flags::other;
-        if ((a.flags & state_mask) != 0) {
-            bool ok = ((a.flags & list_flags::running) != 0 && running) || ((a.flags & list_flags::paused) != 0 && paused) ||
-                      ((a.flags & list_flags::shutoff) != 0 && shutoff) ||
-                      ((a.flags & list_flags::other) != 0 && !running && !paused && !shutoff);
-            if (!ok) continue;
-        }
+    for (auto& o : driver_->domains.owners()) {
+        detail::domain_list_facts facts{.active = o->active(), .persistent = o->persistent, .managed_save = false,
+                                        .autostart = o->autostart, .has_snapshot = false, .has_checkpoint = false,
+                                        .state = o->state};
+        if (!detail::matches_list_flags(a.flags, facts)) continue;
         out.push_back(o->ref());
     }
     return out;
@@ -270,8 +257,7 @@ std::vector<domain_ref> qemu::state::perform(op::connect_list_all_domains, const
 
 domain_ref qemu::state::perform(op::domain_lookup_by_id, const op::domain_lookup_by_id::args& a) {
     std::lock_guard lock(driver_->mutex);
-    for (auto& o : driver_->domains)
-        if (o->active() && o->id() == a.id) return o->ref();
+    if (auto o = driver_->domains.find_by_id(a.id)) return o->ref();
     raise(error_code::no_domain, error_domain::qemu, "no domain with matching id " + std::to_string(a.id));
 }
 
@@ -291,6 +277,7 @@ domain_ref qemu::state::perform(op::domain_lookup_by_uuid, const op::domain_look
 
 domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_xml::args& a) {
     ops g{*driver_};
+    if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_DEFINE_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
     g.fill_defaults(def);
     obj_ptr o;
@@ -312,12 +299,13 @@ domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_x
     o = std::make_shared<domain_obj>();
     o->config = std::move(def);
     o->persistent = true;
-    driver_->domains.push_back(o);
+    driver_->domains.add(o);
     return o->ref();
 }
 
 domain_ref qemu::state::perform(op::domain_create_xml, const op::domain_create_xml::args& a) {
     ops g{*driver_};
+    if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_START_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
     g.fill_defaults(def);
     obj_ptr o;
@@ -328,14 +316,14 @@ domain_ref qemu::state::perform(op::domain_create_xml, const op::domain_create_x
         o = std::make_shared<domain_obj>();
         o->config = std::move(def);
         o->persistent = false;
-        driver_->domains.push_back(o);
+        driver_->domains.add(o);
     }
     std::unique_lock job(o->job);
     try {
         g.start(o, (a.flags & start_paused) != 0);
     } catch (...) {
         std::lock_guard lock(driver_->mutex);
-        std::erase(driver_->domains, o);
+        driver_->domains.remove(*o);
         throw;
     }
     std::lock_guard lock(driver_->mutex);
@@ -358,7 +346,7 @@ void qemu::state::perform(op::domain_undefine, const op::domain_undefine::args& 
     std::lock_guard lock(driver_->mutex);
     o->persistent = false;
     o->autostart = false;
-    if (!o->active()) std::erase(driver_->domains, o);
+    if (!o->active()) driver_->domains.remove(*o);
 }
 
 domain_ref qemu::state::perform(op::domain_create, const op::domain_create::args& a) {
@@ -538,7 +526,7 @@ void qemu::state::perform(op::domain_restore, const op::domain_restore::args& a)
     } catch (...) {
         std::lock_guard lock(driver_->mutex);
         o->config = saved_config;
-        if (created) std::erase(driver_->domains, o);
+        if (created) driver_->domains.remove(*o);
         throw;
     }
     {

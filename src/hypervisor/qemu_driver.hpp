@@ -1,6 +1,7 @@
 // Internal: the shared QEMU driver and its guests.
 #pragma once
 
+#include <virtpp/hypervisor/detail/domain_registry.hpp>
 #include <virtpp/hypervisor/qemu.hpp>
 
 #include "hypervisor/qemu_detail.hpp"
@@ -75,7 +76,7 @@ struct qemu::driver {
     qemu_detail::driver_config config;
 
     std::mutex mutex;
-    std::vector<std::shared_ptr<qemu_detail::domain_obj>> domains;
+    detail::object_registry<qemu_detail::domain_obj, std::shared_ptr<qemu_detail::domain_obj>> domains;
     int next_id = 1;
     std::optional<std::string> capabilities_xml;
     /// Names this driver to a migration peer, so a guest is never migrated into the driver it runs on.

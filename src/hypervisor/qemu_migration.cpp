@@ -202,7 +202,7 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
     {
         std::lock_guard lock(driver_->mutex);
         if (o->active()) {
-            if (created) std::erase(driver_->domains, o);
+            if (created) driver_->domains.remove(*o);
             fail(error_code::operation_invalid, "domain '" + def.name + "' is already active");
         }
         if (!created) saved_config = o->config;
@@ -223,7 +223,7 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
                 continue;
             }
             if (saved_config) o->config = std::move(*saved_config);
-            if (created) std::erase(driver_->domains, o);
+            if (created) driver_->domains.remove(*o);
             throw;
         }
     }
@@ -406,7 +406,7 @@ void qemu::state::perform(op::domain_migrate_confirm, const op::domain_migrate_c
         std::lock_guard lock(driver_->mutex);
         o->persistent = false;
         o->autostart = false;
-        std::erase(driver_->domains, o);
+        driver_->domains.remove(*o);
     }
 }
 

@@ -207,16 +207,8 @@ namespace qemu_detail {
 struct ops {
     qemu::driver& d;
 
-    obj_ptr find(const virtpp::uuid& id) {
-        for (auto& o : d.domains)
-            if (*o->current().uuid == id) return o;
-        return nullptr;
-    }
-    obj_ptr find_name(std::string_view name) {
-        for (auto& o : d.domains)
-            if (o->current().name == name) return o;
-        return nullptr;
-    }
+    obj_ptr find(const virtpp::uuid& id) { return d.domains.find_by_uuid(id); }
+    obj_ptr find_name(std::string_view name) { return d.domains.find_by_name(name); }
     obj_ptr lookup(const domain_ref& ref) {
         std::lock_guard lock(d.mutex);
         if (auto o = find(ref.uuid)) return o;
@@ -311,7 +303,7 @@ struct ops {
         auto o = std::make_shared<domain_obj>();
         o->config = def;
         o->persistent = false;
-        d.domains.push_back(o);
+        d.domains.add(o);
         return {o, true};
     }
 
@@ -605,6 +597,7 @@ struct ops {
             std::lock_guard lock(d.mutex);
             o->monitor = shared_mon;
             o->live = def;
+            d.domains.note_id(*o);
             refresh_taps(*o);
             o->state = paused ? domain_state::paused : domain_state::running;
             o->reason = paused ? reason::paused_user : running_reason;
@@ -639,6 +632,7 @@ struct ops {
         append_log(log_file(name), now_stamp() + ": shutting down, reason=" + why + "\n");
         std::lock_guard lock(d.mutex);
         o->live.reset();
+        d.domains.note_id(*o);
         o->pid = -1;
         o->pidfd = -1;
         o->taps.clear();
@@ -652,7 +646,7 @@ struct ops {
         o->state = final_state;
         o->reason = final_reason;
         o->fake_reboot = false;
-        if (!o->persistent) std::erase(d.domains, o);
+        if (!o->persistent) d.domains.remove(*o);
     }
 
     // -- events, on the driver's event thread
@@ -784,7 +778,7 @@ struct ops {
                 }
                 std::lock_guard lock(d.mutex);
                 o->persistent = persistent;
-                if (!persistent && !o->live) std::erase(d.domains, o);
+                if (!persistent && !o->live) d.domains.remove(*o);
                 return;
             }
             default:
@@ -836,14 +830,20 @@ struct ops {
         {
             std::lock_guard lock(d.mutex);
             o = find(*live.uuid);
+            if (!o && find_name(live.name)) {
+                // another guest (another UUID) holds the name: this status is not one of ours to adopt
+                if (pidfd >= 0) ::close(pidfd);
+                return;
+            }
             if (!o) {
                 o = std::make_shared<domain_obj>();
                 o->config = live;
                 o->config.id.reset();
                 o->persistent = false;
-                d.domains.push_back(o);
+                d.domains.add(o);
             }
             o->live = live;
+            d.domains.note_id(*o);
             o->pid = pid;
             o->pidfd = pidfd;
             o->monitor_path = json::value_to<std::string>(s.at("monitor"));
@@ -907,7 +907,7 @@ struct ops {
                 struct stat st {};
                 o->autostart = ::lstat(autostart_link(o->config.name).c_str(), &st) == 0;
                 std::lock_guard lock(d.mutex);
-                if (!find(*o->config.uuid) && !find_name(o->config.name)) d.domains.push_back(o);
+                if (!find(*o->config.uuid) && !find_name(o->config.name)) d.domains.add(o);
             } catch (const virtpp::error&) {
                 // a broken file is skipped, as libvirt does (it logs it)
             }
@@ -918,7 +918,7 @@ struct ops {
         std::vector<obj_ptr> todo;
         {
             std::lock_guard lock(d.mutex);
-            for (auto& o : d.domains)
+            for (auto& o : d.domains.owners())
                 if (o->autostart && !o->active()) todo.push_back(o);
         }
         for (auto& o : todo) {

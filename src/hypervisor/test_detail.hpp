@@ -2,6 +2,7 @@
 #pragma once
 
 #include <virtpp/error.hpp>
+#include <virtpp/hypervisor/detail/domain_registry.hpp>
 #include <virtpp/hypervisor/test.hpp>
 #include <virtpp/xml/domain.hpp>
 #include <virtpp/xml/network.hpp>
@@ -73,15 +74,14 @@ namespace virtpp::hypervisor {
 struct test::state::impl {
     mutable std::shared_mutex mutex;
     test_detail::host_facts host;
-    std::vector<std::unique_ptr<test_detail::domain_obj>> domains;  ///< in definition order
-    std::unordered_map<virtpp::uuid, test_detail::domain_obj*> domains_by_uuid;
-    std::vector<std::unique_ptr<test_detail::network_obj>> networks;
+    detail::object_registry<test_detail::domain_obj> domains;  ///< in definition order
+    detail::object_registry<test_detail::network_obj> networks;
     int next_id = 1;
 
     // ---- helpers; callers hold the mutex
     /// The domain a reference names, else NO_DOMAIN with the test driver's message.
     test_detail::domain_obj& domain(const domain_ref& ref) const;
-    test_detail::domain_obj* find_domain_by_name(std::string_view name) const noexcept;
+    test_detail::domain_obj* find_domain_by_name(std::string_view name) const;
     test_detail::domain_obj& add_domain(std::unique_ptr<test_detail::domain_obj> obj);
     void remove_domain(const test_detail::domain_obj& obj);
     /// virDomainObjListAdd's checks for a new definition: the name/uuid conflicts and (for starts)
@@ -95,8 +95,8 @@ struct test::state::impl {
     void stop(test_detail::domain_obj& obj, int why);
 
     test_detail::network_obj& network(const network_ref& ref) const;
-    test_detail::network_obj* find_network_by_name(std::string_view name) const noexcept;
-    test_detail::network_obj* find_network_by_uuid(const virtpp::uuid& id) const noexcept;
+    test_detail::network_obj* find_network_by_name(std::string_view name) const;
+    test_detail::network_obj* find_network_by_uuid(const virtpp::uuid& id) const;
     test_detail::network_obj& add_network(xml::network_def def, bool live);
 };
 

@@ -6,6 +6,7 @@
 #include "xml/tree.hpp"
 
 #include <virtpp/error.hpp>
+#include <virtpp/xml/schema.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,8 +15,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <unistd.h>
+#include <string_view>
 #include <utility>
 
 namespace virtpp::hypervisor {
@@ -101,6 +104,110 @@ void name_interfaces(xml::domain_def& def) {
     }
 }
 
+/// virDiskNameToIndex: the index a target name encodes ("hda" 0, "sdb" 1, "vdaa" 26; trailing
+/// partition digits allowed), nullopt when it has no known prefix or no letters.
+std::optional<unsigned> disk_index(std::string_view dev) {
+    static constexpr std::string_view prefixes[] = {"fd", "hd", "vd", "sd", "xvd", "ubd"};
+    bool known = false;
+    for (auto prefix : prefixes) {
+        if (dev.starts_with(prefix)) {
+            dev.remove_prefix(prefix.size());
+            known = true;
+            break;
+        }
+    }
+    if (!known) return std::nullopt;
+    unsigned idx = 0;
+    std::size_t letters = 0;
+    while (letters < dev.size() && dev[letters] >= 'a' && dev[letters] <= 'z') {
+        idx = (idx + (letters == 0 ? 0 : 1)) * 26 + static_cast<unsigned>(dev[letters] - 'a');
+        if (idx > 100000) return std::nullopt;  // no sane disk count; keeps the arithmetic small
+        ++letters;
+    }
+    if (letters == 0) return std::nullopt;
+    for (std::size_t i = letters; i < dev.size(); ++i)
+        if (dev[i] < '0' || dev[i] > '9') return std::nullopt;
+    return idx;
+}
+
+/// virDomainDiskDefAssignAddress for the test driver: a drive address from the target name for
+/// IDE (2 units a bus, 2 buses a controller), SCSI (7 units a controller: no wide SCSI), SATA (6)
+/// and floppy (2) disks that have none.
+void assign_drive_addresses(xml::domain_def& def) {
+    for (auto& disk : def.devices.disks) {
+        if (disk.address || !disk.target_bus) continue;
+        auto idx = disk_index(disk.target_dev);
+        if (!idx) continue;
+        xml::device_address a;
+        a.type = xml::address_type::drive;
+        a.target = 0;
+        const std::string& bus = *disk.target_bus;
+        if (bus == "ide") {
+            a.controller = *idx / 4, a.bus = (*idx % 4) / 2, a.unit = *idx % 2;
+        } else if (bus == "scsi") {
+            a.controller = *idx / 7, a.bus = 0, a.unit = *idx % 7;
+        } else if (bus == "sata") {
+            a.controller = *idx / 6, a.bus = 0, a.unit = *idx % 6;
+        } else if (bus == "fdc") {
+            a.controller = *idx / 2, a.bus = 0, a.unit = *idx % 2;
+        } else {
+            continue;
+        }
+        disk.address = a;
+    }
+}
+
+/// virDomainDefAddImplicitControllers for disks: every controller a disk's drive address names
+/// (indexes 0 to the highest used) exists; the missing ones are appended as libvirt adds them —
+/// SCSI, then floppy, IDE, SATA, each by index.
+void add_implicit_disk_controllers(xml::domain_def& def) {
+    using xml::controller_type;
+    static constexpr std::pair<controller_type, std::string_view> kinds[] = {
+        {controller_type::scsi, "scsi"}, {controller_type::fdc, "fdc"}, {controller_type::ide, "ide"}, {controller_type::sata, "sata"}};
+    auto& controllers = def.devices.controllers;
+    for (const auto& kind : kinds) {
+        const controller_type type = kind.first;  // not a structured binding: lambdas capture it below
+        const std::string_view bus = kind.second;
+        std::optional<unsigned> highest;
+        for (const auto& disk : def.devices.disks)
+            if (disk.target_bus == bus && disk.address && disk.address->type == xml::address_type::drive)
+                highest = std::max(highest.value_or(0), disk.address->controller.value_or(0));
+        if (!highest) continue;
+        for (unsigned index = 0; index <= *highest; ++index) {
+            bool present = std::any_of(controllers.begin(), controllers.end(), [&](const xml::controller_def& c) {
+                return c.type == type && c.index == index;
+            });
+            if (present) continue;
+            xml::controller_def c;
+            c.type = type;
+            c.index = index;
+            controllers.push_back(std::move(c));
+        }
+    }
+}
+
+/// virDomainDiskInsert's order: a disk goes before the first disk of its bus whose target sorts
+/// after it (by virDiskNameToIndex), else after the last disk of its bus, else at the end.
+void order_disks(xml::domain_def& def) {
+    auto index_of = [](const xml::disk_def& d) -> long {
+        auto i = disk_index(d.target_dev);
+        return i ? static_cast<long>(*i) : -1;
+    };
+    std::vector<xml::disk_def> ordered;
+    ordered.reserve(def.devices.disks.size());
+    for (auto& disk : def.devices.disks) {
+        std::optional<std::size_t> at;
+        long mine = index_of(disk);
+        for (std::size_t k = ordered.size(); k-- > 0;) {
+            if (ordered[k].target_bus != disk.target_bus) continue;
+            if (index_of(ordered[k]) > mine) at = k;
+            else if (!at) at = k + 1;
+        }
+        ordered.insert(at ? ordered.begin() + static_cast<std::ptrdiff_t>(*at) : ordered.end(), std::move(disk));
+    }
+    def.devices.disks = std::move(ordered);
+}
+
 /// What the test driver's post-parse fills in a definition.
 void fill_defaults(xml::domain_def& def) {
     def.id.reset();  // parsed as inactive: a runtime id in the XML means nothing
@@ -110,6 +217,9 @@ void fill_defaults(xml::domain_def& def) {
     for (auto& net : def.devices.interfaces)
         if (!net.mac) net.mac = random_mac();
     name_interfaces(def);
+    order_disks(def);
+    assign_drive_addresses(def);
+    add_implicit_disk_controllers(def);
 }
 
 bool parse_mac(std::string_view text, std::string& normalised) {
@@ -138,35 +248,26 @@ std::string lower(std::string s) {
 // ---- impl helpers ----------------------------------------------------------------------------
 
 domain_obj& test::state::impl::domain(const domain_ref& ref) const {
-    auto it = domains_by_uuid.find(ref.uuid);
-    if (it == domains_by_uuid.end())
-        raise(error_code::no_domain, error_domain::test,
-              "no domain with matching uuid '" + ref.uuid.str() + "' (" + ref.name + ")");
-    return *it->second;
+    if (auto* d = domains.find_by_uuid(ref.uuid)) return *d;
+    raise(error_code::no_domain, error_domain::test,
+          "no domain with matching uuid '" + ref.uuid.str() + "' (" + ref.name + ")");
 }
 
-domain_obj* test::state::impl::find_domain_by_name(std::string_view name) const noexcept {
-    for (const auto& d : domains)
-        if (d->current().name == name) return d.get();
-    return nullptr;
+domain_obj* test::state::impl::find_domain_by_name(std::string_view name) const {
+    return domains.find_by_name(name);
 }
 
 domain_obj& test::state::impl::add_domain(std::unique_ptr<domain_obj> obj) {
-    auto* raw = obj.get();
-    domains_by_uuid.emplace(*raw->config.uuid, raw);
-    domains.push_back(std::move(obj));
-    return *raw;
+    return domains.add(std::move(obj));
 }
 
 void test::state::impl::remove_domain(const domain_obj& obj) {
-    domains_by_uuid.erase(*obj.current().uuid);
-    std::erase_if(domains, [&](const std::unique_ptr<domain_obj>& d) { return d.get() == &obj; });
+    domains.remove(obj);
 }
 
 domain_obj* test::state::impl::check_domain_conflicts(const xml::domain_def& def, bool starting) const {
-    auto it = domains_by_uuid.find(*def.uuid);
-    if (it != domains_by_uuid.end()) {
-        auto& existing = *it->second;
+    if (auto* found = domains.find_by_uuid(*def.uuid)) {
+        auto& existing = *found;
         if (existing.current().name != def.name)
             raise(error_code::operation_failed, error_domain::domain,
                   "domain '" + existing.current().name + "' is already defined with uuid " + def.uuid->str());
@@ -195,6 +296,7 @@ xml::domain_def test::state::impl::parse_domain(std::string_view xml) const {
 void test::state::impl::start(domain_obj& obj, int why) {
     if (!obj.live) obj.live = obj.config;
     obj.live->id = next_id++;
+    domains.note_id(obj);
     obj.state = domain_state::running;
     obj.reason = why;
     obj.managed_save = false;
@@ -204,6 +306,7 @@ void test::state::impl::start(domain_obj& obj, int why) {
 
 void test::state::impl::stop(domain_obj& obj, int why) {
     obj.live.reset();
+    domains.note_id(obj);
     obj.state = domain_state::shutoff;
     obj.reason = why;
     obj.vcpu_affinity.clear();
@@ -216,14 +319,13 @@ void test::state::impl::stop(domain_obj& obj, int why) {
 int test::state::perform(op::connect_num_of_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
-    return static_cast<int>(std::count_if(impl_->domains.begin(), impl_->domains.end(),
-                                          [](const auto& d) { return d->active(); }));
+    return static_cast<int>(impl_->domains.count_if([](const domain_obj& d) { return d.active(); }));
 }
 std::vector<int> test::state::perform(op::connect_list_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
     std::vector<int> ids;
-    for (const auto& d : impl_->domains)
+    for (const auto& d : impl_->domains.owners())
         if (d->active()) ids.push_back(d->id());
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -231,14 +333,13 @@ std::vector<int> test::state::perform(op::connect_list_domains, const op::none&)
 int test::state::perform(op::connect_num_of_defined_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
-    return static_cast<int>(std::count_if(impl_->domains.begin(), impl_->domains.end(),
-                                          [](const auto& d) { return !d->active(); }));
+    return static_cast<int>(impl_->domains.count_if([](const domain_obj& d) { return !d.active(); }));
 }
 std::vector<std::string> test::state::perform(op::connect_list_defined_domains, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
     std::vector<std::string> names;
-    for (const auto& d : impl_->domains)
+    for (const auto& d : impl_->domains.owners())
         if (!d->active()) names.push_back(d->config.name);
     return names;
 }
@@ -247,26 +348,12 @@ std::vector<domain_ref> test::state::perform(op::connect_list_all_domains, const
     using namespace list_flags;
     check_flags(a.flags, 0xffffU, "testConnectListAllDomains");  // checkpoint filters: none have checkpoints
     read_lock lock(impl_->mutex);
-    auto pick = [&](unsigned yes, unsigned no, bool value) {
-        if ((a.flags & (yes | no)) == 0 || (a.flags & (yes | no)) == (yes | no)) return true;
-        return (a.flags & yes) ? value : !value;
-    };
     std::vector<domain_ref> out;
-    for (const auto& d : impl_->domains) {
-        if (!pick(active, inactive, d->active())) continue;
-        if (!pick(persistent, transient, d->persistent)) continue;
-        if (!pick(managedsave, no_managedsave, d->managed_save)) continue;
-        if (!pick(list_flags::autostart, no_autostart, d->autostart)) continue;
-        if (!pick(has_snapshot, no_snapshot, false)) continue;
-        if (!pick(1U << 14, 1U << 15, false)) continue;  // HAS_CHECKPOINT / NO_CHECKPOINT
-        if (a.flags & (running | paused | shutoff | other)) {
-            bool ok = ((a.flags & running) && d->state == domain_state::running) ||
-                      ((a.flags & paused) && d->state == domain_state::paused) ||
-                      ((a.flags & shutoff) && d->state == domain_state::shutoff) ||
-                      ((a.flags & other) && d->state != domain_state::running && d->state != domain_state::paused &&
-                       d->state != domain_state::shutoff);
-            if (!ok) continue;
-        }
+    for (const auto& d : impl_->domains.owners()) {
+        detail::domain_list_facts facts{.active = d->active(), .persistent = d->persistent,
+                                        .managed_save = d->managed_save, .autostart = d->autostart,
+                                        .has_snapshot = false, .has_checkpoint = false, .state = d->state};
+        if (!detail::matches_list_flags(a.flags, facts)) continue;
         out.push_back(d->ref());
     }
     return out;
@@ -277,8 +364,7 @@ std::vector<domain_ref> test::state::perform(op::connect_list_all_domains, const
 domain_ref test::state::perform(op::domain_lookup_by_id, const op::domain_lookup_by_id::args& a) {
     pause();
     read_lock lock(impl_->mutex);
-    for (const auto& d : impl_->domains)
-        if (d->active() && d->id() == a.id) return d->ref();
+    if (auto* d = impl_->domains.find_by_id(a.id)) return d->ref();
     raise(error_code::no_domain, error_domain::test, "");
 }
 domain_ref test::state::perform(op::domain_lookup_by_name, const op::domain_lookup_by_name::args& a) {
@@ -290,9 +376,8 @@ domain_ref test::state::perform(op::domain_lookup_by_name, const op::domain_look
 domain_ref test::state::perform(op::domain_lookup_by_uuid, const op::domain_lookup_by_uuid::args& a) {
     pause();
     read_lock lock(impl_->mutex);
-    auto it = impl_->domains_by_uuid.find(a.uuid);
-    if (it == impl_->domains_by_uuid.end()) raise(error_code::no_domain, error_domain::test, "");
-    return it->second->ref();
+    if (auto* d = impl_->domains.find_by_uuid(a.uuid)) return d->ref();
+    raise(error_code::no_domain, error_domain::test, "");
 }
 
 // ---- lifecycle ---------------------------------------------------------------------------------
@@ -300,6 +385,7 @@ domain_ref test::state::perform(op::domain_lookup_by_uuid, const op::domain_look
 domain_ref test::state::perform(op::domain_create_xml, const op::domain_create_xml::args& a) {
     pause();
     check_flags(a.flags, 1U << 4 /* VIR_DOMAIN_START_VALIDATE */, "testDomainCreateXML");
+    if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(a.xml);
     auto* existing = impl_->check_domain_conflicts(def, true);
@@ -316,6 +402,7 @@ domain_ref test::state::perform(op::domain_create_xml, const op::domain_create_x
 domain_ref test::state::perform(op::domain_define_xml, const op::domain_define_xml::args& a) {
     pause();
     check_flags(a.flags, 1U << 0 /* VIR_DOMAIN_DEFINE_VALIDATE */, "testDomainDefineXMLFlags");
+    if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(a.xml);
     if (def.name.find('\n') != std::string::npos)

@@ -318,8 +318,9 @@ std::shared_ptr<test::state::impl> load_host_file(const std::string& path) {
         auto ns = read_test_namespace(src.root, dom->attr("file") ? nullptr : &root);
         auto def = host->parse_domain(src.text);
         bool running = ns.runstate.value_or(1) != static_cast<int>(domain_state::shutoff);
+        std::string name = def.name;
         add_host_domain(*host, std::move(def), running, !ns.transient);
-        auto& obj = *host->find_domain_by_name(host->domains.back()->current().name);
+        auto& obj = *host->find_domain_by_name(name);
         obj.managed_save = ns.has_managed_save;
         if (ns.runstate && running) {
             obj.state = static_cast<domain_state>(*ns.runstate);

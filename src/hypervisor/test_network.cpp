@@ -25,15 +25,11 @@ network_obj& test::state::impl::network(const network_ref& ref) const {
     if (auto* n = find_network_by_name(ref.name)) return *n;
     no_network_named(ref.name);
 }
-network_obj* test::state::impl::find_network_by_name(std::string_view name) const noexcept {
-    for (const auto& n : networks)
-        if (n->current().name == name) return n.get();
-    return nullptr;
+network_obj* test::state::impl::find_network_by_name(std::string_view name) const {
+    return networks.find_by_name(name);
 }
-network_obj* test::state::impl::find_network_by_uuid(const virtpp::uuid& id) const noexcept {
-    for (const auto& n : networks)
-        if (n->current().uuid == id) return n.get();
-    return nullptr;
+network_obj* test::state::impl::find_network_by_uuid(const virtpp::uuid& id) const {
+    return networks.find_by_uuid(id);
 }
 network_obj& test::state::impl::add_network(xml::network_def def, bool live) {
     if (!def.uuid) def.uuid = virtpp::uuid::generate();
@@ -41,8 +37,7 @@ network_obj& test::state::impl::add_network(xml::network_def def, bool live) {
     obj->config = def;
     obj->persistent = true;
     if (live) obj->live = std::move(def);
-    networks.push_back(std::move(obj));
-    return *networks.back();
+    return networks.add(std::move(obj));
 }
 
 namespace {
@@ -68,28 +63,26 @@ network_obj* check_network_conflicts(const test::state::impl& host, xml::network
 int test::state::perform(op::connect_num_of_networks, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
-    return static_cast<int>(std::count_if(impl_->networks.begin(), impl_->networks.end(),
-                                          [](const auto& n) { return n->active(); }));
+    return static_cast<int>(impl_->networks.count_if([](const network_obj& n) { return n.active(); }));
 }
 std::vector<std::string> test::state::perform(op::connect_list_networks, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
     std::vector<std::string> out;
-    for (const auto& n : impl_->networks)
+    for (const auto& n : impl_->networks.owners())
         if (n->active()) out.push_back(n->current().name);
     return out;
 }
 int test::state::perform(op::connect_num_of_defined_networks, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
-    return static_cast<int>(std::count_if(impl_->networks.begin(), impl_->networks.end(),
-                                          [](const auto& n) { return !n->active(); }));
+    return static_cast<int>(impl_->networks.count_if([](const network_obj& n) { return !n.active(); }));
 }
 std::vector<std::string> test::state::perform(op::connect_list_defined_networks, const op::none&) {
     pause();
     read_lock lock(impl_->mutex);
     std::vector<std::string> out;
-    for (const auto& n : impl_->networks)
+    for (const auto& n : impl_->networks.owners())
         if (!n->active()) out.push_back(n->current().name);
     return out;
 }
@@ -103,7 +96,7 @@ std::vector<network_ref> test::state::perform(op::connect_list_all_networks, con
     };
     read_lock lock(impl_->mutex);
     std::vector<network_ref> out;
-    for (const auto& n : impl_->networks) {
+    for (const auto& n : impl_->networks.owners()) {
         if (!pick(active, inactive, n->active())) continue;
         if (!pick(persistent, transient, n->persistent)) continue;
         if (!pick(network_list_flags::autostart, no_autostart, n->autostart)) continue;
@@ -156,7 +149,7 @@ void test::state::perform(op::network_undefine, const op::network_undefine::args
     auto& obj = impl_->network(a.net);
     if (obj.active())
         raise(error_code::operation_invalid, error_domain::test, "Network '" + a.net.name + "' is still running");
-    std::erase_if(impl_->networks, [&](const auto& n) { return n.get() == &obj; });
+    impl_->networks.remove(obj);
 }
 
 void test::state::perform(op::network_create, const op::network_create::args& a) {
@@ -178,7 +171,7 @@ void test::state::perform(op::network_destroy, const op::network_destroy::args& 
         obj.config = std::move(*obj.next);
         obj.next.reset();
     }
-    if (!obj.persistent) std::erase_if(impl_->networks, [&](const auto& n) { return n.get() == &obj; });
+    if (!obj.persistent) impl_->networks.remove(obj);
 }
 
 std::string test::state::perform(op::network_get_xml_desc, const op::network_get_xml_desc::args& a) {

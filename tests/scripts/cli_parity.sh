@@ -19,6 +19,8 @@ export LC_ALL=C.UTF-8
 unset LIBVIRT_DEFAULT_URI VIRSH_DEFAULT_CONNECT_URI
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# both shells keep their interactive history under the cache directory: keep it in the work directory
+export XDG_CACHE_HOME="$work/cache"
 
 mask() {
     sed -E -e 's/^(CPU time: +)[0-9.]+s$/\1<clock>s/' \

@@ -390,6 +390,23 @@ inline constexpr option_def opts_net_undefine[] = {
 inline constexpr option_def opts_net_uuid[] = {
     {"network", opt_type::data, opt_flag::required, "network name"},
 };
+inline constexpr option_def opts_edit[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"skip-validate", opt_type::boolean, 0, "skip validation of the XML against the schema"},
+};
+inline constexpr option_def opts_net_edit[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+};
+inline constexpr option_def opts_cd[] = {
+    {"dir", opt_type::string, 0, "directory to switch to (default: home or else root)"},
+};
+inline constexpr option_def opts_echo[] = {
+    {"shell", opt_type::boolean, 0, "escape for shell use"},
+    {"xml", opt_type::boolean, 0, "escape for XML use"},
+    {"split", opt_type::boolean, 0, "split each argument on ','; ',,' is an escape sequence"},
+    {"err", opt_type::boolean, 0, "output to stderr"},
+    {"string", opt_type::argv, 0, "arguments to echo"},
+};
 inline constexpr option_def opts_connect[] = {
     {"name", opt_type::string, opt_flag::empty_ok, "hypervisor connection URI"},
     {"readonly", opt_type::boolean, 0, "read-only connection"},
@@ -415,6 +432,7 @@ inline constexpr command_def commands[] = {
     {"domuuid", "domain", "convert a domain name or id to domain UUID", "", opts_domuuid, 0},
     {"dump", "domain", "dump the core of a domain to a file for analysis", "Core dump a domain.", opts_dump, 0},
     {"dumpxml", "domain", "domain information in XML", "Output the domain information as an XML dump to stdout.", opts_dumpxml, 0},
+    {"edit", "domain", "edit XML configuration for a domain", "Edit the XML configuration for a domain.", opts_edit, 0},
     {"migrate", "domain", "migrate domain to another host", "Migrate domain to another host.  Add --live for live migration.", opts_migrate, 0},
     {"reboot", "domain", "reboot a domain", "Run a reboot command in the target domain.", opts_reboot, 0},
     {"restore", "domain", "restore a domain from a saved state in a file", "Restore a domain.", opts_restore, 0},
@@ -446,16 +464,20 @@ inline constexpr command_def commands[] = {
     {"net-define", "network", "define an inactive persistent virtual network or modify an existing persistent one from an XML file", "Define or modify a persistent virtual network.", opts_net_define, 0},
     {"net-destroy", "network", "destroy (stop) a network", "Forcefully stop a given network.", opts_net_destroy, 0},
     {"net-dumpxml", "network", "network information in XML", "Output the network information as an XML dump to stdout.", opts_net_dumpxml, 0},
+    {"net-edit", "network", "edit XML configuration for a network", "Edit the XML configuration for a network.", opts_net_edit, 0},
     {"net-info", "network", "network information", "Returns basic information about the network", opts_net_info, 0},
     {"net-list", "network", "list networks", "Returns list of networks.", opts_net_list, 0},
     {"net-name", "network", "convert a network UUID to network name", "", opts_net_name, 0},
     {"net-start", "network", "start a (previously defined) inactive network", "Start a network.", opts_net_start, 0},
     {"net-undefine", "network", "undefine a persistent network", "Undefine the configuration for a persistent network.", opts_net_undefine, 0},
     {"net-uuid", "network", "convert a network name to network UUID", "", opts_net_uuid, 0},
-    {"connect", "virsh", "(re)connect to hypervisor", "Connect to local hypervisor. This is built-in command after shell start up.", opts_connect, cmd_flag::no_connect},
+    {"cd", "virsh", "change the current directory", "Change the current directory.", opts_cd, cmd_flag::no_connect},
+    {"echo", "virsh", "echo arguments. Used for internal testing.", "Echo back arguments, possibly with quoting. Used for internal testing.", opts_echo, cmd_flag::no_connect},
     {"exit", "virsh", "quit this interactive terminal", "", {}, cmd_flag::no_connect},
     {"help", "virsh", "print help", "Prints global help, command specific help, or help for a\n    group of related commands", opts_help, cmd_flag::no_connect},
+    {"pwd", "virsh", "print the current directory", "Print the current directory.", {}, cmd_flag::no_connect},
     {"quit", "virsh", "quit this interactive terminal", "", {}, cmd_flag::no_connect},
+    {"connect", "virsh", "(re)connect to hypervisor", "Connect to local hypervisor. This is built-in command after shell start up.", opts_connect, cmd_flag::no_connect},
 };
 
 }  // namespace virtpp::cli::defs

@@ -75,10 +75,13 @@ bool cmd_define(shell& sh, const parsed_command& cmd) {
     if (!sh.opt_string(cmd, "file", from)) return false;
     std::string xml;
     if (!sh.read_file(*from, xml)) return false;
-    std::optional<any_domain> dom;
-    if (!attempt_call(sh, [&] { dom = sh.connection()->define_domain_xml(xml); }, "Failed to define domain from " + *from))
+    // --validate: VIR_DOMAIN_DEFINE_VALIDATE, the driver checks the XML against the schema first
+    const unsigned flags = cmd.has("validate") ? 1U << 0 : 0U;
+    std::string name;
+    if (!attempt_call(sh, [&] { name = sh.connection()->call<op::domain_define_xml>({xml, flags}).name; },
+                      "Failed to define domain from " + *from))
         return false;
-    sh.print_extra("Domain '" + dom->name() + "' defined from " + *from + "\n");
+    sh.print_extra("Domain '" + name + "' defined from " + *from + "\n");
     return true;
 }
 

@@ -3,10 +3,15 @@
 #include "shell.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <fcntl.h>
+#include <fstream>
 #include <iostream>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include <vector>
 
 namespace virtpp::cli {
 
@@ -60,8 +65,99 @@ std::string common_prefix(const std::vector<std::string>& v) {
 }
 }  // namespace
 
-void line_editor::add_history(const std::string& line) {
-    if (history_.empty() || history_.back() != line) history_.push_back(line);
+void line_editor::add_history(const std::string& line) { history_.push_back(line); }
+
+void line_editor::load_history(const std::string& path) {
+    std::ifstream in(path);
+    std::string entry;
+    while (std::getline(in, entry)) history_.push_back(entry);
+}
+
+namespace {
+/// mkdir -p with mode 0755 for the directories it creates.
+bool make_parent_dirs(const std::string& file) {
+    for (std::size_t slash = file.find('/', 1); slash != std::string::npos; slash = file.find('/', slash + 1)) {
+        std::string dir = file.substr(0, slash);
+        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return false;
+    }
+    return true;
+}
+}  // namespace
+
+bool line_editor::save_history(const std::string& path, std::size_t max_entries) const {
+    if (!make_parent_dirs(path)) return false;
+    std::string text;
+    std::size_t first = history_.size() > max_entries ? history_.size() - max_entries : 0;
+    for (std::size_t i = first; i < history_.size(); ++i) text += history_[i] + "\n";
+    std::string tmp = path + ".XXXXXX";
+    std::vector<char> name(tmp.begin(), tmp.end());
+    name.push_back('\0');
+    int fd = ::mkstemp(name.data());  // 0600
+    if (fd < 0) return false;
+    std::size_t done = 0;
+    bool ok = true;
+    while (ok && done < text.size()) {
+        ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += static_cast<std::size_t>(n);
+    }
+    ok = ::fsync(fd) == 0 && ok;
+    ok = ::close(fd) == 0 && ok;
+    if (ok) ok = ::rename(name.data(), path.c_str()) == 0;
+    if (!ok) {
+        int e = errno;
+        ::unlink(name.data());
+        errno = e;
+    }
+    return ok;
+}
+
+int line_editor::reverse_search(const std::string& prompt, std::string& line) {
+    const std::string before = line;
+    std::string query;
+    std::size_t match = history_.size();  // the entry shown; size() = none yet
+    bool failed = false;
+    // the newest entry older than `from` (exclusive) that contains the query
+    auto search = [&](std::size_t from) {
+        for (std::size_t i = from; i-- > 0;) {
+            if (history_[i].find(query) != std::string::npos) {
+                match = i;
+                failed = false;
+                return;
+            }
+        }
+        failed = true;
+    };
+    auto show = [&] {
+        const std::string& found = match < history_.size() ? history_[match] : before;
+        out("\r\x1b[K(" + std::string(failed ? "failed " : "") + "reverse-i-search)`" + query + "': " + found);
+    };
+    show();
+    for (;;) {
+        int c = read_byte();
+        if (c < 0) return -1;
+        if (c == 18) {  // ^R again: the next older match
+            search(match);
+        } else if (c == 7) {  // ^G: back to the line as it was
+            line = before;
+            out("\r\x1b[K" + prompt + line);
+            return -1;
+        } else if (c == 127 || c == 8) {
+            if (!query.empty()) query.pop_back();
+            match = history_.size();
+            if (!query.empty()) search(history_.size());
+            else failed = false;
+        } else if (c >= 32) {
+            query.push_back(static_cast<char>(c));
+            // the current match may still hold the longer query; readline stays on it then
+            search(match < history_.size() ? match + 1 : history_.size());
+        } else {
+            if (match < history_.size()) line = history_[match];
+            return c;
+        }
+        show();
+    }
 }
 
 std::optional<std::string> line_editor::read_line(const std::string& prompt) {
@@ -99,10 +195,19 @@ std::optional<std::string> line_editor::read_raw(const std::string& prompt) {
         out(s);
     };
     out(prompt);
+    int pending_key = -1;  // a key that ended a reverse search, handled as typed
     for (;;) {
-        int c = read_byte();
+        int c = pending_key >= 0 ? pending_key : read_byte();
+        pending_key = -1;
         if (c < 0) return std::nullopt;
         switch (c) {
+        case 18: {  // ^R: reverse incremental search through the history
+            int key = reverse_search(prompt, line);
+            cursor = line.size();
+            hist = history_.size();
+            if (key >= 0) pending_key = key;
+            break;
+        }
         case '\r':
         case '\n': out("\r\n"); return line;
         case 4:  // ^D: end of input on an empty line, else delete under the cursor

@@ -19,12 +19,23 @@ public:
 
     explicit line_editor(bool terminal) : terminal_(terminal) {}
     void set_completer(completer c) { complete_ = std::move(c); }
+    /// Every line is kept, repeats too, as readline's add_history does.
     void add_history(const std::string& line);
+    /// Reads a history file (one entry a line) kept by an earlier session; a missing file is none.
+    void load_history(const std::string& path);
+    /// Writes the last `max_entries` entries to `path` atomically (a temporary file renamed over
+    /// it, mode 0600), creating its directory (0755). False, errno set, when it cannot.
+    bool save_history(const std::string& path, std::size_t max_entries) const;
+    [[nodiscard]] const std::vector<std::string>& history() const noexcept { return history_; }
     /// The next line without its newline; nullopt at end of input.
     std::optional<std::string> read_line(const std::string& prompt);
 
 private:
     std::optional<std::string> read_raw(const std::string& prompt);
+    /// Ctrl-R: readline's incremental reverse search. Returns the key that ended the search
+    /// (to be handled as usual: '\r' runs the found line) with `line` set to the match, or -1
+    /// when it was cancelled (^G) and `line` is as before.
+    int reverse_search(const std::string& prompt, std::string& line);
     bool terminal_;
     completer complete_;
     std::vector<std::string> history_;

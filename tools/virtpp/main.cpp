@@ -7,9 +7,9 @@
 
 #include <virtpp/version.hpp>
 
+#include <cerrno>
 #include <clocale>
 #include <cstdio>
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -227,6 +227,26 @@ int main(int argc, char** argv) {
     editor.set_completer([&sh](const std::string& line, std::size_t cursor) {
         return virtpp::cli::complete_line(sh, line, cursor);
     });
+    // History across sessions, as virsh keeps it (readline's file under the user's cache
+    // directory): $XDG_CACHE_HOME/virtpp/history, else ~/.cache/virtpp/history; the last
+    // $VIRTPP_HISTSIZE entries (500 unless set; at most 100000) are kept.
+    std::size_t history_size = 500;
+    if (const char* env = std::getenv("VIRTPP_HISTSIZE"); env != nullptr) {
+        char* end = nullptr;
+        errno = 0;
+        long n = std::strtol(env, &end, 10);
+        if (end != env && *end == '\0' && errno == 0) {
+            if (n < 0 || n > 100000) sh.error("Bad $VIRTPP_HISTSIZE value.");
+            else history_size = static_cast<std::size_t>(n);
+        }
+    }
+    std::string history_file;
+    if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache != nullptr && *cache == '/') {
+        history_file = std::string(cache) + "/virtpp/history";
+    } else if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+        history_file = std::string(home) + "/.cache/virtpp/history";
+    }
+    if (!history_file.empty()) editor.load_history(history_file);
     bool eof = false;
     while (!sh.quit_requested) {
         std::optional<std::string> line = editor.read_line(sh.readonly ? "virtpp > " : "virtpp # ");
@@ -242,5 +262,8 @@ int main(int argc, char** argv) {
     }
     // readline ends a non-terminal session with a newline either way
     if (eof || !stdin_tty) std::fputc('\n', stdout);
+    std::fflush(stdout);
+    if (!history_file.empty() && !editor.save_history(history_file, history_size))
+        sh.error("Failed to save history to " + history_file + ": " + std::strerror(errno));
     return EXIT_SUCCESS;
 }
