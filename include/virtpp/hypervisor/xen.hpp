@@ -1,0 +1,88 @@
+// The Xen driver: libvirt 0.3.2's "Xen unified" driver as a compile-time composition.
+//
+//   hypervisor::xen = first_of<hypercalls, xend, xenstore, xm_files>   (0.3.2's order)
+//
+// Each part is a small policy of its own that declares what it supports (its perform overloads);
+// an operation goes to the first part that supports it, and at run time to the next one when a
+// part is absent (hypercalls without root, no xenstored) or declines the call (hypercalls on a
+// domain that is not running; xm files while xend manages inactive domains itself). A consumer can
+// compose a narrower driver, and calls what its parts lack do not compile:
+//
+//   using xend_only = virtpp::hypervisor::xen_of<virtpp::xen::xend>;
+//   auto conn = virtpp::basic_connection<xend_only>::open("http://127.0.0.1:8000/");
+//   conn.lookup_domain_by_name("guest").suspend();      // xend supports it
+//   conn.lookup_domain_by_name("guest").vcpu_info();    // error: xend does not provide domain_get_vcpus
+//
+// URIs: xen:/// (also "xen" and the default URI on a Xen host), http://host[:port]/ (xend's HTTP
+// server: xend alone), /path/to/xend-socket or ///path (xend's unix socket: xend alone).
+// Environment overrides for hosts laid out differently (and for tests): VIRTPP_XEND (a socket path
+// or http://host:port/), XENSTORED_PATH (as Xen's own tools read it), VIRTPP_XEN_PRIVCMD,
+// VIRTPP_XM_CONFIG_DIR. See docs/xen.md.
+#pragma once
+
+#include <virtpp/concepts.hpp>
+#include <virtpp/error.hpp>
+#include <virtpp/hypervisor/first_of.hpp>
+#include <virtpp/ops.hpp>
+#include <virtpp/types.hpp>
+#include <virtpp/uri.hpp>
+#include <virtpp/xen/context.hpp>
+#include <virtpp/xen/part_hypercalls.hpp>
+#include <virtpp/xen/part_xend.hpp>
+#include <virtpp/xen/part_xenstore.hpp>
+#include <virtpp/xen/part_xm_files.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace virtpp::hypervisor {
+
+/// A Xen driver of the given parts (in the order calls should try them). hypervisor::xen is the
+/// full one; any other list is a narrower driver with the same URIs.
+template <class... Parts>
+struct xen_of {
+    using parts = first_of<virtpp::xen::context, Parts...>;
+    static constexpr std::string_view name = "Xen";
+
+    struct state : parts::state {
+        using parts::state::state;
+        using parts::state::perform;
+        /// "Xen", whatever the parts.
+        std::string perform(op::connect_get_type, const op::none&) { return "Xen"; }
+        /// Format conversions need no part: they work with no Xen reachable at all.
+        std::string perform(op::connect_domain_xml_from_native, const op::connect_domain_xml_from_native::args& a) {
+            return virtpp::xen::domain_xml_from_native(a.format, a.config, this->shared_context().xend_config_version);
+        }
+        std::string perform(op::connect_domain_xml_to_native, const op::connect_domain_xml_to_native::args& a) {
+            return virtpp::xen::domain_xml_to_native(a.format, a.xml, this->shared_context().xend_config_version);
+        }
+        /// Calls wait on xend, xenstored or ioctls.
+        [[nodiscard]] bool calls_may_block() const noexcept { return true; }
+    };
+
+    static bool accepts(const virtpp::uri& u);
+    static std::shared_ptr<state> open(const virtpp::uri& u, unsigned flags) {
+        return std::make_shared<state>(make_context(u, flags));
+    }
+
+private:
+    static std::shared_ptr<virtpp::xen::context> make_context(const virtpp::uri& u, unsigned flags);
+};
+
+using xen = xen_of<virtpp::xen::hypercalls, virtpp::xen::xend, virtpp::xen::xenstore, virtpp::xen::xm_files>;
+
+}  // namespace virtpp::hypervisor
+
+
+template <class... Parts>
+bool virtpp::hypervisor::xen_of<Parts...>::accepts(const virtpp::uri& u) {
+    return virtpp::xen::accepts_uri(u);
+}
+template <class... Parts>
+std::shared_ptr<virtpp::xen::context> virtpp::hypervisor::xen_of<Parts...>::make_context(const virtpp::uri& u,
+                                                                                         unsigned flags) {
+    return virtpp::xen::make_context(u, flags);
+}
