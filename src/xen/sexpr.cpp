@@ -137,7 +137,15 @@ sexpr parse_sexpr(std::string_view text, const sexpr_limits& limits) {
     if (it == end) fail_at(text, it, "empty input, expected an S-expression");
     while (!result) {
         skip_space();
-        if (it == end) fail_at(text, it, "unexpected end of input, expected ')'");
+        if (it == end) {
+            if (!limits.lenient) fail_at(text, it, "unexpected end of input, expected ')'");
+            while (!stack.empty()) {
+                sexpr done = std::move(stack.back());
+                stack.pop_back();
+                emit(std::move(done));
+            }
+            break;
+        }
         const char* start = it;
         char c = *it;
         if (c == '(') {
@@ -163,7 +171,7 @@ sexpr parse_sexpr(std::string_view text, const sexpr_limits& limits) {
         }
     }
     skip_space();
-    if (it != end) fail_at(text, it, "trailing characters after the S-expression");
+    if (it != end && !limits.lenient) fail_at(text, it, "trailing characters after the S-expression");
     return std::move(*result);
 }
 

@@ -62,6 +62,9 @@ private:
 struct sexpr_limits {
     std::size_t max_depth = 64;
     std::size_t max_bytes = 16 * 1024 * 1024;
+    /// libvirt's reader closes lists still open at the end of the text and ignores what follows
+    /// a complete expression; libvirt's own fixtures rely on it. Off by default.
+    bool lenient = false;
 };
 
 /// Parses exactly one S-expression (surrounding whitespace allowed; continuation backslash-newlines

@@ -5,7 +5,7 @@
 // The conversions need no running Xen: `virsh domxml-from-native xen-sxpr` uses them directly.
 #pragma once
 
-#include <virtpp/types.hpp>
+#include <virtpp/xml/node_info.hpp>
 #include <virtpp/xen/sexpr.hpp>
 #include <virtpp/xml/domain.hpp>
 
@@ -36,6 +36,13 @@ struct sexpr_runtime {
 [[nodiscard]] xml::domain_def domain_from_sexpr_text(std::string_view text, int xend_config_version,
                                                      const sexpr_runtime& runtime = {});
 
+/// The domain XML `domxml-from-native xen-sxpr` prints: the definition passed through the XML
+/// parser once more, so it carries the defaults libvirt 9.0's parser fills (loader type, VNC
+/// listen, boot device...). `flags` as virDomainGetXMLDesc (secure keeps VNC passwords).
+[[nodiscard]] std::string domain_xml_from_sexpr_text(std::string_view text, int xend_config_version,
+                                                     const sexpr_runtime& runtime = {},
+                                                     xml::domain_format_flags flags = {});
+
 /// Domain definition -> the (vm ...) xend's op=create / op=new take. What xend cannot express
 /// raises CONFIG_UNSUPPORTED naming it.
 [[nodiscard]] sexpr domain_to_sexpr(const xml::domain_def& def, int xend_config_version);
@@ -48,7 +55,7 @@ struct sexpr_runtime {
 
 /// GET /xend/node/ -> node info (nr_cpus, cpu_mhz, nr_nodes, sockets_per_node, cores_per_socket,
 /// threads_per_core, total_memory in MiB, machine).
-[[nodiscard]] node_info node_info_from_sexpr(const sexpr& node);
+[[nodiscard]] virtpp::node_info node_info_from_sexpr(const sexpr& node);
 /// The node's xen_caps string ("xen-3.0-x86_64 hvm-3.0-x86_32 ..."), empty when absent.
 [[nodiscard]] std::string xen_caps_from_sexpr(const sexpr& node);
 /// Xen version as libvirt reports it (major * 1000000 + minor * 1000 + release) from
