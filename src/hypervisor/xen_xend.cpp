@@ -8,7 +8,7 @@
 #include <virtpp/xen/sexpr_domain.hpp>
 #include <virtpp/xml/domain.hpp>
 
-#include "hypervisor/xen_detail.hpp"
+#include "hypervisor/xen_parts.hpp"
 
 #include <unistd.h>
 
