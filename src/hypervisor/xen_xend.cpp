@@ -359,6 +359,10 @@ void xend::state::perform(op::domain_set_max_memory, const op::domain_set_max_me
 }
 
 void xend::state::perform(op::domain_set_memory, const op::domain_set_memory::args& a) {
+    if (a.flags & affect::maximum) {  // virsh setmaxmem
+        domain_op(a.dom, {{"op", "maxmem_set"}, {"memory", std::to_string(a.kib >> 10)}});
+        return;
+    }
     domain_op(a.dom, {{"op", "mem_target_set"}, {"target", std::to_string(a.kib >> 10)}});
 }
 
@@ -368,6 +372,8 @@ int xend::state::perform(op::domain_get_max_vcpus, const op::domain_get_max_vcpu
 
 void xend::state::perform(op::domain_set_vcpus, const op::domain_set_vcpus::args& a) {
     if (a.count == 0) raise(error_code::invalid_arg, error_domain::xen, "a domain needs at least one vcpu");
+    if (a.flags & affect::maximum)
+        raise(error_code::no_support, error_domain::xen, "xend cannot change a domain's maximum vcpus (setvcpus --maximum)");
     domain_op(a.dom, {{"op", "set_vcpus"}, {"vcpus", std::to_string(a.count)}});
 }
 

@@ -117,22 +117,22 @@ xend_client::reply run_exchange(asio::io_context& io, Socket& socket, ConnectSte
     if (*outcome) {
         const beast::error_code& ec = *outcome;
         if (std::string_view(stage) == "connecting to")
-            raise(error_code::no_connect, error_domain::xend,
+            raise(error_code::system_error, error_domain::xend,
                   "failed to connect to xend at " + where + ": " + ec.message());
         if (ec == http::error::body_limit || ec == http::error::header_limit)
-            raise(error_code::http_error, error_domain::xend,
+            raise(error_code::operation_failed, error_domain::xend,
                   "the reply of xend at " + where + " is larger than " + std::to_string(xend_client::max_reply_bytes) +
                       " bytes");
         if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
             ec == asio::error::connection_reset)
-            raise(error_code::http_error, error_domain::xend,
+            raise(error_code::operation_failed, error_domain::xend,
                   std::string("xend at ") + where + " closed the connection before a complete reply (while " + stage +
                       " it)");
         if (ec.category() == http::make_error_code(http::error::bad_version).category())
-            raise(error_code::http_error, error_domain::xend,
+            raise(error_code::operation_failed, error_domain::xend,
                   "xend at " + where + " sent a reply that is not HTTP/1.x: " + ec.message());
-        raise(error_code::http_error, error_domain::xend, std::string("error ") + stage + " xend at " + where + ": " +
-                                                              ec.message());
+        raise(error_code::operation_failed, error_domain::xend,
+              std::string("error ") + stage + " xend at " + where + ": " + ec.message());
     }
     beast::error_code ignored;
     socket.close(ignored);
@@ -168,7 +168,7 @@ xend_client::reply xend_client::exchange(std::string_view method, std::string_vi
     asio::ip::tcp::resolver resolver(io);
     beast::error_code ec;
     auto endpoints = resolver.resolve(where_.host, std::to_string(where_.port), asio::ip::resolver_base::numeric_service, ec);
-    if (ec) raise(error_code::no_connect, error_domain::xend, "cannot resolve xend's host '" + where_.host + "': " + ec.message());
+    if (ec) raise(error_code::system_error, error_domain::xend, "cannot resolve xend's host '" + where_.host + "': " + ec.message());
     asio::ip::tcp::socket socket(io);
     return run_exchange(
         io, socket,

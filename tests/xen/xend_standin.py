@@ -196,6 +196,11 @@ class Xend:
                 set_field(rec, "domid", self.next_id)
                 self.next_id += 1
                 set_field(rec, "state", "-b----")
+                old = self.find(field(rec, "name"))
+                if old is not None and field(old, "domid") is not None:
+                    return 500, "(xend.err \"Domain '%s' is already running\")" % field(rec, "name")
+                if old is not None:
+                    self.domains.remove(old)
                 self.domains.append(rec)
                 return 200, format_sexpr(rec)
             return 500, "(xend.err 'Unknown operation %s')" % op

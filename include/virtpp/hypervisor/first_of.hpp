@@ -18,6 +18,7 @@
 #include <virtpp/concepts.hpp>
 #include <virtpp/error.hpp>
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -77,6 +78,11 @@ struct first_of {
         [[nodiscard]] const std::string& why_absent() const noexcept {
             return absent_[index_of<Part>()];
         }
+        /// Raises again the error that kept a part from opening (nothing when it opened or declined).
+        template <class Part>
+        void rethrow_absence() const {
+            if (auto e = absent_error_[index_of<Part>()]) std::rethrow_exception(e);
+        }
         [[nodiscard]] Context& shared_context() const noexcept { return *context_; }
 
     private:
@@ -99,6 +105,7 @@ struct first_of {
                 std::get<I>(parts_) = part_t::open(*context_);
             } catch (const virtpp::error& e) {
                 absent_[I] = e.info().message;
+                absent_error_[I] = std::current_exception();
             } catch (const part_declined& e) {
                 absent_[I] = e.what();
             }
@@ -146,6 +153,7 @@ struct first_of {
         std::shared_ptr<Context> context_;
         std::tuple<std::shared_ptr<typename Parts::state>...> parts_;
         std::string absent_[sizeof...(Parts)];
+        std::exception_ptr absent_error_[sizeof...(Parts)];
     };
 
     /// The state over a context made by the caller (the policy's open does this from a URI).

@@ -64,8 +64,16 @@ struct xen_of {
     };
 
     static bool accepts(const virtpp::uri& u);
+    /// Opens every part that can open. A URI naming xend itself (http://, a socket path) fails
+    /// with xend's error when xend does not answer; xen:/// opens with whatever parts this host
+    /// has (even none: the format conversions still work).
     static std::shared_ptr<state> open(const virtpp::uri& u, unsigned flags) {
-        return std::make_shared<state>(make_context(u, flags));
+        auto ctx = make_context(u, flags);
+        bool xend_only_uri = !ctx->local_host;
+        auto st = std::make_shared<state>(std::move(ctx));
+        if constexpr ((std::is_same_v<Parts, virtpp::xen::xend> || ...))
+            if (xend_only_uri) st->template rethrow_absence<virtpp::xen::xend>();
+        return st;
     }
 
 private:

@@ -49,7 +49,7 @@ public:
         std::string body;
     };
 
-    /// One raw exchange. Transport failures raise: NO_CONNECT (xend domain) when xend cannot be
+    /// One raw exchange. Transport failures raise: SYSTEM_ERROR (xend domain) when xend cannot be
     /// reached, OPERATION_TIMEOUT past the deadline, HTTP_ERROR for a reply that is not HTTP/1.x
     /// or is cut short. The status is returned as it came.
     [[nodiscard]] reply get(std::string_view path) const;
