@@ -18,8 +18,9 @@ std::string domain_xml_from_native(std::string_view format, std::string_view con
         // the same parser pass as sexpr: the output carries libvirt 9.0's parser defaults
         xml::domain_format_flags keep_secrets;
         keep_secrets.secure = true;
+        // as libvirt's xmconfig conversions: the VNC password stays (the file holds it in clear)
         return xml::format_domain_xml(
-            xml::parse_domain_xml(xml::format_domain_xml(domain_from_xm_text(config, version), keep_secrets)));
+            xml::parse_domain_xml(xml::format_domain_xml(domain_from_xm_text(config, version), keep_secrets)), keep_secrets);
     }
     unsupported(format);
 }
