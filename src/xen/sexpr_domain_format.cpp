@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <tuple>
+#include <vector>
 
 namespace virtpp::xen {
 
@@ -40,9 +42,21 @@ void sdl_fields(sexpr& out, const xml::graphics_def& g) {
     if (g.xauth) out.push(sexpr::quoted_pair("xauthority", *g.xauth));
 }
 
-void graphics_fields(sexpr& out, const xml::graphics_def& g) {
-    if (g.type == xml::graphics_type::vnc) vnc_fields(out, g);
+void graphics_fields(sexpr& out, const xml::graphics_def& g, int version) {
+    // xend 3.0.2 chose the display itself (5900 + domid): only the switch is sent
+    if (g.type == xml::graphics_type::vnc && version < xend_config_version_3_0_3) out.push(sexpr::pair("vnc", "1"));
+    else if (g.type == xml::graphics_type::vnc) vnc_fields(out, g);
     else sdl_fields(out, g);
+}
+
+/// libvirt keeps disks ordered by bus, then by target name (hda before hdc, xvda before xvdb).
+std::vector<xml::disk_def> ordered_disks(std::vector<xml::disk_def> disks) {
+    auto key = [](const xml::disk_def& d) {
+        std::string dev = strip_ioemu(d.target_dev);
+        return std::make_tuple(d.target_bus.value_or(""), dev.size(), dev);
+    };
+    std::stable_sort(disks.begin(), disks.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+    return disks;
 }
 
 std::string chardev_list(const std::vector<xml::chardev_def>& devs) {
@@ -193,21 +207,22 @@ sexpr domain_to_sexpr(const domain_def& def, int version) {
         if (d.emulator) image.push(sexpr::quoted_pair("device_model", *d.emulator));
         for (const auto& t : def.clock.timers)
             if (t.name == "hpet" && t.present) image.push(sexpr::pair("hpet", *t.present ? "1" : "0"));
-        if (!d.graphics.empty()) graphics_fields(image, d.graphics.front());
+        if (!d.graphics.empty()) graphics_fields(image, d.graphics.front(), version);
         vm.push(sexpr::list({sexpr::atom("image"), image}));
     } else if (def.os.kernel || def.os.cmdline || !def.bootloader) {
         sexpr image = sexpr::list({sexpr::atom("linux")});
-        if (def.os.kernel) image.push(sexpr::quoted_pair("kernel", *def.os.kernel));
-        if (def.os.initrd) image.push(sexpr::quoted_pair("ramdisk", *def.os.initrd));
+        // with a bootloader, the kernel and ramdisk come from the guest's disk
+        if (def.os.kernel && !def.bootloader) image.push(sexpr::quoted_pair("kernel", *def.os.kernel));
+        if (def.os.initrd && !def.bootloader) image.push(sexpr::quoted_pair("ramdisk", *def.os.initrd));
         if (def.os.root) image.push(sexpr::quoted_pair("root", *def.os.root));
         if (def.os.cmdline) image.push(sexpr::quoted_pair("args", *def.os.cmdline));
         // xend before 3.0.4 took the PV framebuffer in the image
-        if (version < xend_config_version_3_0_4 && !d.graphics.empty()) graphics_fields(image, d.graphics.front());
+        if (version < xend_config_version_3_0_4 && !d.graphics.empty()) graphics_fields(image, d.graphics.front(), version);
         vm.push(sexpr::list({sexpr::atom("image"), image}));
     }
     vm.push(sexpr::pair("localtime", def.clock.offset == xml::clock_offset::localtime ? "1" : "0"));
 
-    for (const auto& disk : d.disks) {
+    for (const auto& disk : ordered_disks(d.disks)) {
         if (is_cdrom_in_image(disk, hvm, version)) continue;
         if (hvm && disk.device == "floppy") continue;
         if (hvm && disk.device == "cdrom" && !disk.source && version == xend_config_version_3_0_2) continue;
@@ -230,6 +245,7 @@ sexpr domain_to_sexpr(const domain_def& def, int version) {
         vm.push(sexpr::list({sexpr::atom("device"), pci}));
     }
     if (!hvm && version >= xend_config_version_3_0_4 && !d.graphics.empty()) {
+        vm.push(sexpr::list({sexpr::atom("device"), sexpr::list({sexpr::atom("vkbd")})}));
         sexpr vfb = sexpr::list({sexpr::atom("vfb")});
         const auto& g = d.graphics.front();
         vfb.push(sexpr::pair("type", g.type == xml::graphics_type::vnc ? "vnc" : "sdl"));
