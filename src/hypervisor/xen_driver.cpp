@@ -2,9 +2,6 @@
 // xenstored, privcmd and the xm files. The parts themselves are xen_<part>.cpp.
 #include <virtpp/error.hpp>
 #include <virtpp/hypervisor/xen.hpp>
-#include <virtpp/xen/sexpr_domain.hpp>
-#include <virtpp/xen/xm_config.hpp>
-#include <virtpp/xml/domain.hpp>
 
 #include <sys/stat.h>
 
@@ -98,20 +95,6 @@ std::shared_ptr<context> make_context(const virtpp::uri& u, unsigned flags) {
     ctx->privcmd_path = env_or("VIRTPP_XEN_PRIVCMD", "");
     ctx->xm_config_dir = env_or("VIRTPP_XM_CONFIG_DIR", "/etc/xen");
     return ctx;
-}
-
-std::string domain_xml_from_native(std::string_view format, std::string_view config, int xend_config_version) {
-    int v = xend_config_version > 0 ? xend_config_version : xend_config_version_3_1_0;
-    if (format == "xen-sxpr") return xml::format_domain_xml(domain_from_sexpr_text(config, v));
-    if (format == "xen-xm") return xml::format_domain_xml(domain_from_xm_text(config, v));
-    raise(error_code::config_unsupported, error_domain::xen, "unsupported config type " + std::string(format));
-}
-
-std::string domain_xml_to_native(std::string_view format, std::string_view xml_text, int xend_config_version) {
-    int v = xend_config_version > 0 ? xend_config_version : xend_config_version_3_1_0;
-    if (format == "xen-sxpr") return domain_to_sexpr_text(xml::parse_domain_xml(xml_text), v);
-    if (format == "xen-xm") return domain_to_xm_text(xml::parse_domain_xml(xml_text), v);
-    raise(error_code::config_unsupported, error_domain::xen, "unsupported config type " + std::string(format));
 }
 
 }  // namespace virtpp::xen

@@ -27,6 +27,7 @@
 #include <virtpp/types.hpp>
 #include <virtpp/uri.hpp>
 #include <virtpp/xen/context.hpp>
+#include <virtpp/xen/native.hpp>
 #include <virtpp/xen/part_hypercalls.hpp>
 #include <virtpp/xen/part_xend.hpp>
 #include <virtpp/xen/part_xenstore.hpp>
@@ -52,15 +53,22 @@ struct xen_of {
         using parts::state::perform;
         /// "Xen", whatever the parts.
         std::string perform(op::connect_get_type, const op::none&) { return "Xen"; }
-        /// Format conversions need no part: they work with no Xen reachable at all.
+        /// Format conversions need no part: they work with no Xen reachable at all, in the
+        /// conventions of the xend the connection talks to (Xen 3.1's without one).
         std::string perform(op::connect_domain_xml_from_native, const op::connect_domain_xml_from_native::args& a) {
-            return virtpp::xen::domain_xml_from_native(a.format, a.config, this->shared_context().xend_config_version);
+            return virtpp::xen::domain_xml_from_native(a.format, a.config, conversion_version());
         }
         std::string perform(op::connect_domain_xml_to_native, const op::connect_domain_xml_to_native::args& a) {
-            return virtpp::xen::domain_xml_to_native(a.format, a.xml, this->shared_context().xend_config_version);
+            return virtpp::xen::domain_xml_to_native(a.format, a.xml, conversion_version());
         }
         /// Calls wait on xend, xenstored or ioctls.
         [[nodiscard]] bool calls_may_block() const noexcept { return true; }
+
+    private:
+        [[nodiscard]] int conversion_version() const noexcept {
+            int v = this->shared_context().xend_config_version;
+            return v > 0 ? v : 4;  // xendConfigVersion of Xen 3.1
+        }
     };
 
     static bool accepts(const virtpp::uri& u);

@@ -52,9 +52,4 @@ namespace virtpp::xen {
 /// The context of a URI: where xend, xenstored, privcmd and the xm files are.
 [[nodiscard]] std::shared_ptr<context> make_context(const virtpp::uri& u, unsigned flags);
 
-/// domxml-from-native / domxml-to-native for "xen-sxpr" and "xen-xm" in the conventions of the
-/// xend the connection talks to (xend_config_version; 0 = no xend: Xen 3.1's). Another format
-/// raises CONFIG_UNSUPPORTED.
-[[nodiscard]] std::string domain_xml_from_native(std::string_view format, std::string_view config, int xend_config_version);
-[[nodiscard]] std::string domain_xml_to_native(std::string_view format, std::string_view xml, int xend_config_version);
 }  // namespace virtpp::xen
