@@ -205,9 +205,10 @@ std::vector<domain_ref> xend::state::perform(op::connect_list_all_domains, const
         for (auto& r : inactive)
             if (std::none_of(all.begin(), all.end(), [&](const record& o) { return o.name == r.name; }))
                 all.push_back(std::move(r));
-    } else if ((a.flags & list_flags::active) == 0) {
-        throw hypervisor::part_declined("xend older than 3.0.4 keeps no inactive domains");
     }
+    // With xend older than 3.0.4, inactive domains are xm files: listed as shut off, persistent.
+    std::vector<domain_ref> elsewhere;
+    if (!manages_inactive() && ctx_.defined_elsewhere) elsewhere = ctx_.defined_elsewhere();
     auto pick = [&](unsigned yes, unsigned no, bool v) {
         bool want_yes = (a.flags & yes) != 0, want_no = (a.flags & no) != 0;
         return (!want_yes && !want_no) || (want_yes && v) || (want_no && !v);
@@ -231,6 +232,17 @@ std::vector<domain_ref> xend::state::perform(op::connect_list_all_domains, const
         }
         out.push_back(r.ref());
     }
+    bool want_inactive = pick(list_flags::active, list_flags::inactive, false) &&
+                         pick(list_flags::persistent, list_flags::transient, true) &&
+                         pick(list_flags::autostart, list_flags::no_autostart, false) &&
+                         pick(list_flags::managedsave, list_flags::no_managedsave, false) &&
+                         pick(list_flags::has_snapshot, list_flags::no_snapshot, false) &&
+                         ((a.flags & (list_flags::running | list_flags::paused | list_flags::shutoff | list_flags::other)) == 0 ||
+                          (a.flags & list_flags::shutoff) != 0);
+    if (want_inactive)
+        for (auto& ref : elsewhere)
+            if (std::none_of(out.begin(), out.end(), [&](const domain_ref& o) { return o.name == ref.name; }))
+                out.push_back(std::move(ref));
     return out;
 }
 
@@ -348,6 +360,11 @@ bool xend::state::perform(op::domain_is_persistent, const op::domain_is_persiste
     if (!manages_inactive()) throw hypervisor::part_declined("with xend older than 3.0.4 a definition is an xm file");
     (void)fetch(a.dom.name);  // NO_DOMAIN when xend does not know it
     return true;
+}
+
+bool xend::state::perform(op::domain_get_autostart, const op::domain_get_autostart::args& a) {
+    if (!manages_inactive()) throw hypervisor::part_declined("xend older than 3.0.4 does not start domains itself");
+    return fetch(a.dom.name).full.value("domain/on_xend_start") == "start";
 }
 
 std::uint64_t xend::state::perform(op::domain_get_max_memory, const op::domain_get_max_memory::args& a) {

@@ -54,7 +54,20 @@ std::shared_ptr<xm_files::state> xm_files::open(context& ctx) {
     struct stat st{};
     if (::stat(ctx.xm_config_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw hypervisor::part_declined("no xm configuration directory " + ctx.xm_config_dir);
-    return std::make_shared<state>(ctx);
+    auto part = std::make_shared<state>(ctx);
+    std::weak_ptr<state> weak = part;
+    ctx.defined_elsewhere = [weak]() {
+        std::vector<domain_ref> out;
+        if (auto s = weak.lock()) {
+            try {
+                for (const auto& name : s->perform(op::connect_list_defined_domains{}, op::none{}))
+                    out.push_back(s->perform(op::domain_lookup_by_name{}, {name}));
+            } catch (const hypervisor::part_declined&) {  // xend manages inactive domains itself
+            }
+        }
+        return out;
+    };
+    return part;
 }
 
 xm_files::state::state(context& ctx) : ctx_(ctx) {}

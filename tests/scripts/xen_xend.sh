@@ -140,6 +140,34 @@ run "$VIRTPP" -c "$W/main.sock" list --all
 grep -qE '^ 0 +Domain-0 +running' <<<"$OUT" || fail "list over the unix socket: $OUT"
 run "$VIRTPP" -c "$W/main.sock" suspend newguest; [[ $RC == 0 ]] || fail "suspend over the unix socket: $OUT"
 
+# xend older than 3.0.4 (xend_config_format 2): inactive domains are xm files in /etc/xen (here
+# VIRTPP_XM_CONFIG_DIR), through xen:/// (root only: others go through the daemon)
+if [[ $(id -u) == 0 ]]; then
+    start_xend old --config-format 2 --domain "$FIX/sexpr2xml-pv.sexpr" || exit 1
+    mkdir -p "$W/etc-xen"
+    XENV=(env VIRTPP_XEND="$W/old.sock" VIRTPP_XM_CONFIG_DIR="$W/etc-xen" VIRTPP_XEN_PRIVCMD=/nonexistent/privcmd
+          XENSTORED_PATH=/nonexistent/xenstored)
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// define "$SRC/tests/xen/newguest.xml"; [[ $RC == 0 ]] || fail "xm define: $OUT"
+    grep -q '^name = "newguest"' "$W/etc-xen/newguest" 2>/dev/null || fail "xm define wrote no /etc/xen/newguest"
+    grep -q '"op": "new"' "$W/old.log" && fail "an old xend was sent op=new"
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// list --all
+    grep -qE '^ - +newguest +shut off' <<<"$OUT" && grep -qE '^ 6 +pvtest ' <<<"$OUT" || fail "xm list --all: $OUT"
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// dominfo newguest
+    grep -qE '^State: +shut off' <<<"$OUT" && grep -qE '^Max memory: +262144 KiB' <<<"$OUT" || fail "xm dominfo: $OUT"
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// dumpxml newguest
+    grep -q '<kernel>/boot/vmlinuz-xen</kernel>' <<<"$OUT" || fail "xm dumpxml: $OUT"
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// start newguest; [[ $RC == 0 ]] || fail "xm start: $OUT"
+    expect_op old '"path": "/xend/domain", "form": {"op": "create", "config": "(vm '
+    expect_op old '"path": "/xend/domain/newguest", "form": {"op": "unpause"}'
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// list --all
+    [[ $(grep -c newguest <<<"$OUT") == 1 ]] && ! grep -qE 'newguest +shut off' <<<"$OUT" ||
+        fail "a started xm domain is listed once, running: $OUT"
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// destroy newguest; [[ $RC == 0 ]] || fail "xm destroy: $OUT"
+    run "${XENV[@]}" "$VIRTPP" -c xen:/// undefine newguest; [[ $RC == 0 ]] || fail "xm undefine: $OUT"
+    [[ -e $W/etc-xen/newguest ]] && fail "xm undefine left /etc/xen/newguest"
+    svc_stop old
+fi
+
 # an xend that answers errors with 200 and an (xend.err ...) body
 start_xend err200 --misbehave xend-err-200 --domain "$FIX/sexpr2xml-pv.sexpr" || exit 1
 run "$VIRTPP" -c "http://127.0.0.1:$PORT_err200/" destroy Domain-0

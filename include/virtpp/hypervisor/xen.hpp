@@ -61,6 +61,10 @@ struct xen_of {
         std::string perform(op::connect_domain_xml_to_native, const op::connect_domain_xml_to_native::args& a) {
             return virtpp::xen::domain_xml_to_native(a.format, a.xml, conversion_version());
         }
+        /// Xen's driver has no security driver (libvirt reports an empty model) and no managed
+        /// save (a saved image is the file the user named).
+        security_model perform(op::node_get_security_model, const op::none&) { return {}; }
+        bool perform(op::domain_has_managed_save_image, const op::domain_has_managed_save_image::args&) { return false; }
         /// Calls wait on xend, xenstored or ioctls.
         [[nodiscard]] bool calls_may_block() const noexcept { return true; }
 

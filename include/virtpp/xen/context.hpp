@@ -4,6 +4,8 @@
 
 #include <virtpp/concepts.hpp>
 #include <virtpp/error.hpp>
+#include <virtpp/hypervisor/first_of.hpp>  // part_declined: how a part hands a call on
+#include <virtpp/types.hpp>
 #include <virtpp/uri.hpp>
 #include <virtpp/xen/sexpr_domain.hpp>
 #include <virtpp/xen/xend_client.hpp>
@@ -12,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace virtpp::xen {
 
@@ -37,6 +40,9 @@ struct context {
     /// What XenStore knows of a running domain that xend's record lacks (console tty, VNC port);
     /// set by the xenstore part when it opens, as libvirt 0.3.2 read them for dumpxml.
     std::function<sexpr_runtime(int domid)> runtime_of;
+    /// The inactive domains kept outside xend (set by the xm-files part when it opens), so that
+    /// xend's list of all domains includes them with xend older than 3.0.4.
+    std::function<std::vector<domain_ref>()> defined_elsewhere;
 
     [[nodiscard]] bool read_only() const noexcept { return (flags & open_flags::read_only) != 0; }
 };

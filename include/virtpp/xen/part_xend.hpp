@@ -64,6 +64,8 @@ struct xend::state {
     std::string perform(op::domain_get_xml_desc, const op::domain_get_xml_desc::args&);
     bool perform(op::domain_is_active, const op::domain_is_active::args&);
     bool perform(op::domain_is_persistent, const op::domain_is_persistent::args&);
+    /// xend 3.0.4 and later: (on_xend_start start) in the domain's record.
+    bool perform(op::domain_get_autostart, const op::domain_get_autostart::args&);
     std::uint64_t perform(op::domain_get_max_memory, const op::domain_get_max_memory::args&);
     void perform(op::domain_set_max_memory, const op::domain_set_max_memory::args&);
     void perform(op::domain_set_memory, const op::domain_set_memory::args&);
