@@ -73,12 +73,15 @@ xend::state::record make_record(sexpr full, std::string_view source) {
     if (!name || name->empty())
         raise(error_code::internal_error, error_domain::xend, "xend's domain record from " + std::string(source) + " has no name");
     r.name = *name;
-    auto uuid_text = full.value("domain/uuid");
-    auto parsed = uuid_text ? virtpp::uuid::parse(*uuid_text) : std::nullopt;
-    if (!parsed)
-        raise(error_code::internal_error, error_domain::xend,
-              "xend's record of domain '" + r.name + "' has no valid uuid (" + uuid_text.value_or("none") + ")");
-    r.uuid = *parsed;
+    // Some xend versions give Domain-0 no uuid: it is the all-zero one then. A uuid that is
+    // there but malformed is an error.
+    if (auto uuid_text = full.value("domain/uuid")) {
+        auto parsed = virtpp::uuid::parse(*uuid_text);
+        if (!parsed)
+            raise(error_code::internal_error, error_domain::xend,
+                  "xend's record of domain '" + r.name + "' has an invalid uuid '" + *uuid_text + "'");
+        r.uuid = *parsed;
+    }
     if (auto id = to_integer(full.value("domain/domid")); id && *id >= 0 && *id <= 0x7fffffff) r.id = static_cast<int>(*id);
     r.full = std::move(full);
     return r;
@@ -131,8 +134,18 @@ std::vector<xend::state::record> xend::state::fetch_all(bool inactive) const {
     if (root.head() == "domain") {
         take(root);
     } else {
-        for (const auto& item : root.items())
-            if (item.is_list() && item.head() == "domain") take(item);
+        for (const auto& item : root.items()) {
+            if (item.is_list() && item.head() == "domain") {
+                take(item);
+            } else if (item.is_atom() && !item.text().empty()) {
+                // an xend that lists names only (as before detail=1): one GET per domain, as
+                // libvirt 0.3's first xend driver did
+                auto r = fetch(item.text());
+                if (r.active() != inactive &&
+                    std::none_of(out.begin(), out.end(), [&](const record& o) { return o.name == r.name; }))
+                    out.push_back(std::move(r));
+            }
+        }
     }
     return out;
 }

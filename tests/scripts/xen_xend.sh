@@ -173,6 +173,12 @@ start_xend err200 --misbehave xend-err-200 --domain "$FIX/sexpr2xml-pv.sexpr" ||
 run "$VIRTPP" -c "http://127.0.0.1:$PORT_err200/" destroy Domain-0
 [[ $RC != 0 && $OUT == *"Cannot destroy privileged domain"* ]] || fail "xend.err with HTTP 200 not an error: $OUT"
 
+# an xend that ignores detail=1 (names only; Domain-0 without a uuid): one GET per domain
+start_xend names --misbehave names-only --domain "$FIX/sexpr2xml-pv.sexpr" || exit 1
+run "$VIRTPP" -c "http://127.0.0.1:$PORT_names/" list --all
+grep -qE '^ 0 +Domain-0 +running' <<<"$OUT" && grep -qE '^ 6 +pvtest ' <<<"$OUT" || fail "names-only xend list --all: $OUT"
+svc_stop names
+
 # a misbehaving xend: an error naming what went wrong, within the deadline, never a crash
 export VIRTPP_XEND_TIMEOUT_MS=1500
 for mode in wrong-status truncated garbage slow; do

@@ -9,7 +9,7 @@ continuations) plus a built-in Domain-0. Every request is appended to --log as o
 ({"method", "path", "form"}), so tests can check what reached xend.
 
   xend_standin.py --port-file P [--unix PATH] [--log FILE] [--domain FILE]... [--config-format N]
-                  [--misbehave wrong-status|truncated|garbage|slow|xend-err-200]
+                  [--misbehave wrong-status|truncated|garbage|slow|xend-err-200|names-only]
 
 Writes the TCP port it bound to --port-file once it listens (port 0 = any free port). Stops on
 SIGTERM.
@@ -132,6 +132,8 @@ class Xend:
         self.lock = threading.Lock()
         self.args = args
         self.domains = [parse_sexpr(DOM0)]
+        if args.misbehave == "names-only":
+            drop_field(self.domains[0], "uuid")  # as some xend versions report Domain-0
         self.next_id = 1
         for path in args.domain:
             with open(path) as f:
@@ -273,7 +275,7 @@ class Xend:
         if path.rstrip("/") == "/xend/domain":
             halted = query.get("state", [""])[0] == "halted"
             doms = [d for d in self.domains if (field(d, "domid") is None) == halted]
-            if query.get("detail", ["0"])[0] == "1":
+            if query.get("detail", ["0"])[0] == "1" and self.args.misbehave != "names-only":
                 return 200, "(" + "".join(format_sexpr(d) for d in doms) + ")"
             return 200, "(" + " ".join(format_sexpr(QAtom(field(d, "name"))) for d in doms) + ")"
         m = re.match(r"^/xend/domain/([^/]+)$", path)
@@ -311,6 +313,8 @@ def make_handler(xend):
             if mode == "slow":
                 time.sleep(30)
                 return True
+            if mode in ("", "xend-err-200", "names-only"):
+                return False
             if mode == "wrong-status":
                 self.reply(302, "(moved)")
                 return True
