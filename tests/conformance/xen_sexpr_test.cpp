@@ -172,13 +172,6 @@ int xml2sexpr_version(const std::string& name, const std::string& expected) {
     return 1;
 }
 
-/// Tree comparison of two S-expressions: quoting is spelling, not content.
-xen::sexpr unquoted(xen::sexpr v) {
-    if (v.is_atom()) return xen::sexpr::atom(v.text());
-    for (auto& c : v.items()) c = unquoted(c);
-    return v;
-}
-
 /// The xml2sexpr outputs of other eras: (localtime 0) repeated inside the image, rtc_timeoffset,
 /// no (type ioemu) with a model, or no vncdisplay/keymap. Compared as trees with those removed.
 const std::set<std::string> xml2sexpr_as_trees{
