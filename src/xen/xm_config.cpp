@@ -137,9 +137,18 @@ private:
     std::size_t pos_ = 0;
 };
 
+/// Double quotes, or libvirt's triple quotes when the text holds a double quote or a newline;
+/// backslashes and a closing-quote clash are escaped so the reader gets the text back.
 std::string quote_string(const std::string& s) {
-    if (s.find('"') != std::string::npos || s.find('\\') != std::string::npos) return "\"\"\"" + s + "\"\"\"";
-    return "\"" + s + "\"";
+    const bool triple = s.find('"') != std::string::npos || s.find('\n') != std::string::npos;
+    std::string body;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '\\') body += "\\\\";
+        else if (c == '"' && (!triple || i + 1 == s.size() || s[i + 1] == '"')) body += "\\\"";
+        else body += c;
+    }
+    return triple ? "\"\"\"" + body + "\"\"\"" : "\"" + body + "\"";
 }
 
 // ---- lookups -------------------------------------------------------------------------------

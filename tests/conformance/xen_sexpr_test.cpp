@@ -121,7 +121,8 @@ const std::set<std::string> sexpr2xml_as_trees{
 TEST(XenSexpr2Xml, EveryFixtureMatches) {
     const fs::path dir = fixtures / "sexpr2xmldata";
     if (!fs::exists(dir)) GTEST_SKIP() << "no fixtures";
-    int exact = 0, trees = 0;
+    int exact = 0, trees = 0, offline_ok = 0;
+    std::vector<std::string> offline_misses;
     for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".sexpr") continue;
         auto name = entry.path().stem().string().substr(std::string("sexpr2xml-").size());
@@ -137,16 +138,24 @@ TEST(XenSexpr2Xml, EveryFixtureMatches) {
             ADD_FAILURE() << name << ": " << e.what();
             continue;
         }
+        // offline (no xend): the generation read from the record itself
+        auto offline = xen::domain_xml_from_native("xen-sxpr", read_file(entry.path()), xen::xend_config_version_unknown);
         if (sexpr2xml_as_trees.count(name)) {
             EXPECT_EQ(as_tree(xml::parse_domain_xml(ours)), as_tree(xml::parse_domain_xml(expected)));
+            if (as_tree(xml::parse_domain_xml(offline)) == as_tree(xml::parse_domain_xml(expected))) ++offline_ok;
+            else offline_misses.push_back(name);
             ++trees;
         } else {
             EXPECT_EQ(ours, as_libvirt_9(expected, name));
+            if (offline == as_libvirt_9(expected, name)) ++offline_ok;
+            else offline_misses.push_back(name);
             ++exact;
         }
     }
     EXPECT_GE(exact + trees, 40);
-    std::printf("sexpr2xml: %d byte for byte, %d as trees\n", exact, trees);
+    std::printf("sexpr2xml: %d byte for byte, %d as trees; offline version inference matches %d\n", exact, trees, offline_ok);
+    for (const auto& m : offline_misses) std::printf("  offline miss: %s\n", m.c_str());
+    EXPECT_GE(offline_ok, 39);
 }
 
 }  // namespace
@@ -161,13 +170,6 @@ int xml2sexpr_version(const std::string& name, const std::string& expected) {
     if (expected.find("(image (hvm") == std::string::npos) return 2;
     (void)name;
     return 1;
-}
-
-/// Tree comparison of two S-expressions: quoting is spelling, not content.
-xen::sexpr unquoted(xen::sexpr v) {
-    if (v.is_atom()) return xen::sexpr::atom(v.text());
-    for (auto& c : v.items()) c = unquoted(c);
-    return v;
 }
 
 /// The xml2sexpr outputs of other eras: (localtime 0) repeated inside the image, rtc_timeoffset,
@@ -205,7 +207,8 @@ xen::sexpr without_era_fields(const xen::sexpr& v) {
 TEST(XenXml2Sexpr, EveryFixtureMatches) {
     const fs::path dir = fixtures / "xml2sexprdata";
     if (!fs::exists(dir)) GTEST_SKIP() << "no fixtures";
-    int exact = 0, trees = 0;
+    int exact = 0, trees = 0, offline_ok = 0;
+    std::vector<std::string> offline_misses;
     for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".xml") continue;
         auto name = entry.path().stem().string().substr(std::string("xml2sexpr-").size());
@@ -222,17 +225,27 @@ TEST(XenXml2Sexpr, EveryFixtureMatches) {
             ADD_FAILURE() << name << ": " << e.what();
             continue;
         }
+        auto offline = xen::domain_xml_to_native("xen-sxpr", read_file(entry.path()), xen::xend_config_version_unknown);
         if (xml2sexpr_as_trees.count(name)) {
             EXPECT_EQ(xen::format_sexpr(without_era_fields(xen::parse_sexpr(ours))),
                       xen::format_sexpr(without_era_fields(xen::parse_sexpr(expected))));
+            if (xen::format_sexpr(without_era_fields(xen::parse_sexpr(offline))) ==
+                xen::format_sexpr(without_era_fields(xen::parse_sexpr(expected))))
+                ++offline_ok;
+            else
+                offline_misses.push_back(name);
             ++trees;
         } else {
             EXPECT_EQ(ours, expected);
+            if (offline == expected) ++offline_ok;
+            else offline_misses.push_back(name);
             ++exact;
         }
     }
     EXPECT_GE(exact + trees, 45);
-    std::printf("xml2sexpr: %d byte for byte, %d as trees\n", exact, trees);
+    std::printf("xml2sexpr: %d byte for byte, %d as trees; offline version inference matches %d\n", exact, trees, offline_ok);
+    for (const auto& m : offline_misses) std::printf("  offline miss: %s\n", m.c_str());
+    EXPECT_GE(offline_ok, 40);
 }
 
 namespace {
@@ -286,7 +299,7 @@ std::vector<std::string> sorted_lines(const std::string& text) {
 
 TEST(XenXmConfig, ConfigToXmlMatchesAsTrees) {
     if (!fs::exists(xm_fixtures)) GTEST_SKIP() << "no fixtures";
-    int compared = 0;
+    int compared = 0, offline_ok = 0;
     for (const auto& entry : fs::directory_iterator(xm_fixtures)) {
         if (entry.path().extension() != ".cfg") continue;
         auto xml_path = entry.path();
@@ -299,17 +312,22 @@ TEST(XenXmConfig, ConfigToXmlMatchesAsTrees) {
             auto ours = xen::domain_xml_from_native("xen-xm", cfg, xm_version(cfg));
             if (xm_suspect_pairs.count(name)) continue;
             ++compared;
-            EXPECT_EQ(as_tree(xml::parse_domain_xml(ours)), as_tree(xml::parse_domain_xml(read_file(xml_path))));
+            const auto expected = as_tree(xml::parse_domain_xml(read_file(xml_path)));
+            EXPECT_EQ(as_tree(xml::parse_domain_xml(ours)), expected);
+            auto offline = xen::domain_xml_from_native("xen-xm", cfg, xen::xend_config_version_unknown);
+            if (as_tree(xml::parse_domain_xml(offline)) == expected) ++offline_ok;
         } catch (const virtpp::error& e) {
             ADD_FAILURE() << e.what();
         }
     }
     EXPECT_EQ(compared, 31);
+    std::printf("xmconfig cfg -> XML: offline version inference matches %d of %d\n", offline_ok, compared);
+    EXPECT_EQ(offline_ok, compared);
 }
 
 TEST(XenXmConfig, XmlToConfigMatches) {
     if (!fs::exists(xm_fixtures)) GTEST_SKIP() << "no fixtures";
-    int exact = 0, sets = 0, skipped = 0;
+    int exact = 0, sets = 0, skipped = 0, offline_ok = 0;
     for (const auto& entry : fs::directory_iterator(xm_fixtures)) {
         if (entry.path().extension() != ".cfg") continue;
         auto xml_path = entry.path();
@@ -327,15 +345,23 @@ TEST(XenXmConfig, XmlToConfigMatches) {
         }
         if (xm_suspect_pairs.count(name) || xm_cfg_later_writer.count(name)) {
             ++skipped;
-        } else if (xm_cfg_as_sets.count(name)) {
+            continue;
+        }
+        auto offline = xen::domain_xml_to_native("xen-xm", read_file(xml_path), xen::xend_config_version_unknown);
+        if (xm_cfg_as_sets.count(name)) {
             EXPECT_EQ(sorted_lines(ours), sorted_lines(cfg));
+            if (sorted_lines(offline) == sorted_lines(cfg)) ++offline_ok;
             ++sets;
         } else {
             EXPECT_EQ(ours, cfg);
+            if (offline == cfg) ++offline_ok;
+            else std::printf("  offline miss: %s\n", name.c_str());
             ++exact;
         }
     }
-    std::printf("xmconfig XML -> cfg: %d byte for byte, %d as sets, %d not compared\n", exact, sets, skipped);
+    std::printf("xmconfig XML -> cfg: %d byte for byte, %d as sets, %d not compared; offline inference matches %d\n",
+                exact, sets, skipped, offline_ok);
+    EXPECT_GE(offline_ok, 23);
     EXPECT_EQ(exact + sets, 26);
 }
 

@@ -208,8 +208,8 @@ inline constexpr option_def opts_domxml_from_native[] = {
 };
 inline constexpr option_def opts_domxml_to_native[] = {
     {"format", opt_type::data, opt_flag::required, "target config data type format"},
-    {"domain", opt_type::data, 0, "domain name, id or uuid"},
-    {"xml", opt_type::data, 0, "xml data file to export from"},
+    {"domain", opt_type::string, opt_flag::required_name, "domain name, id or uuid"},
+    {"xml", opt_type::string, 0, "xml data file to export from"},
 };
 inline constexpr option_def opts_dumpxml[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},

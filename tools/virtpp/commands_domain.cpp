@@ -83,6 +83,7 @@ bool cmd_domxml_from_native(shell& sh, const parsed_command& cmd) {
 }
 
 bool cmd_domxml_to_native(shell& sh, const parsed_command& cmd) {
+    if (!exclusive_options(sh, cmd, "domain", "xml")) return false;
     std::optional<std::string> format, file;
     if (!sh.opt_string(cmd, "format", format) || !sh.opt_string(cmd, "xml", file)) return false;
     std::string xml;
