@@ -54,7 +54,7 @@ struct xen_of {
         /// "Xen", whatever the parts.
         std::string perform(op::connect_get_type, const op::none&) { return "Xen"; }
         /// Format conversions need no part: they work with no Xen reachable at all, in the
-        /// conventions of the xend the connection talks to (Xen 3.1's without one).
+        /// conventions of the xend the connection talks to.
         std::string perform(op::connect_domain_xml_from_native, const op::connect_domain_xml_from_native::args& a) {
             return virtpp::xen::domain_xml_from_native(a.format, a.config, conversion_version());
         }
@@ -69,9 +69,11 @@ struct xen_of {
         [[nodiscard]] bool calls_may_block() const noexcept { return true; }
 
     private:
+        /// The xend's generation; without xend (offline xen:///) xend_config_version_unknown, and
+        /// the converters read the generation from the input's own spelling.
         [[nodiscard]] int conversion_version() const noexcept {
             int v = this->shared_context().xend_config_version;
-            return v > 0 ? v : 4;  // xendConfigVersion of Xen 3.1
+            return v > 0 ? v : virtpp::xen::xend_config_version_unknown;
         }
     };
 
