@@ -58,8 +58,11 @@ int version_for_xm(const xml::domain_def& def) {
 }  // namespace
 
 std::string domain_xml_from_native(std::string_view format, std::string_view config, int version) {
-    if (format == native_format_sxpr)
-        return domain_xml_from_sexpr_text(config, version == xend_config_version_unknown ? version_of_record(config) : version);
+    if (format == native_format_sxpr) {
+        // a record is no newer than the spellings it uses: an older xend's record reads the older way
+        int spelled = version_of_record(config);
+        return domain_xml_from_sexpr_text(config, version == xend_config_version_unknown ? spelled : std::min(version, spelled));
+    }
     if (format == native_format_xm) {
         if (version == xend_config_version_unknown) version = version_of_xm(parse_xm_config(config));
         // the same parser pass as sexpr: the output carries libvirt 9.0's parser defaults

@@ -413,7 +413,9 @@ xml::domain_def domain_from_xm_config(const xm_config& c, int version) {
     for (const auto& spec : list(c, "pci")) {
         unsigned dom = 0, bus = 0, slot = 0, func = 0;
         char tail = 0;
-        if (std::sscanf(spec.c_str(), "%x:%x:%x.%x%c", &dom, &bus, &slot, &func, &tail) != 4)
+        // "DDDD:BB:SS.F", or "BB:SS.F" in domain 0
+        if (std::sscanf(spec.c_str(), "%x:%x:%x.%x%c", &dom, &bus, &slot, &func, &tail) != 4 &&
+            (dom = 0, std::sscanf(spec.c_str(), "%x:%x.%x%c", &bus, &slot, &func, &tail) != 3))
             raise(error_code::internal_error, error_domain::xenxm, "cannot parse pci entry '" + spec + "'");
         xml::hostdev_def h;
         h.source.type = xml::address_type::pci;

@@ -19,7 +19,9 @@ inline constexpr std::string_view native_format_xm = "xen-xm";
 /// display for 3.0.4 (vfb device), else 3.0.3. xm files from XML: `ioemu:` disk names mean 3.0.2.
 inline constexpr int xend_config_version_unknown = 0;
 
-/// "xen-sxpr" (a (domain ...) record) or "xen-xm" (an xm config file) -> domain XML. Another
+/// "xen-sxpr" (a (domain ...) record) or "xen-xm" (an xm config file) -> domain XML. A record
+/// whose spelling is older than `xend_config_version` (3.0.2's image CD-ROM or ioemu: disks, a PV
+/// guest without a vfb device) is read as that older xend wrote it. Another
 /// format raises CONFIG_UNSUPPORTED "unsupported config type <format>", as libvirt.
 [[nodiscard]] std::string domain_xml_from_native(std::string_view format, std::string_view config,
                                                  int xend_config_version);
