@@ -43,6 +43,19 @@ struct connect_supports_feature {
     struct args { int feature = 0; };
     using result = bool;
 };
+/// virConnectDomainXMLFromNative: a hypervisor's own configuration ("xen-sxpr", "xen-xm", ...) to
+/// domain XML. libvirt refuses it on read-only connections, so it counts as mutating.
+struct connect_domain_xml_from_native {
+    VIRTPP_OP_TRAITS("virConnectDomainXMLFromNative", true);
+    struct args { std::string format; std::string config; unsigned flags = 0; };
+    using result = std::string;
+};
+/// virConnectDomainXMLToNative: domain XML to the named native format.
+struct connect_domain_xml_to_native {
+    VIRTPP_OP_TRAITS("virConnectDomainXMLToNative", true);
+    struct args { std::string format; std::string xml; unsigned flags = 0; };
+    using result = std::string;
+};
 
 // ---- listing ---------------------------------------------------------------------------------
 struct connect_num_of_domains { VIRTPP_OP_TRAITS("virConnectNumOfDomains", false); using args = none; using result = int; };
@@ -168,6 +181,7 @@ struct network_is_persistent { VIRTPP_OP_TRAITS("virNetworkIsPersistent", false)
 using all = std::tuple<
     connect_get_type, connect_get_version, connect_get_hostname, connect_get_max_vcpus, connect_get_capabilities,
     node_get_info, node_get_security_model, node_get_cpu_map, connect_supports_feature,
+    connect_domain_xml_from_native, connect_domain_xml_to_native,
     connect_num_of_domains, connect_list_domains, connect_num_of_defined_domains, connect_list_defined_domains,
     connect_list_all_domains, connect_num_of_networks, connect_list_networks, connect_num_of_defined_networks,
     connect_list_defined_networks, connect_list_all_networks,

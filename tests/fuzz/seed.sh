@@ -11,6 +11,10 @@ seed() { cp -- "$1" "$dir/seed-$n"; n=$((n + 1)); }
 case "$kind" in
   domain|network|capabilities|xml)
     while IFS= read -r -d '' f; do seed "$f"; done < <(find "$shared/seed/examples" "$shared/fixtures" "$src/tests/data" "$src/examples" -name '*.xml' -print0 2>/dev/null) ;;
+  xm_config)
+    while IFS= read -r -d '' f; do seed "$f"; done < <(find "$shared/fixtures-batch2" -name '*.cfg' -print0 2>/dev/null) ;;
+  sexpr)
+    while IFS= read -r -d '' f; do seed "$f"; done < <(find "$shared/fixtures" -name '*.sexpr' -print0 2>/dev/null) ;;
   *)
     if [[ -f "$src/tests/fuzz/seeds/$kind.txt" ]]; then
       while IFS= read -r line; do printf '%s' "$line" > "$dir/seed-$n"; n=$((n + 1)); done < "$src/tests/fuzz/seeds/$kind.txt"

@@ -202,6 +202,15 @@ inline constexpr option_def opts_dump[] = {
     {"memory-only", opt_type::boolean, 0, "dump domain's memory only"},
     {"format", opt_type::string, 0, "specify the format of memory-only dump"},
 };
+inline constexpr option_def opts_domxml_from_native[] = {
+    {"format", opt_type::data, opt_flag::required, "source config data format"},
+    {"config", opt_type::data, opt_flag::required, "config data file to import from"},
+};
+inline constexpr option_def opts_domxml_to_native[] = {
+    {"format", opt_type::data, opt_flag::required, "target config data type format"},
+    {"domain", opt_type::string, opt_flag::required_name, "domain name, id or uuid"},
+    {"xml", opt_type::string, 0, "xml data file to export from"},
+};
 inline constexpr option_def opts_dumpxml[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
     {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
@@ -430,6 +439,8 @@ inline constexpr command_def commands[] = {
     {"domid", "domain", "convert a domain name or UUID to domain id", "", opts_domid, 0},
     {"domname", "domain", "convert a domain id or UUID to domain name", "", opts_domname, 0},
     {"domuuid", "domain", "convert a domain name or id to domain UUID", "", opts_domuuid, 0},
+    {"domxml-from-native", "domain", "Convert native config to domain XML", "Convert native guest configuration format to domain XML format.", opts_domxml_from_native, 0},
+    {"domxml-to-native", "domain", "Convert domain XML to native config", "Convert domain XML config to a native guest configuration format.", opts_domxml_to_native, 0},
     {"dump", "domain", "dump the core of a domain to a file for analysis", "Core dump a domain.", opts_dump, 0},
     {"dumpxml", "domain", "domain information in XML", "Output the domain information as an XML dump to stdout.", opts_dumpxml, 0},
     {"edit", "domain", "edit XML configuration for a domain", "Edit the XML configuration for a domain.", opts_edit, 0},

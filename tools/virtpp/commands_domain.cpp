@@ -70,6 +70,40 @@ bool cmd_create(shell& sh, const parsed_command& cmd) {
     return true;
 }
 
+bool cmd_domxml_from_native(shell& sh, const parsed_command& cmd) {
+    std::optional<std::string> format, file;
+    if (!sh.opt_string(cmd, "format", format) || !sh.opt_string(cmd, "config", file)) return false;
+    std::string config;
+    if (!sh.read_file(*file, config)) return false;
+    std::string xml;
+    if (!attempt_call(sh, [&] { xml = sh.connection()->call<op::connect_domain_xml_from_native>({*format, config, 0}); }, ""))
+        return false;
+    sh.print(xml);
+    return true;
+}
+
+bool cmd_domxml_to_native(shell& sh, const parsed_command& cmd) {
+    if (!exclusive_options(sh, cmd, "domain", "xml")) return false;
+    std::optional<std::string> format, file;
+    if (!sh.opt_string(cmd, "format", format) || !sh.opt_string(cmd, "xml", file)) return false;
+    std::string xml;
+    if (cmd.has("domain")) {
+        auto dom = sh.domain(cmd);
+        if (!dom) return false;
+        if (!attempt_call(sh, [&] { xml = dom->xml_desc(0); }, "")) return false;
+    } else if (file) {
+        if (!sh.read_file(*file, xml)) return false;
+    } else {
+        sh.error("need either domain or domain XML");
+        return false;
+    }
+    std::string native;
+    if (!attempt_call(sh, [&] { native = sh.connection()->call<op::connect_domain_xml_to_native>({*format, xml, 0}); }, ""))
+        return false;
+    sh.print(native);
+    return true;
+}
+
 bool cmd_define(shell& sh, const parsed_command& cmd) {
     std::optional<std::string> from;
     if (!sh.opt_string(cmd, "file", from)) return false;
@@ -348,6 +382,8 @@ constexpr handler_entry handlers[] = {
     {"domname", cmd_domname},
     {"domuuid", cmd_domuuid},
     {"dumpxml", cmd_dumpxml},
+    {"domxml-from-native", cmd_domxml_from_native},
+    {"domxml-to-native", cmd_domxml_to_native},
     {"create", cmd_create},
     {"define", cmd_define},
     {"undefine", cmd_undefine},

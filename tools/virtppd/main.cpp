@@ -4,6 +4,7 @@
 #include <virtpp/any.hpp>
 #include <virtpp/hypervisor/qemu.hpp>
 #include <virtpp/hypervisor/test.hpp>
+#include <virtpp/hypervisor/xen.hpp>
 #include <virtpp/rpc/server.hpp>
 #include <virtpp/version.hpp>
 
@@ -39,7 +40,8 @@
 
 namespace {
 
-using drivers = virtpp::driver_list<virtpp::driver<virtpp::hypervisor::test>, virtpp::driver<virtpp::hypervisor::qemu>>;
+using drivers = virtpp::driver_list<virtpp::driver<virtpp::hypervisor::test>, virtpp::driver<virtpp::hypervisor::qemu>,
+                                    virtpp::driver<virtpp::hypervisor::xen>>;
 
 /// The QEMU driver of this daemon (qemu:///system as root, qemu:///session otherwise), held for
 /// the daemon's life once loaded, as libvirtd's state drivers are: guests' events (power-off,

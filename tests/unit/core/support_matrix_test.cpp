@@ -4,6 +4,7 @@
 #include <virtpp/hypervisor/qemu.hpp>
 #include <virtpp/hypervisor/remote.hpp>
 #include <virtpp/hypervisor/test.hpp>
+#include <virtpp/hypervisor/xen.hpp>
 #include <virtpp/ops.hpp>
 
 #include <gtest/gtest.h>
@@ -37,7 +38,8 @@ std::string rows(std::tuple<Ops...>, D d) {
 }
 
 std::string generate() {
-    using compiled = drivers<virtpp::hypervisor::test, virtpp::hypervisor::qemu, virtpp::hypervisor::remote>;
+    using compiled = drivers<virtpp::hypervisor::test, virtpp::hypervisor::qemu, virtpp::hypervisor::xen,
+                             virtpp::hypervisor::remote>;
     std::ostringstream doc;
     doc << "# Support matrix\n\n"
            "Generated from `op::all` and the driver policies by tests/unit/core/support_matrix_test.cpp; the\n"
@@ -47,16 +49,18 @@ std::string generate() {
            "libvirt's VIR_ERR_NO_SUPPORT, \"this function is not supported by the connection driver: <API>\".\n"
            "*Mutates*: refused with VIR_ERR_OPERATION_DENIED on read-only connections.\n\n"
            "*test*: `test:///default` and `test:///path/host.xml`. *qemu*: `qemu:///system` and\n"
-           "`qemu:///session` (domain types qemu and kvm). *remote*: every remote URI\n"
-           "(`driver+transport://host/...`, and local URIs of drivers not compiled in) forwards the call to\n"
-           "the daemon, which answers with the support of the driver it runs there. The Xen and network\n"
-           "drivers are not built yet.\n\n"
+           "`qemu:///session` (domain types qemu and kvm). *xen*: `xen:///`, `http://host:8000/` and xend\n"
+           "socket paths; `yes` when some part of the composition (hypercalls, xend, XenStore, xm files)\n"
+           "performs it; which parts reach Xen at run time, and what each declines, is docs/xen.md.\n"
+           "*remote*: every remote URI (`driver+transport://host/...`, and local URIs of drivers not\n"
+           "compiled in) forwards the call to the daemon, which answers with the support of the driver it\n"
+           "runs there. The network driver is not built yet.\n\n"
            "Within an operation, what a driver refuses is said in its document: the migration steps of\n"
            "*qemu* are a real QMP migration between two drivers, without peer-to-peer, tunnelled (both\n"
            "NO_SUPPORT) or offline (ARGUMENT_UNSUPPORTED) modes (docs/qemu.md); *test* migrates between\n"
            "two test hosts in one process (docs/test-driver.md). Procedures of libvirt's protocol outside\n"
            "this table are answered by virtppd with NO_SUPPORT naming their API (docs/daemon.md).\n\n"
-           "| operation | mutates | test | qemu | remote |\n|---|---|---|---|---|\n";
+           "| operation | mutates | test | qemu | xen | remote |\n|---|---|---|---|---|---|\n";
     doc << rows(virtpp::op::all{}, compiled{});
     return doc.str();
 }

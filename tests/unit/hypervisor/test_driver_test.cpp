@@ -31,12 +31,16 @@ constexpr unsigned persist_dest = 1U << 3;
 constexpr unsigned undefine_source = 1U << 4;
 }  // namespace test_detail_flags
 
-// Every operation of op::all is provided.
+// Every operation of op::all is provided, except the native-format conversions, which libvirt's
+// test driver lacks too (virsh -c test:///default domxml-from-native: NO_SUPPORT).
+template <class Op>
+constexpr bool test_driver_should_support = !std::is_same_v<Op, op::connect_domain_xml_from_native> &&
+                                            !std::is_same_v<Op, op::connect_domain_xml_to_native>;
 template <class Tuple>
 struct all_supported;
 template <class... Ops>
 struct all_supported<std::tuple<Ops...>> {
-    static constexpr bool value = (supports<hypervisor::test, Ops> && ...);
+    static constexpr bool value = ((supports<hypervisor::test, Ops> || !test_driver_should_support<Ops>) && ...);
 };
 static_assert(all_supported<op::all>::value);
 
