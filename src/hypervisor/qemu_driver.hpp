@@ -5,6 +5,7 @@
 
 #include "hypervisor/qemu_detail.hpp"
 #include "hypervisor/qemu_monitor.hpp"
+#include "hypervisor/network_driver.hpp"
 
 #include <atomic>
 #include <map>
@@ -73,6 +74,9 @@ struct qemu::driver {
     bool privileged;
     qemu_detail::driver_paths paths;
     qemu_detail::driver_config config;
+
+    /// The virtual networks guests' <interface type='network'> join (made before guests autostart).
+    std::unique_ptr<network::driver> networks;
 
     std::mutex mutex;
     std::vector<std::shared_ptr<qemu_detail::domain_obj>> domains;
