@@ -2,6 +2,8 @@
 // nftables script. Pure functions of the definitions (conformance-tested against libvirt 9.0).
 #include "hypervisor/network_driver.hpp"
 
+#include "hypervisor/netlink.hpp"
+
 #include <virtpp/error.hpp>
 
 #include <arpa/inet.h>
@@ -144,7 +146,6 @@ std::string dnsmasq_config(const xml::network_def& def, const dnsmasq_files& fil
 
     const xml::network_ip* ipv4_dhcp = nullptr;
     const xml::network_ip* ipv6_dhcp = nullptr;
-    bool ipv6_slaac = false;
     for (const auto& ip : def.ips) {
         if (!is_ipv6(ip) && has_dhcp(ip)) {
             if (ipv4_dhcp)
@@ -158,27 +159,21 @@ std::string dnsmasq_config(const xml::network_def& def, const dnsmasq_files& fil
                     raise(error_code::config_unsupported, error_domain::network,
                           "For IPv6, multiple DHCP definitions cannot be specified.");
                 ipv6_dhcp = &ip;
-            } else {
-                ipv6_slaac = true;
             }
         }
     }
-    if (ipv6_dhcp) ipv6_slaac = false;
 
     if (!def.forward) {
         // isolated: no default route for the clients, no forwarding of queries upstream
-        c += "dhcp-option=3\nno-resolv\n";
-        if (ipv6_slaac) c += "ra-param=*,0,0\n";
+        // and no IPv6 default route either (libvirtd 9.0 writes it with or without IPv6)
+        c += "dhcp-option=3\nno-resolv\nra-param=*,0,0\n";
     }
     if (want_dns) {
         for (const auto& t : def.dns.txts) c += "txt-record=" + t.name + "," + t.value + "\n";
         for (const auto& s : def.dns.srvs) {
+            // libvirtd 9.0 writes the name only (target, port, priority and weight are not passed on)
             c += "srv-host=_" + s.service + "._" + s.protocol;
             if (s.domain) c += "." + *s.domain;
-            if (s.target) c += "," + *s.target;
-            if (s.port) c += "," + std::to_string(s.port);
-            if (s.priority) c += "," + std::to_string(s.priority);
-            if (s.weight) c += "," + std::to_string(s.weight);
             c += "\n";
         }
     }
@@ -231,6 +226,104 @@ std::string dnsmasq_addnhosts(const xml::network_def& def) {
         out += "\n";
     }
     return out;
+}
+
+namespace {
+constexpr unsigned modify = 1, del = 2, add_first = 4;  // 3: add-last
+constexpr unsigned section_dhcp_host = 4, section_dns_host = 10;
+[[noreturn]] void fail(error_code code, std::string_view detail) { raise(code, error_domain::network, detail); }
+}  // namespace
+
+void check_update(unsigned command, unsigned section) {
+    if (command < modify || command > add_first)
+        fail(error_code::invalid_arg, "unrecognized network update command code " + std::to_string(command));
+    if (section != section_dhcp_host && section != section_dns_host)
+        fail(error_code::no_support, "can't update network section " + std::to_string(section) +
+                                         ": virtpp updates ip-dhcp-host and dns-host");
+}
+
+void apply_update(xml::network_def& def, unsigned command, unsigned section, int parent_index, const std::string& text) {
+    check_update(command, section);
+    // the element is parsed inside a throwaway network, so the usual checks apply
+    if (section == section_dhcp_host) {
+        std::vector<xml::network_ip*> v4;
+        for (auto& ip : def.ips)
+            if (ip.address.find(':') == std::string::npos) v4.push_back(&ip);
+        if (parent_index >= 0 && static_cast<std::size_t>(parent_index) >= v4.size())
+            fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found at index " +
+                                                    std::to_string(parent_index) + " in network '" + def.name + "'");
+        xml::network_ip* ip = nullptr;
+        if (parent_index >= 0) ip = v4[static_cast<std::size_t>(parent_index)];
+        else
+            for (auto* c : v4)
+                if (!c->dhcp_ranges.empty() || !c->dhcp_hosts.empty()) { ip = c; break; }
+        if (!ip)
+            fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found in network '" + def.name +
+                                                    "' with a <dhcp> element");
+        std::string probe = "<network><name>p</name><ip address='" + ip->address + "'" +
+                            (ip->netmask ? " netmask='" + *ip->netmask + "'" : "") +
+                            (ip->prefix ? " prefix='" + std::to_string(*ip->prefix) + "'" : "") + "><dhcp>" + text +
+                            "</dhcp></ip></network>";
+        auto parsed = xml::parse_network_xml(probe);
+        if (parsed.ips.empty() || parsed.ips[0].dhcp_hosts.size() != 1)
+            fail(error_code::xml_error, "wrong XML element type - expected <host>");
+        auto host = parsed.ips[0].dhcp_hosts[0];
+        // inside the subnet: a reservation dnsmasq could never hand out is refused
+        if (!netlink::subnets_overlap(ip->address, ip_prefix(*ip), *host.ip, ip_prefix(*ip)))
+            fail(error_code::operation_unsupported, "The address '" + *host.ip + "' is not in the network '" + def.name +
+                                                        "' of subnet " + subnet_address(*ip) + "/" + std::to_string(ip_prefix(*ip)));
+        auto same = [&](const xml::network_dhcp_host& h) {
+            return (host.mac && h.mac && *h.mac == *host.mac) || (host.name && h.name && *h.name == *host.name) ||
+                   (host.ip && h.ip && *h.ip == *host.ip);
+        };
+        auto exact = [&](const xml::network_dhcp_host& h) { return h == host; };
+        auto& hosts = ip->dhcp_hosts;
+        if (command == del) {
+            auto it = std::find_if(hosts.begin(), hosts.end(), exact);
+            if (it == hosts.end())
+                fail(error_code::operation_invalid, "couldn't locate a matching dhcp host entry in network '" + def.name + "'");
+            hosts.erase(it);
+        } else if (command == modify) {
+            auto it = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
+                return (host.mac && h.mac && *h.mac == *host.mac) || (!host.mac && host.name && h.name && *h.name == *host.name);
+            });
+            if (it == hosts.end())
+                fail(error_code::operation_invalid, "couldn't locate an existing dhcp host entry with \"mac='" +
+                                                        host.mac.value_or("") + "'\" in network '" + def.name + "'");
+            *it = host;
+        } else {
+            if (auto it = std::find_if(hosts.begin(), hosts.end(), same); it != hosts.end())
+                fail(error_code::operation_invalid, "there is an existing dhcp host entry in network '" + def.name +
+                                                        "' that matches \"<host mac='" + host.mac.value_or("") + "' name='" +
+                                                        host.name.value_or("") + "' ip='" + host.ip.value_or("") + "'/>\"");
+            if (command == add_first) hosts.insert(hosts.begin(), host);
+            else hosts.push_back(host);
+        }
+    } else {
+        std::string probe = "<network><name>p</name><dns>" + text + "</dns></network>";
+        auto parsed = xml::parse_network_xml(probe);
+        if (parsed.dns.hosts.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <host>");
+        auto host = parsed.dns.hosts[0];
+        auto& hosts = def.dns.hosts;
+        if (command == modify) fail(error_code::no_support, "DNS HOST records cannot be modified, only added or deleted");
+        auto match = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
+            if (h.ip == host.ip) return true;
+            for (const auto& n : host.hostnames)
+                if (std::find(h.hostnames.begin(), h.hostnames.end(), n) != h.hostnames.end()) return true;
+            return false;
+        });
+        if (command == del) {
+            if (match == hosts.end())
+                fail(error_code::operation_invalid, "couldn't locate a matching DNS HOST record in network '" + def.name + "'");
+            hosts.erase(match);
+        } else {
+            if (match != hosts.end())
+                fail(error_code::operation_invalid, "there is already at least one DNS HOST record with a matching field in network " +
+                                                        def.name);
+            if (command == add_first) hosts.insert(hosts.begin(), host);
+            else hosts.push_back(host);
+        }
+    }
 }
 
 namespace {

@@ -97,6 +97,20 @@ std::string cmdline_of(pid_t pid) {
     return *text;
 }
 
+/// True when every directory from / down to dir lets others in (o+x).
+bool world_reachable(const std::string& dir) {
+    std::string path;
+    std::size_t pos = 0;
+    while (pos != std::string::npos) {
+        pos = dir.find('/', pos + 1);
+        path = dir.substr(0, pos);
+        struct stat st {};
+        if (path.empty()) continue;
+        if (::stat(path.c_str(), &st) != 0 || !(st.st_mode & S_IXOTH)) return false;
+    }
+    return true;
+}
+
 void write_sysctl(const std::string& path, const std::string& value) {
     int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0 || ::write(fd, value.data(), value.size()) < 0) {
@@ -354,6 +368,12 @@ void driver::check_startable(const xml::network_def& def) {
         for (const auto& r : routes)
             if (r.prefix > 0 && netlink::subnets_overlap(ip.address, ip_prefix(ip), r.destination, r.prefix))
                 fail(error_code::internal_error, "Network is already in use by interface " + r.link);
+    for (const auto& ip : def.ips)
+        for (const auto& h : ip.dhcp_hosts)
+            if (h.ip && !netlink::subnets_overlap(ip.address, ip_prefix(ip), *h.ip, ip_prefix(ip)))
+                fail(error_code::config_unsupported, "DHCP host reservation " + *h.ip + " (" + h.mac.value_or(h.name.value_or("")) +
+                                                         ") is outside the subnet " + subnet_address(ip) + "/" +
+                                                         std::to_string(ip_prefix(ip)) + " of network '" + def.name + "'");
     (void)dnsmasq_config(def, files_of(paths_, def.name));  // raises for what dnsmasq cannot serve
 }
 
@@ -452,6 +472,9 @@ void driver::start_dnsmasq(network_obj& o) {
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail(error_code::system_error, "cannot create a pipe for dnsmasq");
     spawn_request req;
     req.argv = {dnsmasq_binary, "--conf-file=" + f.conf, "--dhcp-leasefile=" + f.leases};
+    // dnsmasq rereads its hosts files as its unprivileged user: when that user cannot reach them
+    // (a state directory under a private 0700 root), it keeps root's rights instead
+    if (!world_reachable(paths_.dnsmasq_dir)) req.argv.push_back("--user=root");
     req.log_fd = err_pipe[1];
     pid_t parent = -1;
     try {
@@ -667,6 +690,9 @@ void driver::watch() {
             if (!(fds[i].revents & POLLIN)) continue;
             for (auto& o : networks_) {
                 if (o->dnsmasq_pidfd != fds[i].fd || !o->active()) continue;
+                // the fd number may have been reused by a dnsmasq started since the poll began
+                pollfd again{o->dnsmasq_pidfd, POLLIN, 0};
+                if (::poll(&again, 1, 0) != 1 || !(again.revents & POLLIN)) continue;
                 pid_t old = o->dnsmasq_pid;
                 ::close(o->dnsmasq_pidfd);
                 o->dnsmasq_pidfd = -1;
@@ -831,19 +857,13 @@ bool driver::is_persistent(const network_ref& ref) {
 
 void driver::update(const network_ref& ref, unsigned command, unsigned section, int parent_index, const std::string& text,
                     unsigned flags) {
-    constexpr unsigned modify = 1, del = 2, add_first = 4;  // 3: add-last
-    constexpr unsigned section_dhcp_host = 4, section_dns_host = 10;
     constexpr unsigned affect_live = 1, affect_config = 2;
     if (flags & ~3U) {
         char b[16];
         std::snprintf(b, sizeof b, "%x", flags & ~3U);
         raise(error_code::invalid_arg, error_domain::network, std::string("unsupported flags (0x") + b + ") in function networkUpdate");
     }
-    if (command < modify || command > add_first)
-        fail(error_code::invalid_arg, "unrecognized network update command code " + std::to_string(command));
-    if (section != section_dhcp_host && section != section_dns_host)
-        fail(error_code::no_support, "can't update network section " + std::to_string(section) +
-                                         ": virtpp updates ip-dhcp-host and dns-host");
+    check_update(command, section);
     std::lock_guard lock(mutex_);
     auto o = get(ref);
     bool live = (flags & affect_live) || (flags == 0 && o->active());
@@ -851,88 +871,7 @@ void driver::update(const network_ref& ref, unsigned command, unsigned section, 
     if (live && !o->active()) fail(error_code::operation_invalid, "network is not running");
     if (config && !o->persistent) fail(error_code::operation_invalid, "cannot change persistent config of a transient network");
 
-    // the element, parsed as part of a throwaway network so the usual checks apply
-    auto apply = [&](xml::network_def& def) {
-        if (section == section_dhcp_host) {
-            std::vector<xml::network_ip*> v4;
-            for (auto& ip : def.ips)
-                if (ip.address.find(':') == std::string::npos) v4.push_back(&ip);
-            if (parent_index >= 0 && static_cast<std::size_t>(parent_index) >= v4.size())
-                fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found at index " +
-                                                        std::to_string(parent_index) + " in network '" + def.name + "'");
-            xml::network_ip* ip = nullptr;
-            if (parent_index >= 0) ip = v4[static_cast<std::size_t>(parent_index)];
-            else
-                for (auto* c : v4)
-                    if (!c->dhcp_ranges.empty() || !c->dhcp_hosts.empty()) { ip = c; break; }
-            if (!ip)
-                fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found in network '" + def.name +
-                                                        "' with a <dhcp> element");
-            std::string probe = "<network><name>p</name><ip address='" + ip->address + "'" +
-                                (ip->netmask ? " netmask='" + *ip->netmask + "'" : "") +
-                                (ip->prefix ? " prefix='" + std::to_string(*ip->prefix) + "'" : "") + "><dhcp>" + text +
-                                "</dhcp></ip></network>";
-            auto parsed = xml::parse_network_xml(probe);
-            if (parsed.ips.empty() || parsed.ips[0].dhcp_hosts.size() != 1)
-                fail(error_code::xml_error, "wrong XML element type - expected <host>");
-            auto host = parsed.ips[0].dhcp_hosts[0];
-            // inside the subnet: a reservation dnsmasq could never hand out is refused
-            if (!netlink::subnets_overlap(ip->address, ip_prefix(*ip), *host.ip, ip_prefix(*ip)))
-                fail(error_code::operation_unsupported, "The address '" + *host.ip + "' is not in the network '" + def.name +
-                                                            "' of subnet " + subnet_address(*ip) + "/" + std::to_string(ip_prefix(*ip)));
-            auto same = [&](const xml::network_dhcp_host& h) {
-                return (host.mac && h.mac && *h.mac == *host.mac) || (host.name && h.name && *h.name == *host.name) ||
-                       (host.ip && h.ip && *h.ip == *host.ip);
-            };
-            auto exact = [&](const xml::network_dhcp_host& h) { return h == host; };
-            auto& hosts = ip->dhcp_hosts;
-            if (command == del) {
-                auto it = std::find_if(hosts.begin(), hosts.end(), exact);
-                if (it == hosts.end())
-                    fail(error_code::operation_invalid, "couldn't locate a matching dhcp host entry in network '" + def.name + "'");
-                hosts.erase(it);
-            } else if (command == modify) {
-                auto it = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
-                    return (host.mac && h.mac && *h.mac == *host.mac) || (!host.mac && host.name && h.name && *h.name == *host.name);
-                });
-                if (it == hosts.end())
-                    fail(error_code::operation_invalid, "couldn't locate an existing dhcp host entry with \"mac='" +
-                                                            host.mac.value_or("") + "'\" in network '" + def.name + "'");
-                *it = host;
-            } else {
-                if (auto it = std::find_if(hosts.begin(), hosts.end(), same); it != hosts.end())
-                    fail(error_code::operation_invalid, "there is an existing dhcp host entry in network '" + def.name +
-                                                            "' that matches \"<host mac='" + host.mac.value_or("") + "' name='" +
-                                                            host.name.value_or("") + "' ip='" + host.ip.value_or("") + "'/>\"");
-                if (command == add_first) hosts.insert(hosts.begin(), host);
-                else hosts.push_back(host);
-            }
-        } else {
-            std::string probe = "<network><name>p</name><dns>" + text + "</dns></network>";
-            auto parsed = xml::parse_network_xml(probe);
-            if (parsed.dns.hosts.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <host>");
-            auto host = parsed.dns.hosts[0];
-            auto& hosts = def.dns.hosts;
-            if (command == modify) fail(error_code::no_support, "DNS HOST records cannot be modified, only added or deleted");
-            auto match = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
-                if (h.ip == host.ip) return true;
-                for (const auto& n : host.hostnames)
-                    if (std::find(h.hostnames.begin(), h.hostnames.end(), n) != h.hostnames.end()) return true;
-                return false;
-            });
-            if (command == del) {
-                if (match == hosts.end())
-                    fail(error_code::operation_invalid, "couldn't locate a matching DNS HOST record in network '" + def.name + "'");
-                hosts.erase(match);
-            } else {
-                if (match != hosts.end())
-                    fail(error_code::operation_invalid, "there is already at least one DNS HOST record with a matching field in network " +
-                                                            def.name);
-                if (command == add_first) hosts.insert(hosts.begin(), host);
-                else hosts.push_back(host);
-            }
-        }
-    };
+    auto apply = [&](xml::network_def& def) { apply_update(def, command, section, parent_index, text); };
     xml::network_def new_live = o->live ? *o->live : xml::network_def{};
     xml::network_def new_config = o->next ? *o->next : o->config;
     if (live) apply(new_live);

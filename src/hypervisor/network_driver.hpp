@@ -55,6 +55,12 @@ struct dnsmasq_files {
 /// The nftables script that replaces virtpp's table with the rules of these running networks.
 [[nodiscard]] std::string firewall_script(const std::vector<xml::network_def>& running);
 
+/// virNetworkUpdate's checks of command (1 modify, 2 delete, 3 add-last, 4 add-first) and
+/// section (4 ip-dhcp-host and 10 dns-host are served).
+void check_update(unsigned command, unsigned section);
+/// Applies one update to a definition (raises, leaving it unchanged, when it does not apply).
+void apply_update(xml::network_def& def, unsigned command, unsigned section, int parent_index, const std::string& element);
+
 /// A DHCP lease from dnsmasq's lease file (virNetworkDHCPLease).
 struct lease {
     std::string iface;  ///< the bridge

@@ -1,5 +1,6 @@
 // hypervisor::qemu: the virtual network API, served by the driver's network::driver.
 #include "hypervisor/qemu_driver.hpp"
+#include "hypervisor/qemu_ops.hpp"
 
 namespace virtpp::hypervisor {
 
@@ -46,6 +47,50 @@ bool qemu::state::perform(op::network_is_active, const op::network_is_active::ar
 }
 bool qemu::state::perform(op::network_is_persistent, const op::network_is_persistent::args& a) {
     return driver_->networks->is_persistent(a.net);
+}
+
+void qemu::state::perform(op::network_update, const op::network_update::args& a) {
+    driver_->networks->update(a.net, a.command, a.section, a.parent_index, a.xml, a.flags);
+}
+
+std::vector<network_dhcp_lease> qemu::state::perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args& a) {
+    if (a.flags != 0) qemu_detail::fail(error_code::invalid_arg, "unsupported flags in function networkGetDHCPLeases");
+    std::vector<network_dhcp_lease> out;
+    for (auto& l : driver_->networks->leases(a.net, a.mac))
+        out.push_back({l.iface, l.expiry_time, l.type, l.mac, std::nullopt, l.ipaddr, l.prefix, l.hostname.empty() ? std::nullopt : std::optional(l.hostname),
+                       l.clientid.empty() ? std::nullopt : std::optional(l.clientid)});
+    return out;
+}
+
+std::vector<domain_interface> qemu::state::perform(op::domain_interface_addresses, const op::domain_interface_addresses::args& a) {
+    if (a.flags != 0) qemu_detail::fail(error_code::invalid_arg, "unsupported flags in function qemuDomainInterfaceAddresses");
+    if (a.source == 1)
+        qemu_detail::fail(error_code::no_support, "the QEMU guest agent is not supported by virtpp: use --source lease");
+    if (a.source == 2)
+        qemu_detail::fail(error_code::no_support, "interface addresses from the ARP table are not supported by virtpp: use --source lease");
+    if (a.source != 0) qemu_detail::fail(error_code::invalid_arg, "Unknown IP address data source " + std::to_string(a.source));
+    std::vector<xml::interface_def> nics;
+    {
+        qemu_detail::ops g{*driver_};
+        auto o = g.lookup(a.dom);
+        std::lock_guard lock(driver_->mutex);
+        if (!o->active()) qemu_detail::fail(error_code::operation_invalid, "domain is not running");
+        nics = o->live->devices.interfaces;
+    }
+    std::vector<domain_interface> out;
+    for (const auto& n : nics) {
+        if (n.type != xml::interface_type::network || !n.mac || !n.source_network) continue;
+        network_ref net;
+        try {
+            net = driver_->networks->lookup_by_name(*n.source_network);
+        } catch (const virtpp::error&) {
+            continue;
+        }
+        domain_interface iface{n.target_dev, n.mac, {}};
+        for (const auto& l : driver_->networks->leases(net, n.mac)) iface.addrs.push_back({l.type, l.ipaddr, l.prefix});
+        if (!iface.addrs.empty()) out.push_back(std::move(iface));
+    }
+    return out;
 }
 
 }  // namespace virtpp::hypervisor

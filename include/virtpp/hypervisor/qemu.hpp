@@ -129,6 +129,10 @@ struct qemu::state {
     void perform(op::network_set_autostart, const op::network_set_autostart::args&);
     bool perform(op::network_is_active, const op::network_is_active::args&);
     bool perform(op::network_is_persistent, const op::network_is_persistent::args&);
+    void perform(op::network_update, const op::network_update::args&);
+    std::vector<network_dhcp_lease> perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args&);
+    /// source lease: the addresses the guest's networks' dnsmasq leased to its interfaces' MACs
+    std::vector<domain_interface> perform(op::domain_interface_addresses, const op::domain_interface_addresses::args&);
 
     /// The shared driver (tests look at its directories and guests' processes).
     [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }
