@@ -51,10 +51,12 @@ TEST_P(DnsmasqConf, SameFilesAsLibvirtd) {
     auto def = running_def(data_dir / (name + ".xml"), data_dir / (name + ".libvirtd.live.xml"));
     auto files = net::files_of(net::paths_for_system(), def.name);
     EXPECT_EQ(net::dnsmasq_config(def, files), slurp(data_dir / (name + ".libvirtd.conf")));
-    if (fs::exists(data_dir / (name + ".libvirtd.hostsfile")))
+    if (fs::exists(data_dir / (name + ".libvirtd.hostsfile"))) {
         EXPECT_EQ(net::dnsmasq_hostsfile(def), slurp(data_dir / (name + ".libvirtd.hostsfile")));
-    if (fs::exists(data_dir / (name + ".libvirtd.addnhosts")))
+    }
+    if (fs::exists(data_dir / (name + ".libvirtd.addnhosts"))) {
         EXPECT_EQ(net::dnsmasq_addnhosts(def), slurp(data_dir / (name + ".libvirtd.addnhosts")));
+    }
 }
 
 TEST_P(DnsmasqConf, XmlAsVirshPrintsIt) {
