@@ -1,5 +1,5 @@
 // The virtual network driver's dnsmasq files and XML against libvirtd 9.0's network driver: for
-// each definition under tests/data/network (and the batch-2 networkxml2confdata fixtures), the
+// each definition under tests/data/network-driver (and the batch-2 networkxml2confdata fixtures), the
 // <name>.libvirtd.* files are what libvirtd 9.0 wrote / virsh printed when it ran that network
 // (captured in a private mount + network namespace); virtpp must produce the same bytes.
 #include "hypervisor/network_driver.hpp"
@@ -20,7 +20,7 @@ using namespace virtpp;
 namespace fs = std::filesystem;
 namespace net = virtpp::hypervisor::network;
 
-const fs::path data_dir = fs::path(VIRTPP_SOURCE_DIR) / "tests/data/network";
+const fs::path data_dir = fs::path(VIRTPP_SOURCE_DIR) / "tests/data/network-driver";
 const fs::path fixtures = fs::path(VIRTPP_SHARED_DIR) / "fixtures-batch2/libvirt/tests/networkxml2confdata";
 
 std::string slurp(const fs::path& p) {
