@@ -220,7 +220,9 @@ driver::~driver() {
 
 void driver::wake_watcher() {
     std::uint64_t one = 1;
-    if (wake_fd_ >= 0) [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    if (wake_fd_ >= 0) {
+        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+    }
 }
 
 void driver::require_root(std::string_view what) const {
