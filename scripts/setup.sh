@@ -19,6 +19,8 @@ packages=(
   qemu-system-x86 qemu-utils
   # virtual networks (bridges, DHCP/DNS, firewall) and the libvirtd network oracle
   dnsmasq-base nftables libnftables-dev libnl-3-dev libnl-route-3-dev iptables
+  # the network tests' DHCP client and resolver (udhcpc, nslookup)
+  busybox
   # Xen: Debian's xenstore clients prove the in-test xenstored
   xenstore-utils
   # the Python module

@@ -250,6 +250,10 @@ public:
     [[nodiscard]] virtpp::block_stats block_stats(std::string_view path) const {
         return conn_.template call<op::domain_block_stats>({ref_, std::string(path)});
     }
+    /// source 0: the leases of the guest's networks (VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE)
+    [[nodiscard]] std::vector<domain_interface> interface_addresses(unsigned source, unsigned flags = 0) const {
+        return conn_.template call<op::domain_interface_addresses>({ref_, source, flags});
+    }
     [[nodiscard]] virtpp::interface_stats interface_stats(std::string_view path) const {
         return conn_.template call<op::domain_interface_stats>({ref_, std::string(path)});
     }
@@ -299,6 +303,14 @@ public:
     void set_autostart(bool on) const { conn_.template call<op::network_set_autostart>({ref_, on}); }
     [[nodiscard]] bool is_active() const { return conn_.template call<op::network_is_active>({ref_}); }
     [[nodiscard]] bool is_persistent() const { return conn_.template call<op::network_is_persistent>({ref_}); }
+    /// virNetworkUpdate: command 1 modify / 2 delete / 3 add-last / 4 add-first; section 4
+    /// ip-dhcp-host, 10 dns-host; flags 1 live, 2 config (0: the current state).
+    void update(unsigned command, unsigned section, int parent_index, std::string_view xml, unsigned flags = 0) const {
+        conn_.template call<op::network_update>({ref_, command, section, parent_index, std::string(xml), flags});
+    }
+    [[nodiscard]] std::vector<network_dhcp_lease> dhcp_leases(std::optional<std::string> mac = {}, unsigned flags = 0) const {
+        return conn_.template call<op::network_get_dhcp_leases>({ref_, std::move(mac), flags});
+    }
 
     friend bool operator==(const basic_network& a, const basic_network& b) noexcept {
         return a.conn_ == b.conn_ && a.ref_.uuid == b.ref_.uuid;

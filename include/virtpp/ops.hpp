@@ -174,6 +174,23 @@ struct network_get_autostart { VIRTPP_OP_TRAITS("virNetworkGetAutostart", false)
 struct network_set_autostart { VIRTPP_OP_TRAITS("virNetworkSetAutostart", true); struct args { network_ref net; bool autostart = false; }; using result = void; };
 struct network_is_active { VIRTPP_OP_TRAITS("virNetworkIsActive", false); struct args { network_ref net; }; using result = bool; };
 struct network_is_persistent { VIRTPP_OP_TRAITS("virNetworkIsPersistent", false); struct args { network_ref net; }; using result = bool; };
+/// command: 1 modify, 2 delete, 3 add-last, 4 add-first; section: virNetworkUpdateSection (4 ip-dhcp-host, 10 dns-host...)
+struct network_update {
+    VIRTPP_OP_TRAITS("virNetworkUpdate", true);
+    struct args { network_ref net; unsigned command = 0; unsigned section = 0; int parent_index = -1; std::string xml; unsigned flags = 0; };
+    using result = void;
+};
+struct network_get_dhcp_leases {
+    VIRTPP_OP_TRAITS("virNetworkGetDHCPLeases", false);
+    struct args { network_ref net; std::optional<std::string> mac; unsigned flags = 0; };
+    using result = std::vector<network_dhcp_lease>;
+};
+/// source: 0 lease (the network's DHCP server), 1 agent, 2 arp.
+struct domain_interface_addresses {
+    VIRTPP_OP_TRAITS("virDomainInterfaceAddresses", false);
+    struct args { domain_ref dom; unsigned source = 0; unsigned flags = 0; };
+    using result = std::vector<domain_interface>;
+};
 
 #undef VIRTPP_OP_TRAITS
 
@@ -198,6 +215,7 @@ using all = std::tuple<
     domain_migrate_confirm,
     network_lookup_by_name, network_lookup_by_uuid, network_create_xml, network_define_xml, network_undefine,
     network_create, network_destroy, network_get_xml_desc, network_get_bridge_name, network_get_autostart,
-    network_set_autostart, network_is_active, network_is_persistent>;
+    network_set_autostart, network_is_active, network_is_persistent, network_update, network_get_dhcp_leases,
+    domain_interface_addresses>;
 
 }  // namespace virtpp::op

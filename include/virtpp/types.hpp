@@ -73,6 +73,32 @@ struct interface_stats {
     friend bool operator==(const interface_stats&, const interface_stats&) = default;
 };
 
+/// virNetworkDHCPLease: one lease a network's DHCP server handed out.
+struct network_dhcp_lease {
+    std::string iface;             ///< the network's bridge
+    std::int64_t expiry_time = 0;  ///< seconds since the epoch
+    std::int32_t type = 0;         ///< VIR_IP_ADDR_TYPE_IPV4 (0) / IPV6 (1)
+    std::optional<std::string> mac, iaid;
+    std::string ipaddr;
+    std::uint32_t prefix = 0;
+    std::optional<std::string> hostname, clientid;
+    friend bool operator==(const network_dhcp_lease&, const network_dhcp_lease&) = default;
+};
+
+/// virDomainInterface: a guest interface and the addresses it was seen with.
+struct domain_interface_address {
+    std::int32_t type = 0;  ///< VIR_IP_ADDR_TYPE_IPV4 / IPV6
+    std::string addr;
+    std::uint32_t prefix = 0;
+    friend bool operator==(const domain_interface_address&, const domain_interface_address&) = default;
+};
+struct domain_interface {
+    std::optional<std::string> name;    ///< the host-side device (vnet0)
+    std::optional<std::string> hwaddr;  ///< the guest's MAC
+    std::vector<domain_interface_address> addrs;
+    friend bool operator==(const domain_interface&, const domain_interface&) = default;
+};
+
 /// A typed parameter (virTypedParameter): scheduler parameters and the like.
 struct typed_param {
     using value_type = std::variant<std::int32_t, std::uint32_t, std::int64_t, std::uint64_t, double, bool, std::string>;

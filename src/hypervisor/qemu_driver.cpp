@@ -14,6 +14,14 @@ qemu::driver::driver(bool priv, driver_paths p) : privileged(priv), paths(std::m
     if (auto text = read_file(paths.conf_file)) config = parse_driver_config(*text, paths.conf_file);
     make_dirs(paths.config_dir);
     make_dirs(paths.run_dir);
+    // libvirt's system layout beside the QEMU driver's; under a state root (or a session's
+    // directories) the networks' files stay with the driver's own
+    networks = std::make_unique<network::driver>(
+        paths.config_dir == "/etc/libvirt/qemu"
+            ? network::paths_for_system()
+            : network::paths{paths.config_dir + "/networks", paths.config_dir + "/networks/autostart",
+                             paths.run_dir + "/network", paths.cache_dir + "/dnsmasq"},
+        privileged);
     worker_ = std::thread([this] { event_loop(); });
     ops o{*this};
     o.load_configs();

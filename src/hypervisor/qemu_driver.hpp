@@ -6,6 +6,7 @@
 
 #include "hypervisor/qemu_detail.hpp"
 #include "hypervisor/qemu_monitor.hpp"
+#include "hypervisor/network_driver.hpp"
 
 #include <atomic>
 #include <map>
@@ -74,6 +75,9 @@ struct qemu::driver {
     bool privileged;
     qemu_detail::driver_paths paths;
     qemu_detail::driver_config config;
+
+    /// The virtual networks guests' <interface type='network'> join (made before guests autostart).
+    std::unique_ptr<network::driver> networks;
 
     std::mutex mutex;
     detail::object_registry<qemu_detail::domain_obj, std::shared_ptr<qemu_detail::domain_obj>> domains;

@@ -130,9 +130,10 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
                 fail(error_code::system_error, "Cannot access storage file '" + *dev.disk->source + "': " + std::strerror(e));
             }
         } else if (dev.interface->type == xml::interface_type::network) {
-            // as at start: the network driver is not built yet, so no network is active
-            raise(error_code::no_network, error_domain::network,
-                  "no network with matching name '" + dev.interface->source_network.value_or("") + "'");
+            // as at start: the running network's bridge, or libvirt's error
+            auto bridge = driver_->networks->bridge_for_interface(dev.interface->source_network.value_or(""));
+            dev.interface->source_bridge = bridge;
+            new_live->devices.interfaces.back().source_bridge = bridge;
         }
         auto mon = g.running_monitor(o);
         // free ids, node names and a PCI slot, from what qemu has now
@@ -167,9 +168,13 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
             }
         } close_tap{tap};
         if (dev.interface &&
-            (dev.interface->type == xml::interface_type::bridge || dev.interface->type == xml::interface_type::ethernet)) {
+            (dev.interface->type == xml::interface_type::bridge || dev.interface->type == xml::interface_type::ethernet ||
+             dev.interface->type == xml::interface_type::network)) {
             tap = create_tap(dev.interface->target_dev.value_or(""));
-            if (dev.interface->type == xml::interface_type::bridge) add_to_bridge(tap->name, dev.interface->source_bridge.value_or(""));
+            if (dev.interface->type != xml::interface_type::ethernet) {
+                if (dev.interface->mac) set_tap_mac(tap->name, *dev.interface->mac);
+                add_to_bridge(tap->name, dev.interface->source_bridge.value_or(""));
+            }
             if (dev.interface->type == xml::interface_type::ethernet && dev.interface->script)
                 run_interface_script(*dev.interface->script, tap->name);
             new_live->devices.interfaces.back().target_dev = tap->name;

@@ -84,7 +84,7 @@ inline void refresh_taps(domain_obj& o) {
     o.taps.clear();
     if (!o.live) return;
     for (const auto& n : o.live->devices.interfaces)
-        if (n.type == xml::interface_type::bridge || n.type == xml::interface_type::ethernet)
+        if (n.type == xml::interface_type::bridge || n.type == xml::interface_type::ethernet || n.type == xml::interface_type::network)
             o.taps.push_back(n.target_dev.value_or(""));
 }
 
@@ -402,10 +402,9 @@ struct ops {
                 fail(error_code::system_error, "Cannot access storage file '" + *disk.source + "': " + std::strerror(e));
             }
         }
-        for (const auto& n : def.devices.interfaces)
-            if (n.type == xml::interface_type::network)
-                raise(error_code::no_network, error_domain::network,
-                      "no network with matching name '" + n.source_network.value_or("") + "'");
+        // a network interface joins its running network's bridge (libvirt's error when it is not running)
+        for (auto& n : def.devices.interfaces)
+            if (n.type == xml::interface_type::network) n.source_bridge = d.networks->bridge_for_interface(n.source_network.value_or(""));
         {
             std::lock_guard lock(d.mutex);
             def.id = d.next_id++;
@@ -435,11 +434,16 @@ struct ops {
         try {
             std::size_t tap_index = 0;
             for (auto& n : def.devices.interfaces) {
-                if (n.type != xml::interface_type::bridge && n.type != xml::interface_type::ethernet) continue;
+                if (n.type != xml::interface_type::bridge && n.type != xml::interface_type::ethernet &&
+                    n.type != xml::interface_type::network)
+                    continue;
                 tap_device t = create_tap(cmd.tap_names[tap_index++]);
                 taps.push_back(t);
                 n.target_dev = t.name;
-                if (n.type == xml::interface_type::bridge) add_to_bridge(t.name, n.source_bridge.value_or(""));
+                if (n.type == xml::interface_type::bridge || n.type == xml::interface_type::network) {
+                    if (n.mac) set_tap_mac(t.name, *n.mac);
+                    add_to_bridge(t.name, n.source_bridge.value_or(""));
+                }
                 if (n.type == xml::interface_type::ethernet && n.script) run_interface_script(*n.script, t.name);
             }
         } catch (...) {

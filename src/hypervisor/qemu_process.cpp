@@ -4,6 +4,7 @@
 #include "hypervisor/qemu_detail.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <net/if_arp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -144,6 +146,25 @@ tap_device create_tap(const std::string& name) {
     }
     if (s >= 0) ::close(s);
     return tap;
+}
+
+void set_tap_mac(const std::string& tap, const std::string& guest_mac) {
+    unsigned v[6] = {};
+    if (std::sscanf(guest_mac.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6) return;
+    ifreq ifr{};
+    if (tap.size() >= IFNAMSIZ) return;
+    std::memcpy(ifr.ifr_name, tap.c_str(), tap.size() + 1);
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    ifr.ifr_hwaddr.sa_data[0] = static_cast<char>(0xFE);
+    for (int i = 1; i < 6; ++i) ifr.ifr_hwaddr.sa_data[i] = static_cast<char>(v[i]);
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail_sys("cannot open a control socket");
+    if (::ioctl(s, SIOCSIFHWADDR, &ifr) < 0) {
+        int e = errno;
+        ::close(s);
+        fail(error_code::system_error, "Cannot set interface MAC on '" + tap + "': " + std::strerror(e));
+    }
+    ::close(s);
 }
 
 void add_to_bridge(const std::string& tap, const std::string& bridge) {

@@ -38,6 +38,9 @@ struct tap_device {
 /// Makes a tap device (name may be empty or end in %d: the first free vnetN is taken) and sets it up.
 tap_device create_tap(const std::string& name);
 /// Enslaves a tap to a bridge (SIOCBRADDIF); raises naming the bridge when it does not exist.
+/// Gives a tap the guest's MAC with its first byte 0xFE, as libvirt does (the bridge then never
+/// takes the guest's own address as its own).
+void set_tap_mac(const std::string& tap, const std::string& guest_mac);
 void add_to_bridge(const std::string& tap, const std::string& bridge);
 /// Runs an interface script with the tap name as its argument (the seed's /etc/qemu-ifup contract).
 void run_interface_script(const std::string& script, const std::string& tap);

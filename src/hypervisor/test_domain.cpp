@@ -863,6 +863,15 @@ block_stats test::state::perform(op::domain_block_stats, const op::domain_block_
     return {base / 10, base / 20, base / 30, base / 40, base / (1000LL * 1000LL * 2)};
 }
 
+std::vector<domain_interface> test::state::perform(op::domain_interface_addresses, const op::domain_interface_addresses::args& a) {
+    pause();
+    test_detail::check_flags(a.flags, 0, "testDomainInterfaceAddresses");
+    read_lock lock(impl_->mutex);
+    const auto& obj = impl_->domain(a.dom);
+    check_active(obj);
+    return {};  // no DHCP server, agent or ARP table behind a test guest
+}
+
 interface_stats test::state::perform(op::domain_interface_stats, const op::domain_interface_stats::args& a) {
     pause();
     read_lock lock(impl_->mutex);

@@ -1,5 +1,6 @@
 // hypervisor::test: virtual networks, with libvirt 9.0's test driver's transitions and messages.
 #include "hypervisor/test_detail.hpp"
+#include "hypervisor/network_driver.hpp"
 
 #include <virtpp/error.hpp>
 
@@ -217,6 +218,31 @@ bool test::state::perform(op::network_is_persistent, const op::network_is_persis
     pause();
     read_lock lock(impl_->mutex);
     return network_by_uuid(*impl_, a.net).persistent;
+}
+
+void test::state::perform(op::network_update, const op::network_update::args& a) {
+    pause();
+    test_detail::check_flags(a.flags, 3, "testNetworkUpdate");
+    write_lock lock(impl_->mutex);
+    auto& obj = impl_->network(a.net);
+    bool live = (a.flags & 1U) || (a.flags == 0 && obj.active());
+    bool config = (a.flags & 2U) || (a.flags == 0 && !obj.active());
+    if (live && !obj.active()) raise(error_code::operation_invalid, error_domain::network, "network is not running");
+    // both copies change, or neither
+    auto new_live = obj.live;
+    auto new_config = obj.next ? *obj.next : obj.config;
+    if (live) network::apply_update(*new_live, a.command, a.section, a.parent_index, a.xml);
+    if (config) network::apply_update(new_config, a.command, a.section, a.parent_index, a.xml);
+    if (live) obj.live = std::move(new_live);
+    if (config) (obj.next ? *obj.next : obj.config) = std::move(new_config);
+}
+
+std::vector<network_dhcp_lease> test::state::perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args& a) {
+    pause();
+    test_detail::check_flags(a.flags, 0, "testNetworkGetDHCPLeases");
+    read_lock lock(impl_->mutex);
+    (void)impl_->network(a.net);
+    return {};
 }
 
 }  // namespace virtpp::hypervisor

@@ -80,7 +80,8 @@ void write_interface(writer& w, const interface_def& n, domain_format_flags flag
     if (n.mac) w.open("mac").attr("address", *n.mac).close();
     switch (n.type) {
     case interface_type::network:
-        if (n.source_network) w.open("source").attr("network", *n.source_network).close();
+        // live: the bridge the network gave it, as libvirt shows
+        if (n.source_network) w.open("source").attr("network", *n.source_network).attr_opt("bridge", n.source_bridge).close();
         break;
     case interface_type::bridge:
         if (n.source_bridge) w.open("source").attr("bridge", *n.source_bridge).close();

@@ -352,7 +352,96 @@ network_forward parse_forward(const element& e, const std::string& net) {
         fwd.interfaces.push_back(*dev);
     }
     if (!fwd.interfaces.empty()) fwd.dev = fwd.interfaces.front();
+    if (const auto* nat = e.child("nat")) {
+        if (fwd.mode != network_forward_mode::nat)
+            fail_xml(*nat, "The <nat> element can only be used when <forward> 'mode' is 'nat' in network " + net);
+        if (const auto* a = nat->child("address")) {
+            const auto* start = a->attr("start");
+            const auto* end = a->attr("end");
+            if (!start || !end) fail_xml(*a, "Missing start or end attribute in <nat> <address> in network " + net);
+            auto s4 = parse_ip(*start), e4 = parse_ip(*end);
+            if (!s4 || s4->family != AF_INET) fail_xml(*a, "Bad ipv4 start address " + quoted(*start) + " in <nat> in <forward> in network " + quoted(net));
+            if (!e4 || e4->family != AF_INET) fail_xml(*a, "Bad ipv4 end address " + quoted(*end) + " in <nat> in <forward> in network " + quoted(net));
+            fwd.nat_address_start = s4->str();
+            fwd.nat_address_end = e4->str();
+        }
+        if (const auto* port = nat->child("port")) {
+            auto number = [&](std::string_view name) -> unsigned {
+                const auto* v = port->attr(name);
+                auto parsed = v ? parse_decimal<unsigned>(*v) : std::nullopt;
+                if (!parsed || *parsed > 65535)
+                    fail_xml(*port, "Missing or invalid '" + std::string(name) + "' attribute in <port> in <nat> in <forward> in network " + net);
+                return *parsed;
+            };
+            fwd.nat_port_start = number("start");
+            fwd.nat_port_end = number("end");
+            if (fwd.nat_port_start > fwd.nat_port_end)
+                fail_xml(*port, "Invalid port range '" + std::to_string(fwd.nat_port_start) + "-" + std::to_string(fwd.nat_port_end) +
+                                    "' in <nat> in <forward> in network " + net);
+        }
+    }
     return fwd;
+}
+
+network_dns parse_dns(const element& e, const std::string& net) {
+    network_dns dns;
+    dns.enable = parse_yes_no(e, "enable");
+    dns.forward_plain_names = parse_yes_no(e, "forwardPlainNames");
+    for (const auto& c : e.children) {
+        if (c.name == "forwarder") {
+            network_dns_forwarder f;
+            if (const auto* d = c.attr("domain")) f.domain = *d;
+            if (const auto* a = c.attr("addr")) {
+                auto parsed = parse_ip(*a);
+                if (!parsed) fail_xml(c, "Invalid forwarder IP address " + quoted(*a) + " in network " + quoted(net));
+                f.addr = parsed->str();
+            }
+            if (!f.domain && !f.addr)
+                fail_xml(c, "Invalid forwarder element, must contain at least one of addr or domain");
+            dns.forwarders.push_back(std::move(f));
+        } else if (c.name == "txt") {
+            const auto* name = c.attr("name");
+            if (!name) fail_xml(c, "missing required name attribute in DNS TXT record of network " + net);
+            if (name->find_first_of(" \t") != std::string::npos)
+                fail_xml(c, "prohibited character in DNS TXT record name '" + *name + "' of network " + net);
+            const auto* value = c.attr("value");
+            dns.txts.push_back({*name, value ? *value : ""});
+        } else if (c.name == "host") {
+            const auto* ip = c.attr("ip");
+            auto parsed = ip ? parse_ip(*ip) : std::nullopt;
+            if (!parsed) fail_xml(c, "Invalid IP address in network '" + net + "' DNS HOST record");
+            network_dns_host h{parsed->str(), {}};
+            for (const auto* hn : c.children_named("hostname"))
+                if (!hn->text.empty()) h.hostnames.push_back(hn->text);
+            if (h.hostnames.empty()) fail_xml(c, "Missing ip and hostname in network '" + net + "' DNS HOST record");
+            dns.hosts.push_back(std::move(h));
+        } else if (c.name == "srv") {
+            network_dns_srv srv;
+            const auto* service = c.attr("service");
+            if (!service) fail_xml(c, "missing required service attribute in DNS SRV record of network '" + net + "'");
+            const auto* protocol = c.attr("protocol");
+            if (!protocol) fail_xml(c, "missing required protocol attribute in DNS SRV record '" + *service + "' of network '" + net + "'");
+            srv.service = *service;
+            srv.protocol = *protocol;
+            if (const auto* d = c.attr("domain")) srv.domain = *d;
+            if (const auto* t = c.attr("target")) srv.target = *t;
+            auto number = [&](std::string_view name, unsigned max) -> unsigned {
+                const auto* v = c.attr(name);
+                if (!v) return 0;
+                auto parsed = parse_decimal<unsigned>(*v);
+                if (!parsed || *parsed > max)
+                    fail_xml(c, "invalid " + std::string(name) + " attribute in DNS SRV record of network '" + net + "'");
+                return *parsed;
+            };
+            srv.port = number("port", 65535);
+            srv.priority = number("priority", 65535);
+            srv.weight = number("weight", 65535);
+            dns.srvs.push_back(std::move(srv));
+        }
+    }
+    if (dns.enable == false && (!dns.forwarders.empty() || !dns.txts.empty() || !dns.srvs.empty() || !dns.hosts.empty()))
+        fail_xml(e, "Extra data in disabled network '" + net + "'");
+    return dns;
 }
 
 // The layout writer: libvirt writes some elements (<ip>) open/close even when empty, which the
@@ -430,6 +519,14 @@ network_def parse_network_xml_unreported(std::string_view xml) {
         }
     }
 
+    if (const auto* m = root.child("mtu")) {
+        const auto* size = m->attr("size");
+        auto parsed = size ? parse_decimal<unsigned>(*size) : std::nullopt;
+        if (!parsed) fail_xml(*m, "Invalid mtu size in network '" + net + "'");
+        if (*parsed > 0) def.mtu = *parsed;
+    }
+    if (const auto* dns = root.child("dns")) def.dns = parse_dns(*dns, net);
+
     for (const auto* ip : root.children_named("ip")) def.ips.push_back(parse_ip_element(*ip, net));
 
     const auto* forward = root.child("forward");
@@ -490,10 +587,20 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
         if (!ifaces.empty()) start += attr("dev", ifaces.front());
         start += attr("mode", to_string(def.forward->mode));
         if (def.forward->mode == network_forward_mode::hostdev) start += attr("managed", def.forward->managed ? "yes" : "no");
-        if (ifaces.empty()) {
+        const auto& f = *def.forward;
+        bool nat = f.nat_address_start || f.nat_port_start || f.nat_port_end;
+        if (ifaces.empty() && !nat) {
             out.add(1, start + "/>");
         } else {
             out.add(1, start + ">");
+            if (nat) {
+                out.add(2, "<nat>");
+                if (f.nat_address_start)
+                    out.add(3, "<address" + attr("start", *f.nat_address_start) + attr("end", f.nat_address_end.value_or("")) + "/>");
+                if (f.nat_port_start || f.nat_port_end)
+                    out.add(3, "<port" + attr("start", std::to_string(f.nat_port_start)) + attr("end", std::to_string(f.nat_port_end)) + "/>");
+                out.add(2, "</nat>");
+            }
             for (const auto& dev : ifaces) out.add(2, "<interface" + attr("dev", dev) + "/>");
             out.add(1, "</forward>");
         }
@@ -510,11 +617,45 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
         }
         out.add(1, line + "/>");
     }
+    if (def.mtu) out.add(1, "<mtu" + attr("size", std::to_string(*def.mtu)) + "/>");
     if (def.mac) out.add(1, "<mac" + attr("address", *def.mac) + "/>");
     if (def.domain) {
         std::string line = "<domain" + attr("name", def.domain->name);
         if (def.domain->local_only) line += attr("localOnly", yes_no(*def.domain->local_only));
         out.add(1, line + "/>");
+    }
+    if (!def.dns.empty()) {
+        const auto& dns = def.dns;
+        std::string line = "<dns";
+        if (dns.enable) line += attr("enable", yes_no(*dns.enable));
+        if (dns.forward_plain_names) line += attr("forwardPlainNames", yes_no(*dns.forward_plain_names));
+        if (dns.forwarders.empty() && dns.txts.empty() && dns.srvs.empty() && dns.hosts.empty()) {
+            out.add(1, line + "/>");
+        } else {
+            out.add(1, line + ">");
+            for (const auto& f : dns.forwarders) {
+                std::string fl = "<forwarder";
+                if (f.domain) fl += attr("domain", *f.domain);
+                if (f.addr) fl += attr("addr", *f.addr);
+                out.add(2, fl + "/>");
+            }
+            for (const auto& t : dns.txts) out.add(2, "<txt" + attr("name", t.name) + attr("value", t.value) + "/>");
+            for (const auto& srv : dns.srvs) {
+                std::string sl = "<srv" + attr("service", srv.service) + attr("protocol", srv.protocol);
+                if (srv.domain) sl += attr("domain", *srv.domain);
+                if (srv.target) sl += attr("target", *srv.target);
+                if (srv.port) sl += attr("port", std::to_string(srv.port));
+                if (srv.priority) sl += attr("priority", std::to_string(srv.priority));
+                if (srv.weight) sl += attr("weight", std::to_string(srv.weight));
+                out.add(2, sl + "/>");
+            }
+            for (const auto& h : dns.hosts) {
+                out.add(2, "<host" + attr("ip", h.ip) + ">");
+                for (const auto& n : h.hostnames) out.add(3, "<hostname>" + detail::escape(n) + "</hostname>");
+                out.add(2, "</host>");
+            }
+            out.add(1, "</dns>");
+        }
     }
     for (const auto& ip : def.ips) {
         std::string line = "<ip";

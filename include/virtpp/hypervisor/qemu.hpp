@@ -59,6 +59,11 @@ struct qemu::state {
     int perform(op::connect_num_of_defined_domains, const op::none&);
     std::vector<std::string> perform(op::connect_list_defined_domains, const op::none&);
     std::vector<domain_ref> perform(op::connect_list_all_domains, const op::connect_list_all_domains::args&);
+    int perform(op::connect_num_of_networks, const op::none&);
+    std::vector<std::string> perform(op::connect_list_networks, const op::none&);
+    int perform(op::connect_num_of_defined_networks, const op::none&);
+    std::vector<std::string> perform(op::connect_list_defined_networks, const op::none&);
+    std::vector<network_ref> perform(op::connect_list_all_networks, const op::connect_list_all_networks::args&);
 
     // ---- domain lookup and lifecycle
     domain_ref perform(op::domain_lookup_by_id, const op::domain_lookup_by_id::args&);
@@ -111,6 +116,26 @@ struct qemu::state {
     op::migrate_cookie perform(op::domain_migrate_perform, const op::domain_migrate_perform::args&);
     op::domain_migrate_finish::result perform(op::domain_migrate_finish, const op::domain_migrate_finish::args&);
     void perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args&);
+
+    // ---- virtual networks (qemu:///system; starting one needs root): bridges, dnsmasq, nftables.
+    // See docs/network.md.
+    network_ref perform(op::network_lookup_by_name, const op::network_lookup_by_name::args&);
+    network_ref perform(op::network_lookup_by_uuid, const op::network_lookup_by_uuid::args&);
+    network_ref perform(op::network_create_xml, const op::network_create_xml::args&);
+    network_ref perform(op::network_define_xml, const op::network_define_xml::args&);
+    void perform(op::network_undefine, const op::network_undefine::args&);
+    void perform(op::network_create, const op::network_create::args&);
+    void perform(op::network_destroy, const op::network_destroy::args&);
+    std::string perform(op::network_get_xml_desc, const op::network_get_xml_desc::args&);
+    std::string perform(op::network_get_bridge_name, const op::network_get_bridge_name::args&);
+    bool perform(op::network_get_autostart, const op::network_get_autostart::args&);
+    void perform(op::network_set_autostart, const op::network_set_autostart::args&);
+    bool perform(op::network_is_active, const op::network_is_active::args&);
+    bool perform(op::network_is_persistent, const op::network_is_persistent::args&);
+    void perform(op::network_update, const op::network_update::args&);
+    std::vector<network_dhcp_lease> perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args&);
+    /// source lease: the addresses the guest's networks' dnsmasq leased to its interfaces' MACs
+    std::vector<domain_interface> perform(op::domain_interface_addresses, const op::domain_interface_addresses::args&);
 
     /// The shared driver (tests look at its directories and guests' processes).
     [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }

@@ -132,6 +132,11 @@ struct test::state {
     void perform(op::network_set_autostart, const op::network_set_autostart::args&);
     bool perform(op::network_is_active, const op::network_is_active::args&);
     bool perform(op::network_is_persistent, const op::network_is_persistent::args&);
+    void perform(op::network_update, const op::network_update::args&);
+    /// Test networks run no DHCP server: no leases.
+    std::vector<network_dhcp_lease> perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args&);
+    /// No DHCP server and no guest agent: each interface with its MAC and no address.
+    std::vector<domain_interface> perform(op::domain_interface_addresses, const op::domain_interface_addresses::args&);
 
     /// The per-call delay of the virtpp_delay_ms URI parameter (0 = none).
     [[nodiscard]] unsigned delay_ms() const noexcept;

@@ -96,6 +96,29 @@ struct migrate_perform3_args { domain_ref dom; std::optional<std::string> xmlin;
 struct migrate_cookie_ret { xdr::opaque<limits::migrate_cookie> cookie_out; };
 struct migrate_finish3_args { std::string dname; xdr::opaque<limits::migrate_cookie> cookie_in; std::optional<std::string> dconnuri; std::optional<std::string> uri; std::uint64_t flags = 0; std::int32_t cancelled = 0; };
 struct migrate_finish3_ret { domain_ref dom; xdr::opaque<limits::migrate_cookie> cookie_out; };
+struct network_update_args {
+    network_ref net;
+    std::uint32_t command = 0;
+    std::uint32_t section = 0;
+    std::int32_t parent_index = 0;
+    std::string xml;
+    std::uint32_t flags = 0;
+};
+struct dhcp_leases_args { network_ref net; std::optional<std::string> mac; std::int32_t need_results = 0; std::uint32_t flags = 0; };
+struct dhcp_lease_wire {
+    std::string iface;
+    std::int64_t expiry_time = 0;
+    std::int32_t type = 0;
+    std::optional<std::string> mac, iaid;
+    std::string ipaddr;
+    std::uint32_t prefix = 0;
+    std::optional<std::string> hostname, clientid;
+};
+struct dhcp_leases_ret { xdr::array<dhcp_lease_wire, 65536> leases; std::uint32_t ret = 0; };
+struct ip_addr_wire { std::int32_t type = 0; std::string addr; std::uint32_t prefix = 0; };
+struct iface_wire { std::string name; std::optional<std::string> hwaddr; xdr::array<ip_addr_wire, 2048> addrs; };
+struct iface_addrs_args { domain_ref dom; std::uint32_t source = 0; std::uint32_t flags = 0; };
+struct iface_addrs_ret { xdr::array<iface_wire, 2048> ifaces; };
 struct migrate_confirm3_args { domain_ref dom; xdr::opaque<limits::migrate_cookie> cookie_in; std::uint64_t flags = 0; std::int32_t cancelled = 0; };
 }  // namespace wire
 
@@ -417,6 +440,55 @@ struct network_get_autostart : p<op::network_get_autostart, 44> {};
 struct network_set_autostart : p<op::network_set_autostart, 48> {};
 struct network_is_active : p<op::network_is_active, 152> {};
 struct network_is_persistent : p<op::network_is_persistent, 153> {};
+// virsh 9.0 sends command and section in their own fields (checked against virtppd)
+struct network_update : p<op::network_update, 291, wire::network_update_args> {
+    static op::network_update::args to_op(const wire::network_update_args& a) {
+        return {a.net, a.command, a.section, a.parent_index, a.xml, a.flags};
+    }
+    static wire::network_update_args from_op(const op::network_update::args& a) {
+        return {a.net, a.command, a.section, a.parent_index, a.xml, a.flags};
+    }
+};
+struct network_get_dhcp_leases : p<op::network_get_dhcp_leases, 341, wire::dhcp_leases_args, wire::dhcp_leases_ret> {
+    static op::network_get_dhcp_leases::args to_op(const wire::dhcp_leases_args& a) { return {a.net, a.mac, a.flags}; }
+    static wire::dhcp_leases_args from_op(const op::network_get_dhcp_leases::args& a) { return {a.net, a.mac, 1, a.flags}; }
+    static wire::dhcp_leases_ret to_wire(const std::vector<network_dhcp_lease>& v) {
+        wire::dhcp_leases_ret r;
+        for (const auto& l : v)
+            r.leases.items.push_back({l.iface, l.expiry_time, l.type, l.mac, l.iaid, l.ipaddr, l.prefix, l.hostname, l.clientid});
+        r.ret = static_cast<std::uint32_t>(v.size());
+        return r;
+    }
+    static std::vector<network_dhcp_lease> from_wire(const wire::dhcp_leases_ret& r) {
+        std::vector<network_dhcp_lease> out;
+        for (const auto& l : r.leases.items)
+            out.push_back({l.iface, l.expiry_time, l.type, l.mac, l.iaid, l.ipaddr, l.prefix, l.hostname, l.clientid});
+        return out;
+    }
+};
+struct domain_interface_addresses
+    : p<op::domain_interface_addresses, 353, wire::iface_addrs_args, wire::iface_addrs_ret> {
+    static op::domain_interface_addresses::args to_op(const wire::iface_addrs_args& a) { return {a.dom, a.source, a.flags}; }
+    static wire::iface_addrs_args from_op(const op::domain_interface_addresses::args& a) { return {a.dom, a.source, a.flags}; }
+    static wire::iface_addrs_ret to_wire(const std::vector<domain_interface>& v) {
+        wire::iface_addrs_ret r;
+        for (const auto& i : v) {
+            wire::iface_wire w{i.name.value_or(""), i.hwaddr, {}};
+            for (const auto& a : i.addrs) w.addrs.items.push_back({a.type, a.addr, a.prefix});
+            r.ifaces.items.push_back(std::move(w));
+        }
+        return r;
+    }
+    static std::vector<domain_interface> from_wire(const wire::iface_addrs_ret& r) {
+        std::vector<domain_interface> out;
+        for (const auto& w : r.ifaces.items) {
+            domain_interface i{w.name, w.hwaddr, {}};
+            for (const auto& a : w.addrs.items) i.addrs.push_back({a.type, a.addr, a.prefix});
+            out.push_back(std::move(i));
+        }
+        return out;
+    }
+};
 
 }  // namespace proc
 
@@ -451,7 +523,7 @@ using procedures = std::tuple<
     proc::network_create_xml, proc::network_define_xml, proc::network_undefine, proc::network_create,
     proc::network_destroy, proc::network_get_xml_desc, proc::network_get_bridge_name,
     proc::network_get_autostart, proc::network_set_autostart, proc::network_is_active,
-    proc::network_is_persistent>;
+    proc::network_is_persistent, proc::network_update, proc::network_get_dhcp_leases, proc::domain_interface_addresses>;
 
 /// Session procedures handled by the daemon and the client themselves.
 namespace session {

@@ -25,6 +25,9 @@ struct network_forward {
     /// formatted as the one interface. Parsing fills both.
     std::vector<std::string> interfaces;
     bool managed = false;  ///< managed='yes' (hostdev mode only, where libvirt always writes it)
+    /// <nat><address start end/><port start end/></nat> (nat mode only)
+    std::optional<std::string> nat_address_start, nat_address_end;
+    unsigned nat_port_start = 0, nat_port_end = 0;
     friend bool operator==(const network_forward&, const network_forward&) = default;
 };
 
@@ -67,6 +70,40 @@ struct network_ip {
     friend bool operator==(const network_ip&, const network_ip&) = default;
 };
 
+/// <dns>: what the network's dnsmasq answers besides its DHCP clients' names.
+struct network_dns_forwarder {
+    std::optional<std::string> domain;
+    std::optional<std::string> addr;
+    friend bool operator==(const network_dns_forwarder&, const network_dns_forwarder&) = default;
+};
+struct network_dns_txt {
+    std::string name, value;
+    friend bool operator==(const network_dns_txt&, const network_dns_txt&) = default;
+};
+struct network_dns_host {
+    std::string ip;
+    std::vector<std::string> hostnames;
+    friend bool operator==(const network_dns_host&, const network_dns_host&) = default;
+};
+struct network_dns_srv {
+    std::string service, protocol;
+    std::optional<std::string> domain, target;
+    unsigned port = 0, priority = 0, weight = 0;
+    friend bool operator==(const network_dns_srv&, const network_dns_srv&) = default;
+};
+struct network_dns {
+    std::optional<bool> enable;               ///< enable='no': no DNS at all (dnsmasq port=0)
+    std::optional<bool> forward_plain_names;  ///< forwardPlainNames='no': domain-needed + local=//
+    std::vector<network_dns_forwarder> forwarders;
+    std::vector<network_dns_txt> txts;
+    std::vector<network_dns_srv> srvs;
+    std::vector<network_dns_host> hosts;
+    [[nodiscard]] bool empty() const noexcept {
+        return !enable && !forward_plain_names && forwarders.empty() && txts.empty() && srvs.empty() && hosts.empty();
+    }
+    friend bool operator==(const network_dns&, const network_dns&) = default;
+};
+
 struct network_def {
     std::string name;
     std::optional<virtpp::uuid> uuid;  ///< the driver generates one at define time when absent
@@ -74,6 +111,8 @@ struct network_def {
     std::optional<network_bridge> bridge;
     std::optional<std::string> mac;  ///< <mac address='..'/>: the bridge's MAC address
     std::optional<network_domain> domain;
+    std::optional<unsigned> mtu;  ///< <mtu size='..'/>
+    network_dns dns;
     std::vector<network_ip> ips;
 
     friend bool operator==(const network_def&, const network_def&) = default;

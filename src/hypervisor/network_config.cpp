@@ -1,0 +1,402 @@
+// What a virtual network hands to its helpers: dnsmasq's configuration, hosts files and the
+// nftables script. Pure functions of the definitions (conformance-tested against libvirt 9.0).
+#include "hypervisor/network_driver.hpp"
+
+#include "hypervisor/netlink.hpp"
+
+#include <virtpp/error.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+
+namespace virtpp::hypervisor::network {
+
+namespace {
+
+bool is_ipv6(const xml::network_ip& ip) { return ip.address.find(':') != std::string::npos; }
+
+std::array<std::uint8_t, 16> bytes_of(const std::string& address) {
+    std::array<std::uint8_t, 16> out{};
+    inet_pton(address.find(':') != std::string::npos ? AF_INET6 : AF_INET, address.c_str(), out.data());
+    return out;
+}
+
+}  // namespace
+
+/// virNetworkIPDefPrefix: prefix, else netmask bits, else the classful default (64 for IPv6).
+unsigned ip_prefix(const xml::network_ip& ip) {
+    if (ip.prefix && *ip.prefix > 0) return *ip.prefix;
+    if (ip.netmask) {
+        auto b = bytes_of(*ip.netmask);
+        unsigned bits = 0;
+        for (std::size_t i = 0; i < 4; ++i)
+            for (int k = 7; k >= 0; --k)
+                if ((b[i] >> k) & 1) ++bits;
+        return bits;
+    }
+    if (is_ipv6(ip)) return 64;
+    auto first = bytes_of(ip.address)[0];
+    if (first < 128) return 8;
+    if (first < 192) return 16;
+    return 24;
+}
+
+/// The network address of ip/prefix ("192.168.122.0").
+std::string subnet_address(const xml::network_ip& ip) {
+    auto b = bytes_of(ip.address);
+    unsigned prefix = ip_prefix(ip);
+    std::size_t size = is_ipv6(ip) ? 16 : 4;
+    for (std::size_t i = 0; i < size; ++i) {
+        int keep = std::clamp(static_cast<int>(prefix) - static_cast<int>(8 * i), 0, 8);
+        b[i] = static_cast<std::uint8_t>(b[i] & (keep == 0 ? 0 : 0xFF << (8 - keep)));
+    }
+    char text[INET6_ADDRSTRLEN] = {};
+    inet_ntop(is_ipv6(ip) ? AF_INET6 : AF_INET, b.data(), text, sizeof text);
+    return text;
+}
+
+std::string netmask_of(unsigned prefix) {
+    std::uint32_t mask = prefix == 0 ? 0 : htonl(~0U << (32 - prefix));
+    char text[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &mask, text, sizeof text);
+    return text;
+}
+
+namespace {
+
+/// virSocketAddrGetRange's count of addresses start..end (the last 32 bits for IPv6).
+long range_size(const std::string& start, const std::string& end) {
+    auto s = bytes_of(start), e = bytes_of(end);
+    std::size_t off = start.find(':') != std::string::npos ? 12 : 0;
+    auto value = [&](const std::array<std::uint8_t, 16>& b) {
+        return (std::int64_t{b[off]} << 24) | (std::int64_t{b[off + 1]} << 16) | (std::int64_t{b[off + 2]} << 8) | b[off + 3];
+    };
+    return static_cast<long>(value(e) - value(s) + 1);
+}
+
+bool has_dhcp(const xml::network_ip& ip) { return !ip.dhcp_ranges.empty() || !ip.dhcp_hosts.empty(); }
+
+std::string host_line(const xml::network_dhcp_host& h, bool ipv6) {
+    std::string ip = ipv6 ? "[" + h.ip.value_or("") + "]" : h.ip.value_or("");
+    if (ipv6 && h.id) return "id:" + *h.id + (h.name ? "," + *h.name : "") + "," + ip;
+    if (ipv6) return (h.mac ? *h.mac + "," : "") + (h.name ? *h.name + "," : "") + ip;
+    if (h.mac && h.name) return *h.mac + "," + ip + "," + *h.name;
+    if (h.name) return *h.name + "," + ip;
+    return h.mac.value_or("") + "," + ip;
+}
+
+}  // namespace
+
+bool needs_dnsmasq(const xml::network_def& def) {
+    if (def.forward && def.forward->mode != xml::network_forward_mode::nat && def.forward->mode != xml::network_forward_mode::route &&
+        def.forward->mode != xml::network_forward_mode::open)
+        return false;
+    if (def.ips.empty()) return false;
+    if (def.dns.enable != false) return true;
+    for (const auto& ip : def.ips)
+        if (has_dhcp(ip) || is_ipv6(ip)) return true;
+    return false;
+}
+
+dnsmasq_files files_of(const paths& p, const std::string& network) {
+    return {p.dnsmasq_dir + "/" + network + ".conf", p.dnsmasq_dir + "/" + network + ".hostsfile",
+            p.dnsmasq_dir + "/" + network + ".addnhosts", p.run_dir + "/" + network + ".pid",
+            p.dnsmasq_dir + "/" + network + ".leases"};
+}
+
+std::string dnsmasq_config(const xml::network_def& def, const dnsmasq_files& files) {
+    std::string c =
+        "##WARNING:  THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n"
+        "##OVERWRITTEN AND LOST.  Changes to this configuration should be made using:\n"
+        "##    virsh net-edit " + def.name + "\n"
+        "## or other application using the libvirt API.\n"
+        "##\n"
+        "## dnsmasq conf file created by libvirt\n"
+        "strict-order\n";
+    bool want_dns = def.dns.enable != false;
+    if (!want_dns) c += "port=0\n";
+    if (want_dns && !def.dns.forwarders.empty()) {
+        bool no_resolv = false;
+        for (const auto& f : def.dns.forwarders) {
+            c += "server=";
+            if (f.domain) c += "/" + *f.domain + "/";
+            if (f.addr) {
+                c += *f.addr;
+                if (!f.domain) no_resolv = true;
+            } else {
+                c += "#";
+            }
+            c += "\n";
+        }
+        if (no_resolv) c += "no-resolv\n";
+    }
+    if (def.domain) {
+        if (def.domain->local_only == true) c += "local=/" + def.domain->name + "/\n";
+        c += "domain=" + def.domain->name + "\nexpand-hosts\n";
+    }
+    if (want_dns && def.dns.forward_plain_names == false) c += "domain-needed\nlocal=//\n";
+    c += "pid-file=" + files.pidfile + "\n";
+    c += "except-interface=lo\n";
+    c += "bind-dynamic\ninterface=" + (def.bridge && def.bridge->name ? *def.bridge->name : std::string()) + "\n";
+
+    const xml::network_ip* ipv4_dhcp = nullptr;
+    const xml::network_ip* ipv6_dhcp = nullptr;
+    for (const auto& ip : def.ips) {
+        if (!is_ipv6(ip) && has_dhcp(ip)) {
+            if (ipv4_dhcp)
+                raise(error_code::config_unsupported, error_domain::network,
+                      "For IPv4, multiple DHCP definitions cannot be specified.");
+            ipv4_dhcp = &ip;
+        }
+        if (is_ipv6(ip)) {
+            if (has_dhcp(ip)) {
+                if (ipv6_dhcp)
+                    raise(error_code::config_unsupported, error_domain::network,
+                          "For IPv6, multiple DHCP definitions cannot be specified.");
+                ipv6_dhcp = &ip;
+            }
+        }
+    }
+
+    if (!def.forward) {
+        // isolated: no default route for the clients, no forwarding of queries upstream
+        // and no IPv6 default route either (libvirtd 9.0 writes it with or without IPv6)
+        c += "dhcp-option=3\nno-resolv\nra-param=*,0,0\n";
+    }
+    if (want_dns) {
+        for (const auto& t : def.dns.txts) c += "txt-record=" + t.name + "," + t.value + "\n";
+        for (const auto& s : def.dns.srvs) {
+            // libvirtd 9.0 writes the name only (target, port, priority and weight are not passed on)
+            c += "srv-host=_" + s.service + "._" + s.protocol;
+            if (s.domain) c += "." + *s.domain;
+            c += "\n";
+        }
+    }
+
+    long leases = 0;
+    for (const auto* ip = ipv4_dhcp ? ipv4_dhcp : ipv6_dhcp; ip != nullptr; ip = ip == ipv6_dhcp ? nullptr : ipv6_dhcp) {
+        unsigned prefix = ip_prefix(*ip);
+        for (const auto& r : ip->dhcp_ranges) {
+            c += "dhcp-range=" + r.start + "," + r.end + "," + (is_ipv6(*ip) ? std::to_string(prefix) : netmask_of(prefix)) + "\n";
+            leases += range_size(r.start, r.end);
+        }
+        if (ip->dhcp_ranges.empty() && !ip->dhcp_hosts.empty()) {
+            c += "dhcp-range=" + ip->address + ",static";
+            if (is_ipv6(*ip)) c += "," + std::to_string(prefix);
+            c += "\n";
+        }
+        if (!is_ipv6(*ip)) c += "dhcp-no-override\ndhcp-authoritative\n";
+    }
+    if (leases > 0) c += "dhcp-lease-max=" + std::to_string(leases) + "\n";
+    if (ipv4_dhcp || ipv6_dhcp) c += "dhcp-hostsfile=" + files.hostsfile + "\n";
+    if (want_dns) c += "addn-hosts=" + files.addnhosts + "\n";
+    if (def.mtu) c += "dhcp-option=option:mtu," + std::to_string(*def.mtu) + "\n";
+    if (ipv6_dhcp) {
+        c += "enable-ra\n";
+    } else {
+        for (const auto& ip : def.ips)
+            if (is_ipv6(ip) && !has_dhcp(ip)) c += "dhcp-range=" + ip.address + ",ra-only\n";
+    }
+    return c;
+}
+
+std::string dnsmasq_hostsfile(const xml::network_def& def) {
+    std::string out;
+    bool seen_v4 = false, seen_v6 = false;
+    for (const auto& ip : def.ips) {
+        if (!has_dhcp(ip)) continue;
+        bool v6 = is_ipv6(ip);
+        if ((v6 && seen_v6) || (!v6 && seen_v4)) continue;  // only the first DHCP block of a family serves
+        (v6 ? seen_v6 : seen_v4) = true;
+        for (const auto& h : ip.dhcp_hosts) out += host_line(h, v6) + "\n";
+    }
+    return out;
+}
+
+std::string dnsmasq_addnhosts(const xml::network_def& def) {
+    std::string out;
+    for (const auto& h : def.dns.hosts) {
+        out += h.ip + "\t";
+        for (const auto& n : h.hostnames) out += n + "\t";
+        out += "\n";
+    }
+    return out;
+}
+
+namespace {
+constexpr unsigned modify = 1, del = 2, add_first = 4;  // 3: add-last
+constexpr unsigned section_dhcp_host = 4, section_dns_host = 10;
+[[noreturn]] void fail(error_code code, std::string_view detail) { raise(code, error_domain::network, detail); }
+}  // namespace
+
+void check_update(unsigned command, unsigned section) {
+    if (command < modify || command > add_first)
+        fail(error_code::invalid_arg, "unrecognized network update command code " + std::to_string(command));
+    if (section != section_dhcp_host && section != section_dns_host)
+        fail(error_code::no_support, "can't update network section " + std::to_string(section) +
+                                         ": virtpp updates ip-dhcp-host and dns-host");
+}
+
+void apply_update(xml::network_def& def, unsigned command, unsigned section, int parent_index, const std::string& text) {
+    check_update(command, section);
+    // the element is parsed inside a throwaway network, so the usual checks apply
+    if (section == section_dhcp_host) {
+        std::vector<xml::network_ip*> v4;
+        for (auto& ip : def.ips)
+            if (ip.address.find(':') == std::string::npos) v4.push_back(&ip);
+        if (parent_index >= 0 && static_cast<std::size_t>(parent_index) >= v4.size())
+            fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found at index " +
+                                                    std::to_string(parent_index) + " in network '" + def.name + "'");
+        xml::network_ip* ip = nullptr;
+        if (parent_index >= 0) ip = v4[static_cast<std::size_t>(parent_index)];
+        else
+            for (auto* c : v4)
+                if (!c->dhcp_ranges.empty() || !c->dhcp_hosts.empty()) { ip = c; break; }
+        if (!ip)
+            fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found in network '" + def.name +
+                                                    "' with a <dhcp> element");
+        std::string probe = "<network><name>p</name><ip address='" + ip->address + "'" +
+                            (ip->netmask ? " netmask='" + *ip->netmask + "'" : "") +
+                            (ip->prefix ? " prefix='" + std::to_string(*ip->prefix) + "'" : "") + "><dhcp>" + text +
+                            "</dhcp></ip></network>";
+        auto parsed = xml::parse_network_xml(probe);
+        if (parsed.ips.empty() || parsed.ips[0].dhcp_hosts.size() != 1)
+            fail(error_code::xml_error, "wrong XML element type - expected <host>");
+        auto host = parsed.ips[0].dhcp_hosts[0];
+        // inside the subnet: a reservation dnsmasq could never hand out is refused
+        if (!netlink::subnets_overlap(ip->address, ip_prefix(*ip), *host.ip, ip_prefix(*ip)))
+            fail(error_code::operation_unsupported, "The address '" + *host.ip + "' is not in the network '" + def.name +
+                                                        "' of subnet " + subnet_address(*ip) + "/" + std::to_string(ip_prefix(*ip)));
+        auto same = [&](const xml::network_dhcp_host& h) {
+            return (host.mac && h.mac && *h.mac == *host.mac) || (host.name && h.name && *h.name == *host.name) ||
+                   (host.ip && h.ip && *h.ip == *host.ip);
+        };
+        auto exact = [&](const xml::network_dhcp_host& h) { return h == host; };
+        auto& hosts = ip->dhcp_hosts;
+        if (command == del) {
+            auto it = std::find_if(hosts.begin(), hosts.end(), exact);
+            if (it == hosts.end())
+                fail(error_code::operation_invalid, "couldn't locate a matching dhcp host entry in network '" + def.name + "'");
+            hosts.erase(it);
+        } else if (command == modify) {
+            auto it = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
+                return (host.mac && h.mac && *h.mac == *host.mac) || (!host.mac && host.name && h.name && *h.name == *host.name);
+            });
+            if (it == hosts.end())
+                fail(error_code::operation_invalid, "couldn't locate an existing dhcp host entry with \"mac='" +
+                                                        host.mac.value_or("") + "'\" in network '" + def.name + "'");
+            *it = host;
+        } else {
+            if (auto it = std::find_if(hosts.begin(), hosts.end(), same); it != hosts.end())
+                fail(error_code::operation_invalid, "there is an existing dhcp host entry in network '" + def.name +
+                                                        "' that matches \"<host mac='" + host.mac.value_or("") + "' name='" +
+                                                        host.name.value_or("") + "' ip='" + host.ip.value_or("") + "'/>\"");
+            if (command == add_first) hosts.insert(hosts.begin(), host);
+            else hosts.push_back(host);
+        }
+    } else {
+        std::string probe = "<network><name>p</name><dns>" + text + "</dns></network>";
+        auto parsed = xml::parse_network_xml(probe);
+        if (parsed.dns.hosts.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <host>");
+        auto host = parsed.dns.hosts[0];
+        auto& hosts = def.dns.hosts;
+        if (command == modify) fail(error_code::no_support, "DNS HOST records cannot be modified, only added or deleted");
+        auto match = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
+            if (h.ip == host.ip) return true;
+            for (const auto& n : host.hostnames)
+                if (std::find(h.hostnames.begin(), h.hostnames.end(), n) != h.hostnames.end()) return true;
+            return false;
+        });
+        if (command == del) {
+            if (match == hosts.end())
+                fail(error_code::operation_invalid, "couldn't locate a matching DNS HOST record in network '" + def.name + "'");
+            hosts.erase(match);
+        } else {
+            if (match != hosts.end())
+                fail(error_code::operation_invalid, "there is already at least one DNS HOST record with a matching field in network " +
+                                                        def.name);
+            if (command == add_first) hosts.insert(hosts.begin(), host);
+            else hosts.push_back(host);
+        }
+    }
+}
+
+namespace {
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+}  // namespace
+
+std::string firewall_script(const std::vector<xml::network_def>& running) {
+    // add-then-delete makes the delete valid when the table does not exist yet; the whole
+    // buffer is one nftables transaction, so the table is replaced atomically
+    std::string s = "table inet virtpp\ndelete table inet virtpp\n";
+    if (running.empty()) return s;
+    std::string input, output, fwx, fwi, fwo, post;
+    for (const auto& def : running) {
+        using mode = xml::network_forward_mode;
+        if (def.forward && def.forward->mode != mode::nat && def.forward->mode != mode::route) {
+            if (def.forward->mode != mode::open) continue;  // bridge/hostdev/...: not ours to filter
+        }
+        std::string br = quoted(def.bridge && def.bridge->name ? *def.bridge->name : "");
+        bool open = def.forward && def.forward->mode == mode::open;
+        bool v4 = false, v6 = false;
+        for (const auto& ip : def.ips) (is_ipv6(ip) ? v6 : v4) = true;
+        if (!open && needs_dnsmasq(def)) {
+            input += "    iifname " + br + " udp dport { 53, 67 } accept\n";
+            input += "    iifname " + br + " tcp dport { 53, 67 } accept\n";
+            output += "    oifname " + br + " udp dport { 53, 68 } accept\n";
+            output += "    oifname " + br + " tcp dport { 53, 68 } accept\n";
+            if (v6) {
+                input += "    iifname " + br + " udp dport 547 accept\n";
+                output += "    oifname " + br + " udp dport 546 accept\n";
+            }
+        }
+        if (open) continue;
+        fwx += "    iifname " + br + " oifname " + br + " accept\n";
+        if (def.forward) {
+            std::string dev = def.forward->dev ? " oifname " + quoted(*def.forward->dev) : "";
+            std::string dev_in = def.forward->dev ? " iifname " + quoted(*def.forward->dev) : "";
+            bool nat = def.forward->mode == mode::nat;
+            for (const auto& ip : def.ips) {
+                std::string fam = is_ipv6(ip) ? "ip6" : "ip";
+                std::string net = subnet_address(ip) + "/" + std::to_string(ip_prefix(ip));
+                // libvirt NATs IPv4 only; IPv6 of a nat network is routed
+                fwi += "   " + dev_in + " oifname " + br + " " + fam + " daddr " + net +
+                       (nat && !is_ipv6(ip) ? " ct state related,established" : "") + " accept\n";
+                fwo += "    iifname " + br + dev + " " + fam + " saddr " + net + " accept\n";
+                if (nat && !is_ipv6(ip)) {
+                    std::string match = "   " + dev + " ip saddr " + net;
+                    post += match + " ip daddr 224.0.0.0/24 return\n";
+                    post += match + " ip daddr 255.255.255.255 return\n";
+                    const auto& f = *def.forward;
+                    unsigned lo = f.nat_port_start ? f.nat_port_start : 1024, hi = f.nat_port_end ? f.nat_port_end : 65535;
+                    std::string ports = ":" + std::to_string(lo) + "-" + std::to_string(hi);
+                    std::string to = f.nat_address_start ? "snat ip to " + *f.nat_address_start +
+                                                               (f.nat_address_end && *f.nat_address_end != *f.nat_address_start
+                                                                    ? "-" + *f.nat_address_end
+                                                                    : "")
+                                                         : "masquerade";
+                    std::string to_ports = f.nat_address_start ? to + ports : "masquerade to " + ports;
+                    post += match + " ip daddr != " + net + " meta l4proto tcp " + to_ports + "\n";
+                    post += match + " ip daddr != " + net + " meta l4proto udp " + to_ports + "\n";
+                    post += match + " ip daddr != " + net + " " + to + "\n";
+                }
+            }
+        }
+        fwi += "    oifname " + br + " reject\n";
+        fwo += "    iifname " + br + " reject\n";
+    }
+    s += "table inet virtpp {\n";
+    s += "  chain input {\n    type filter hook input priority filter; policy accept;\n" + input + "  }\n";
+    s += "  chain output {\n    type filter hook output priority filter; policy accept;\n" + output + "  }\n";
+    s += "  chain forward {\n    type filter hook forward priority filter; policy accept;\n" + fwx + fwi + fwo + "  }\n";
+    s += "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n" + post + "  }\n";
+    s += "}\n";
+    return s;
+}
+
+}  // namespace virtpp::hypervisor::network

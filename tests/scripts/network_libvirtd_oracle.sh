@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The oracle, live: libvirtd 9.0's own network driver and virtppd, each as root in network +
+# mount namespaces of its own (libvirtd's /etc/libvirt, /run, /var, passwd and group are private
+# copies), define and start the same networks (tests/data/network-driver/*.xml); net-dumpxml
+# (live and --inactive), net-info and each network's dnsmasq configuration and hosts files must
+# be the same, once the generated UUID / MAC and the state directory are set aside.
+set -u
+DATA=$(realpath "$(dirname "$0")/../data/network-driver")
+NETS="private iso6 nodns dnsfull route"
+if [[ -z ${VIRTPP_ORACLE_INNER:-} ]]; then
+    BIN=$(realpath "${VIRTPP_BINARY_DIR:?}/tools/virtppd" 2>/dev/null)
+    [[ -x $BIN ]] || { echo "virtppd not built"; exit 1; }
+    [[ $(id -u) == 0 ]] || { echo "needs root: skipped"; exit 77; }
+    for t in virsh /usr/sbin/libvirtd /usr/sbin/dnsmasq; do command -v "$t" >/dev/null || { echo "$t missing: skipped"; exit 77; }; done
+    unshare -n -m true 2>/dev/null || { echo "cannot make namespaces here: skipped"; exit 77; }
+    W=$(mktemp -d /tmp/vnetoracle.XXXXXX)
+    trap 'rm -rf "$W"' EXIT
+    for kind in libvirtd virtppd; do
+        VIRTPP_ORACLE_INNER=$kind VIRTPP_ORACLE_WORK=$W/$kind VIRTPP_NET_BIN=$BIN \
+            unshare -n -m --propagation private -- bash "$0" >"$W/$kind.log" 2>&1 || { echo "$kind side failed:"; cat "$W/$kind.log"; exit 1; }
+    done
+    fail=0
+    for n in $NETS; do
+        for f in live.xml inactive.xml info conf hostsfile addnhosts; do
+            a=$W/libvirtd/out/$n.$f b=$W/virtppd/out/$n.$f
+            if [[ ! -e $a && ! -e $b ]]; then continue; fi
+            # an empty answer on both sides proves nothing
+            if [[ $f == live.xml || $f == info || $f == conf ]] && [[ ! -s $a || ! -s $b ]]; then
+                echo "FAIL $n $f: empty ($(wc -c <"$a" 2>/dev/null) / $(wc -c <"$b" 2>/dev/null) bytes)"; fail=$((fail + 1)); continue
+            fi
+            if diff -u "$a" "$b" >"$W/diff" 2>&1; then echo "ok   $n $f"; else echo "FAIL $n $f"; cat "$W/diff"; fail=$((fail + 1)); fi
+        done
+    done
+    echo "$fail failure(s)"
+    exit $((fail > 0))
+fi
+
+# ---- inside one daemon's namespaces
+kind=$VIRTPP_ORACLE_INNER
+W=$VIRTPP_ORACLE_WORK
+mkdir -p "$W/run" "$W/out"
+mount -t sysfs sysfs /sys
+mount -t tmpfs tmpfs /run
+ip link set lo up
+ip link add eth9 type bridge   # dnsfull's forward dev
+ip link set eth9 up
+if [[ $kind == virtppd ]]; then
+    export VIRTPP_QEMU_STATE_DIR=$W/s VIRTPP_DEFAULT_NETWORK=no
+    printf 'listen_tls = 0\nlisten_tcp = 0\nunix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' "$W/run" >"$W/conf"
+    "$VIRTPP_NET_BIN" -f "$W/conf" -p "$W/pid" 2>"$W/stderr" &
+    DPID=$!
+    SOCK=$W/run/libvirt-sock
+    CONFDIR=$W/s/cache/dnsmasq RUNDIR=$W/s/run/network
+else
+    mkdir -p "$W/etc" "$W/var"
+    cp -a /etc/libvirt/. "$W/etc/"
+    mount --bind "$W/etc" /etc/libvirt
+    rm -rf /etc/libvirt/qemu/networks
+    mkdir -p /etc/libvirt/qemu/networks
+    printf 'user = "root"\ngroup = "root"\n' >/etc/libvirt/qemu.conf
+    mount --bind "$W/var" /var
+    mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/misc
+    ln -sfn /run /var/run
+    cp /etc/passwd /etc/group "$W/"
+    echo "libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin" >>"$W/passwd"
+    echo "libvirt-qemu:x:64055:" >>"$W/group"
+    mount --bind "$W/passwd" /etc/passwd
+    mount --bind "$W/group" /etc/group
+    /usr/sbin/libvirtd -p /run/libvirtd.pid 2>"$W/stderr" &
+    DPID=$!
+    SOCK=/run/libvirt/libvirt-sock
+    CONFDIR=/var/lib/libvirt/dnsmasq RUNDIR=/run/libvirt/network
+fi
+cleanup() {
+    for n in $NETS; do virsh -q -c "qemu+unix:///system?socket=$SOCK" net-destroy "$n" >/dev/null 2>&1; done
+    kill "$DPID" 2>/dev/null
+    wait "$DPID" 2>/dev/null
+    for f in "$RUNDIR"/*.pid; do [[ -f $f ]] && kill "$(cat "$f")" 2>/dev/null; done
+}
+trap cleanup EXIT
+for _ in $(seq 200); do [[ -S $SOCK ]] && break; sleep 0.05; done
+V() { virsh -q -c "qemu+unix:///system?socket=$SOCK" "$@"; }
+# generated values and the state directory differ by nature: set them aside
+norm() { sed -e "s#$CONFDIR#DNSMASQDIR#g; s#$RUNDIR#RUNDIR#g" -e "s#<uuid>.*</uuid>#<uuid/>#; s#<mac address='52:54:00:[^']*'/>#<mac/>#" -e 's#^UUID: .*#UUID:#'; }
+for n in $NETS; do
+    V net-define "$DATA/$n.xml" >/dev/null || echo "define $n failed"
+    V net-start "$n" >/dev/null || echo "start $n failed"
+    V net-dumpxml "$n" | norm >"$W/out/$n.live.xml"
+    V net-dumpxml --inactive "$n" | norm >"$W/out/$n.inactive.xml"
+    V net-info "$n" | norm >"$W/out/$n.info"
+    for f in conf hostsfile addnhosts; do [[ -f $CONFDIR/$n.$f ]] && norm <"$CONFDIR/$n.$f" >"$W/out/$n.$f"; done
+    V net-destroy "$n" >/dev/null
+done
