@@ -49,21 +49,13 @@ std::string generate() {
            "libvirt's VIR_ERR_NO_SUPPORT, \"this function is not supported by the connection driver: <API>\".\n"
            "*Mutates*: refused with VIR_ERR_OPERATION_DENIED on read-only connections.\n\n"
            "*test*: `test:///default` and `test:///path/host.xml`. *qemu*: `qemu:///system` and\n"
-           "`qemu:///session` (domain types qemu and kvm); *qemu* carries the virtual network driver
-"
-           "(docs/network.md). *xen*: `xen:///`, `http://host:8000/` and xend socket paths; `yes` when
-"
-           "some part of the composition (hypercalls, xend, XenStore, xm files) performs it; which parts
-"
-           "reach Xen at run time, and what each declines, is docs/xen.md.
-"
-           "*remote*: every remote URI (`driver+transport://host/...`, and local URIs of drivers not
-"
-           "compiled in) forwards the call to the daemon, which answers with the support of the driver it
-"
-           "runs there.
-
-"
+           "`qemu:///session` (domain types qemu and kvm); *qemu* carries the virtual network driver\n"
+           "(docs/network.md). *xen*: `xen:///`, `http://host:8000/` and xend socket paths; `yes` when\n"
+           "some part of the composition (hypercalls, xend, XenStore, xm files) performs it; which parts\n"
+           "reach Xen at run time, and what each declines, is docs/xen.md.\n"
+           "*remote*: every remote URI (`driver+transport://host/...`, and local URIs of drivers not\n"
+           "compiled in) forwards the call to the daemon, which answers with the support of the driver it\n"
+           "runs there.\n\n"
            "Within an operation, what a driver refuses is said in its document: the migration steps of\n"
            "*qemu* are a real QMP migration between two drivers, without peer-to-peer, tunnelled (both\n"
            "NO_SUPPORT) or offline (ARGUMENT_UNSUPPORTED) modes (docs/qemu.md); *test* migrates between\n"
