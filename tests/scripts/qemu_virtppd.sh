@@ -36,11 +36,8 @@ guest_pids() {  # qemu processes of this test's state directories
         [ -f "$f" ] && python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$f"
     done 2>/dev/null
 }
-session_daemons() {  # virtppd processes started for the unprivileged user of this test
-    for d in /proc/[0-9]*; do
-        [ "$(stat -c %u "$d" 2>/dev/null)" = 65534 ] || continue
-        tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^$W/bin/virtppd --timeout=" && echo "${d#/proc/}"
-    done
+session_daemons() {  # the virtppd serving the unprivileged user's socket
+    ss -xlpn 2>/dev/null | awk -v p="$W/u/rt/libvirt/libvirt-sock" '$5 == p' | grep -o '"virtppd",pid=[0-9]*' | cut -d= -f2
 }
 cleanup() {
     stop_daemon
@@ -151,7 +148,7 @@ t1=$(date +%s.%N)
 sd=$(session_daemons)
 [ -n "$sd" ] && ok "session daemon runs after the client exited (pid $sd)" || bad "no session daemon"
 out=$(U virsh -c qemu:///session list --all 2>&1)
-[[ $out == *"Id"*"Name"*"State"* ]] && [ "$(session_daemons)" = "$sd" ] && ok "stock virsh reaches the same session daemon" || bad "virsh session: $out"
+[[ $out == *"Id"*"Name"*"State"* ]] && [ "$(session_daemons)" = "$sd" ] && ok "stock virsh reaches the same session daemon" || { bad "virsh session: $out (daemon before: $sd, now: $(session_daemons))"; ps -u 65534 -o pid,ppid,stat,lstart,args; ss -xlpn | grep "$W"; }
 sed 's/qv1/qs1/' "$W/g.xml" >"$W/u/g.xml" && chown 65534 "$W/u/g.xml"
 out=$(U "$UCLI" -c qemu:///session create "$W/u/g.xml" 2>&1) && ok "session guest started" || bad "session create: $out"
 sd=$(session_daemons)  # the same one, unless the steps above took longer than its timeout

@@ -447,7 +447,8 @@ TEST_F(QemuLifecycle, ADestroyDuringASaveAbortsTheSaveAndSaysSo) {
             save_error = e.code();
         }
     });
-    ASSERT_TRUE(eventually([&] { return dom.state().state == domain_state::paused; }));
+    // EXPECT, not ASSERT: the destroy below must run either way, or the saver thread never ends
+    EXPECT_TRUE(eventually([&] { return dom.state().state == domain_state::paused; }, std::chrono::seconds(30)));
     auto d2 = conn.lookup_domain_by_name("abort1");
     d2.destroy();
     saver.join();

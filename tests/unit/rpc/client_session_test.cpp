@@ -469,7 +469,7 @@ TEST(transport_remote, accepts_what_libvirts_remote_driver_takes) {
     EXPECT_TRUE(R::accepts(uri::parse("test+unix:///default")));
     EXPECT_TRUE(R::accepts(uri::parse("remote:///")));
     EXPECT_TRUE(R::accepts(uri::parse("foo:///")));  // unknown driver: the default unix socket
-    EXPECT_FALSE(R::accepts(uri::parse("")));
+    EXPECT_TRUE(R::accepts(uri::parse("")));  // no URI: ask the local daemon which driver it runs
     EXPECT_FALSE(R::accepts(uri::parse("xen")));
     static_assert(supports<hypervisor::remote, op::domain_migrate_begin>);
     static_assert(supports<hypervisor::remote, op::network_is_persistent>);
