@@ -4,11 +4,13 @@
 # default event loop listen on test:///default while a second virsh defines, starts, suspends,
 # resumes, reboots, shuts down, saves, restores, crash-dumps, destroys and undefines domains and
 # networks. The listeners' output (timestamps masked) must be the same line for line for virtppd
-# and libvirtd; so must a raw client's transcript of the legacy registration procedures (105/106,
+# and libvirtd, and virtpp's own `event` / `net-event` (its remote client receiving either daemon's
+# events) must print what virsh prints; so must a raw client's transcript of the legacy registration procedures (105/106,
 # 167/168) and the registration errors. Skips (77) when libvirtd or virsh is missing.
 set -u
 BIN=${VIRTPP_BINARY_DIR:?}/tools/virtppd
-[ -x "$BIN" ] || { echo "virtppd not built"; exit 77; }
+VIRTPP=$VIRTPP_BINARY_DIR/tools/virtpp
+[ -x "$BIN" ] && [ -x "$VIRTPP" ] || { echo "virtppd or virtpp not built"; exit 77; }
 command -v virsh >/dev/null || { echo "no virsh"; exit 77; }
 [ -x /usr/sbin/libvirtd ] || { echo "no libvirtd"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "libvirtd oracle needs root"; exit 77; }
@@ -87,6 +89,9 @@ run_for() {  # daemon
     virsh -c "$tcp" event --loop --event lifecycle --domain test > "$out/event_domain" 2>&1 & LISTENERS+=($!)
     virsh -c "$uri" net-event --loop --event lifecycle > "$out/net_event" 2>&1 & LISTENERS+=($!)
     virsh -c "test+unix:///default?socket=${SVC_SOCK_RO[$1]}" event --loop --event lifecycle > "$out/event_ro" 2>&1 & LISTENERS+=($!)
+    # virtpp's own client and CLI: the same lines as stock virsh's, from either daemon
+    "$VIRTPP" -c "$uri" event --all --loop --timestamp > "$out/cli_event_all" 2>&1 & LISTENERS+=($!)
+    "$VIRTPP" -c "$tcp" net-event --loop --event lifecycle > "$out/cli_net_event" 2>&1 & LISTENERS+=($!)
     /usr/bin/python3 "$W/py_listen.py" "$uri" > "$out/python" 2>&1 & local py=$!
     /usr/bin/python3 "$VIRTPP_SOURCE_DIR/tests/scripts/lib/event_wire.py" "${SVC_SOCK[$1]}" register 2 > "$out/wire" 2>&1 & local wire=$!
     # virsh says nothing once it listens: every listener has registered when it has seen the
@@ -98,6 +103,7 @@ run_for() {  # daemon
         virsh -c "$uri" "suspend test; resume test; net-destroy default; net-start default" > /dev/null 2>&1
         sleep 0.3
         if grep -q "'test': Resumed" "$out/event_all" && grep -q Resumed "$out/event_domain" &&
+           grep -q "'test': Resumed" "$out/cli_event_all" && grep -q "default: Started" "$out/cli_net_event" &&
            grep -q "'test': Resumed" "$out/event_ro" && grep -q "default: Started" "$out/net_event"; then break; fi
     done
     virsh -c "$uri" "$ACTIONS" > "$out/actions" 2>&1
@@ -109,6 +115,8 @@ run_for() {  # daemon
     after_last "'test': Resumed" < "$out/event_ro" | mask > "$out/event_ro.m"
     after_last "'test': Resumed" < "$out/event_domain" | mask > "$out/event_domain.m"
     after_last "network default: Started" < "$out/net_event" | mask > "$out/net_event.m"
+    after_last "'test': Resumed" < "$out/cli_event_all" | mask > "$out/cli_event_all.m"
+    after_last "network default: Started" < "$out/cli_net_event" | mask > "$out/cli_net_event.m"
     after_last "network default event 2" < "$out/python" | mask > "$out/python.m"
     mask < "$out/wire" > "$out/wire.m"
     mask < "$out/actions" > "$out/actions.m"
@@ -118,13 +126,21 @@ fail=0
 run_for virtppd || fail=1
 run_for libvirtd || fail=1
 n=0
-for f in event_all event_domain event_ro net_event python wire actions; do
+for f in event_all event_domain event_ro net_event cli_event_all cli_net_event python wire actions; do
     n=$((n + 1))
     if cmp -s "$W/out/libvirtd/$f.m" "$W/out/virtppd/$f.m"; then
         echo "ok [$f] $(wc -l < "$W/out/virtppd/$f.m") lines"
     else
         echo "MISMATCH [$f] (libvirtd < > virtppd)"; diff "$W/out/libvirtd/$f.m" "$W/out/virtppd/$f.m" | head -40; fail=1
     fi
+done
+# virtpp's CLI prints what stock virsh prints
+for d in virtppd libvirtd; do
+    for pair in "cli_event_all event_all" "cli_net_event net_event"; do
+        set -- $pair; n=$((n + 1))
+        if cmp -s "$W/out/$d/$1.m" "$W/out/$d/$2.m"; then echo "ok [$d: virtpp $1 = virsh $2]"
+        else echo "MISMATCH [$d: virtpp $1 vs virsh $2]"; diff "$W/out/$d/$2.m" "$W/out/$d/$1.m" | head -20; fail=1; fi
+    done
 done
 # the comparison proves nothing when both printed nothing
 grep -q "Stopped Crashed" "$W/out/virtppd/event_all.m" || { echo "no events seen at all"; cat "$W/out/virtppd/event_all.m"; fail=1; }
