@@ -238,14 +238,13 @@ bool cmd_net_event(shell& sh, const parsed_command& cmd) {
     }
     int timeout = 0;
     if (!timeout_option(sh, cmd, timeout)) return false;
+    auto* conn = sh.connection();  // first: it clears the last error, which a failed lookup keeps
+    if (conn == nullptr) return false;
     std::optional<virtpp::uuid> only;
     if (cmd.has("network")) {
-        auto net = sh.network(cmd);
-        if (!net) return false;
-        only = net->uuid();
+        // virsh 9.0 goes on without the filter when the lookup fails (its error is reported at the end)
+        if (auto net = sh.network(cmd)) only = net->uuid();
     }
-    auto* conn = sh.connection();
-    if (conn == nullptr) return false;
     const bool stamp = cmd.has("timestamp");
     auto q = std::make_shared<line_queue>();
     event_subscription sub;

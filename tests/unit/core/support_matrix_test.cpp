@@ -74,7 +74,8 @@ std::string generate() {
     auto yes = [](bool b) { return b ? " yes |" : " NO_SUPPORT |"; };
     doc << "\n## Events\n\n"
            "`basic_connection::subscribe_events` (virConnectDomainEventRegisterAny,\n"
-           "virConnectNetworkEventRegisterAny): which drivers publish events (docs/events.md).\n\n"
+           "virConnectNetworkEventRegisterAny): which drivers publish events (docs/events.md; *qemu*:\n"
+           "domain events only, its virtual networks publish none yet).\n\n"
            "| API | test | qemu | xen | remote |\n|---|---|---|---|---|\n";
     for (std::string_view api : {"virConnectDomainEventRegisterAny", "virConnectNetworkEventRegisterAny"})
         doc << "| `" << api << "` |" << yes(publishes<virtpp::hypervisor::test, virtpp::transport::local>)
