@@ -710,12 +710,16 @@ struct ops {
                 // than replaying an old transition over a newer one.
                 auto st = mon->execute("query-status");
                 bool running = st.at("running").as_bool();
+                const auto* status = st.is_object() ? st.as_object().if_contains("status") : nullptr;
+                // a qemu told to quit (destroy) stops its vCPUs on the way out: that is no pause
+                bool paused = !running && status != nullptr && status->is_string() && status->as_string() == "paused";
                 std::lock_guard lock(d.mutex);
+                if (o->stopping || o->generation != gen) return;
                 if (running && o->state == domain_state::paused) {
                     o->state = domain_state::running;
                     o->reason = reason::running_unpaused;
                     d.emit_lifecycle(*o, domain_lifecycle::resumed, domain_lifecycle::resumed_detail::unpaused);
-                } else if (!running && o->state == domain_state::running) {
+                } else if (paused && o->state == domain_state::running) {
                     o->state = domain_state::paused;
                     o->reason = reason::paused_user;
                     d.emit_lifecycle(*o, domain_lifecycle::suspended, domain_lifecycle::suspended_detail::paused);
