@@ -7,6 +7,7 @@
 #pragma once
 
 #include <virtpp/connection.hpp>
+#include <virtpp/events.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -64,7 +65,19 @@ struct erased_vtable {
     std::string_view driver_name;
     /// False when calls on this channel never wait (no I/O, no sleep): a server may run them inline.
     bool (*calls_may_block)(void* channel);
+    /// The driver's events; NO_SUPPORT for a driver that publishes none.
+    event_subscription (*subscribe_events)(void* channel, event_handler handler);
 };
+
+template <class H, class T>
+event_subscription erased_subscribe_events(void* channel, event_handler handler) {
+    using channel_type = typename T::template channel<H>;
+    if constexpr (requires(channel_type& c, event_handler h) { c.subscribe_events(std::move(h)); }) {
+        return static_cast<channel_type*>(channel)->subscribe_events(std::move(handler));
+    } else {
+        raise(error_code::no_support, error_domain::domain, "virConnectDomainEventRegisterAny");
+    }
+}
 
 template <class H, class T>
 bool erased_calls_may_block(void* channel) {
@@ -87,7 +100,8 @@ typename Op::result erased_call(void* channel, const typename Op::args& a) {
 
 template <class H, class T, std::size_t... I>
 constexpr erased_vtable make_vtable(std::index_sequence<I...>) {
-    return erased_vtable{{&erased_call<H, T, std::tuple_element_t<I, op::all>>...}, H::name, &erased_calls_may_block<H, T>};
+    return erased_vtable{{&erased_call<H, T, std::tuple_element_t<I, op::all>>...}, H::name, &erased_calls_may_block<H, T>,
+                         &erased_subscribe_events<H, T>};
 }
 
 template <class H, class T>
@@ -128,6 +142,9 @@ struct dynamic {
 
         [[nodiscard]] std::string_view driver_name() const noexcept { return vtable_->driver_name; }
         [[nodiscard]] bool calls_may_block() const { return vtable_->calls_may_block(inner_.get()); }
+        [[nodiscard]] event_subscription subscribe_events(event_handler handler) {
+            return vtable_->subscribe_events(inner_.get(), std::move(handler));
+        }
 
         /// The concrete channel when the driver is (H2, T2), else null: for tools that need a
         /// driver's own features (e.g. migrating between two test connections).

@@ -10,6 +10,7 @@
 #include <virtpp/client_config.hpp>
 #include <virtpp/concepts.hpp>
 #include <virtpp/error.hpp>
+#include <virtpp/events.hpp>
 #include <virtpp/ops.hpp>
 #include <virtpp/transport/local.hpp>
 #include <virtpp/types.hpp>
@@ -130,6 +131,16 @@ public:
     [[nodiscard]] network_type lookup_network_by_uuid_string(std::string_view id) const;
     network_type create_network_xml(std::string_view xml) const;
     network_type define_network_xml(std::string_view xml) const;
+
+    /// virConnectDomainEventRegisterAny / virConnectNetworkEventRegisterAny for every event id at
+    /// once: the handler gets each domain and network event of this connection's driver (filter
+    /// on domain_event::id) until the subscription is destroyed. NO_SUPPORT when the driver
+    /// publishes no events. See events.hpp for the threads handlers run on.
+    [[nodiscard]] event_subscription subscribe_events(event_handler handler) const
+        requires requires(typename T::template channel<H>& c, event_handler h) { c.subscribe_events(std::move(h)); }
+    {
+        return api_boundary(&core_->errors, [&] { return core_->channel->subscribe_events(std::move(handler)); });
+    }
 
     /// The driver state, for tests and for tools that compose drivers (local transport only).
     [[nodiscard]] typename H::state& state() const

@@ -2,10 +2,12 @@
 
 #include "daemon/libvirt_procedures.hpp"
 
+#include <virtpp/rpc/events.hpp>
 #include <virtpp/version.hpp>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstring>
 
 namespace virtpp::daemon {
@@ -201,6 +203,7 @@ struct dispatcher {
     static bound_call connect_close(std::span<const std::uint8_t> body) {
         (void)xdr::from_bytes<xdr::none>(body);
         return [](client_session& s, [[maybe_unused]] xdr::encoder& out) {
+            s.drop_event_registrations();
             std::optional<any_connection> dropped;
             {
                 std::lock_guard lock(s.mutex_);
@@ -247,9 +250,9 @@ struct dispatcher {
             } else {
                 auto conn = open_connection(s);
                 switch (a.feature) {
-                case rpc::feature::remote_close_callback: supported = 1; break;
-                case rpc::feature::remote_event_callback:  // no event callbacks yet
-                case rpc::feature::fd_passing:             // no file descriptor passing
+                case rpc::feature::remote_close_callback:
+                case rpc::feature::remote_event_callback: supported = 1; break;
+                case rpc::feature::fd_passing:  // no file descriptor passing
                     supported = 0;
                     break;
                 default: supported = conn.call<op::connect_supports_feature>({a.feature}) ? 1 : 0;
@@ -281,6 +284,117 @@ struct dispatcher {
         };
     }
 
+    // ---- event callbacks (libvirtd's remoteDispatchConnect*Event*)
+
+    static any_connection network_connection(client_session& s) {
+        std::lock_guard lock(s.mutex_);
+        if (!s.conn_) raise(error_code::internal_error, error_domain::rpc, "connection not open");
+        return *s.conn_;
+    }
+    /// The first registration of a domain event id, for the legacy deregistrations.
+    static void drop_first_registration_of(client_session& s, std::int32_t event_id) {
+        event_subscription dropped;
+        {
+            std::lock_guard lock(s.mutex_);
+            auto& regs = s.event_registrations_;
+            auto it = std::find_if(regs.begin(), regs.end(),
+                                   [&](const auto& r) { return !r.network && r.event_id == event_id; });
+            if (it == regs.end())
+                raise(error_code::internal_error, error_domain::rpc, "domain event " + std::to_string(event_id) + " not registered");
+            regs.erase(it);
+            if (regs.empty()) dropped = std::move(s.events_);
+        }
+    }
+    static void drop_registration(client_session& s, std::int32_t callback, bool network) {
+        event_subscription dropped;
+        {
+            std::lock_guard lock(s.mutex_);
+            auto& regs = s.event_registrations_;
+            auto it = std::find_if(regs.begin(), regs.end(),
+                                   [&](const auto& r) { return r.network == network && r.callback_id == callback; });
+            if (it == regs.end())
+                raise(error_code::internal_error, error_domain::rpc,
+                      std::string(network ? "network" : "domain") + " event callback " + std::to_string(callback) +
+                          " not registered");
+            regs.erase(it);
+            if (regs.empty()) dropped = std::move(s.events_);
+        }
+    }
+    static bound_call domain_event_register(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s, xdr::encoder& out) {
+            auto conn = open_connection(s);
+            (void)s.add_event_registration(conn, {.event_id = domain_event_id::lifecycle, .legacy = true});
+            return xdr::encode(out, rpc::events::cb_registered_ret{});
+        };
+    }
+    static bound_call domain_event_deregister(std::span<const std::uint8_t> body) {
+        (void)xdr::from_bytes<xdr::none>(body);
+        return [](client_session& s, xdr::encoder& out) {
+            (void)open_connection(s);
+            drop_first_registration_of(s, domain_event_id::lifecycle);
+            return xdr::encode(out, rpc::events::cb_registered_ret{});
+        };
+    }
+    static void check_legacy_event_id(std::int32_t id) {
+        // the legacy procedures stop at device-removed: later events only have the callback form
+        if (id < 0 || id > rpc::events::legacy_event_id_max)
+            raise(error_code::internal_error, error_domain::rpc, "unsupported event ID " + std::to_string(id));
+    }
+    static bound_call domain_event_register_any(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::events::event_id_args>(body);
+        return [a](client_session& s, [[maybe_unused]] xdr::encoder& out) {
+            auto conn = open_connection(s);
+            check_legacy_event_id(a.event_id);
+            (void)s.add_event_registration(conn, {.event_id = a.event_id, .legacy = true});
+        };
+    }
+    static bound_call domain_event_deregister_any(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::events::event_id_args>(body);
+        return [a](client_session& s, [[maybe_unused]] xdr::encoder& out) {
+            (void)open_connection(s);
+            check_legacy_event_id(a.event_id);
+            drop_first_registration_of(s, a.event_id);
+        };
+    }
+    static bound_call domain_event_callback_register_any(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::events::domain_callback_register_args>(body);
+        return [a](client_session& s, xdr::encoder& out) {
+            auto conn = open_connection(s);
+            if (a.event_id < 0 || a.event_id >= domain_event_id::count)
+                raise(error_code::internal_error, error_domain::rpc, "unsupported event ID " + std::to_string(a.event_id));
+            client_session::event_registration r{.event_id = a.event_id};
+            if (a.dom) r.only = a.dom->uuid;
+            return xdr::encode(out, rpc::events::callback_id{s.add_event_registration(conn, r)});
+        };
+    }
+    static bound_call domain_event_callback_deregister_any(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::events::callback_id>(body);
+        return [a](client_session& s, [[maybe_unused]] xdr::encoder& out) {
+            (void)open_connection(s);
+            drop_registration(s, a.id, false);
+        };
+    }
+    static bound_call network_event_register_any(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::events::network_register_args>(body);
+        return [a](client_session& s, xdr::encoder& out) {
+            auto conn = network_connection(s);
+            if (a.event_id < 0 || a.event_id >= network_event_id::count)
+                raise(error_code::internal_error, error_domain::rpc,
+                      "unsupported network event ID " + std::to_string(a.event_id));
+            client_session::event_registration r{.event_id = a.event_id, .network = true};
+            if (a.net) r.only = a.net->uuid;
+            return xdr::encode(out, rpc::events::callback_id{s.add_event_registration(conn, r)});
+        };
+    }
+    static bound_call network_event_deregister_any(std::span<const std::uint8_t> body) {
+        auto a = xdr::from_bytes<rpc::events::callback_id>(body);
+        return [a](client_session& s, [[maybe_unused]] xdr::encoder& out) {
+            (void)network_connection(s);
+            drop_registration(s, a.id, true);
+        };
+    }
+
     // ---- the table, sorted by number at compile time
 
     template <class... Ps>
@@ -289,7 +403,7 @@ struct dispatcher {
     }
 
     static constexpr auto build_table() {
-        constexpr std::array<table_entry, 8> session_entries{{
+        constexpr std::array<table_entry, 16> session_entries{{
             {rpc::session::connect_open, &connect_open},
             {rpc::session::connect_close, &connect_close},
             {rpc::session::auth_list, &auth_list},
@@ -298,6 +412,14 @@ struct dispatcher {
             {rpc::proc::connect_supports_feature::number, &connect_supports_feature},
             {rpc::session::connect_register_close_callback, &register_close_callback},
             {rpc::session::connect_unregister_close_callback, &unregister_close_callback},
+            {rpc::events::connect_domain_event_register, &domain_event_register},
+            {rpc::events::connect_domain_event_deregister, &domain_event_deregister},
+            {rpc::events::connect_domain_event_register_any, &domain_event_register_any},
+            {rpc::events::connect_domain_event_deregister_any, &domain_event_deregister_any},
+            {rpc::events::connect_network_event_register_any, &network_event_register_any},
+            {rpc::events::connect_network_event_deregister_any, &network_event_deregister_any},
+            {rpc::events::connect_domain_event_callback_register_any, &domain_event_callback_register_any},
+            {rpc::events::connect_domain_event_callback_deregister_any, &domain_event_callback_deregister_any},
         }};
         constexpr auto from_table = procedure_entries(static_cast<rpc::procedures*>(nullptr));
         // the daemon's own SUPPORTS_FEATURE (features 10, 14, 15 are the daemon's) replaces the table's
@@ -597,11 +719,57 @@ client_session::keepalive_action client_session::keepalive_tick(clock::time_poin
 std::vector<std::uint8_t> client_session::ping_packet() { return keepalive_packet(rpc::keepalive_ping); }
 
 void client_session::shutdown() {
+    drop_event_registrations();
     std::optional<any_connection> dropped;
     std::lock_guard lock(mutex_);
     dropped.swap(conn_);
     waiting_.clear();
     waiting_bytes_ = 0;
+}
+
+namespace {
+/// Callback ids are unique in the daemon, as libvirtd's are per driver.
+std::atomic<std::int32_t> next_callback_id{0};
+}  // namespace
+
+std::int32_t client_session::add_event_registration(any_connection& conn, event_registration r) {
+    std::lock_guard lock(mutex_);
+    if (!events_.active()) {
+        std::weak_ptr<client_session> weak = weak_from_this();
+        events_ = conn.subscribe_events([weak](const event& e) {
+            if (auto self = weak.lock()) self->relay_event(e);
+        });
+    }
+    r.callback_id = next_callback_id++;
+    event_registrations_.push_back(r);
+    return r.callback_id;
+}
+
+void client_session::drop_event_registrations() {
+    event_subscription dropped;
+    std::lock_guard lock(mutex_);
+    event_registrations_.clear();
+    dropped = std::move(events_);
+}
+
+void client_session::relay_event(const event& e) {
+    std::vector<bytes> messages;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& r : event_registrations_) {
+            if (const auto* d = std::get_if<domain_event>(&e)) {
+                if (r.network || r.event_id != d->id || (r.only && *r.only != d->dom.uuid)) continue;
+                auto m = rpc::events::encode_domain_event(*d, r.callback_id, r.legacy);
+                if (!m.empty()) messages.push_back(std::move(m));
+            } else if (const auto* n = std::get_if<network_event>(&e)) {
+                if (!r.network || r.event_id != n->id || (r.only && *r.only != n->net.uuid)) continue;
+                messages.push_back(rpc::events::encode_network_event(*n, r.callback_id));
+            }
+        }
+    }
+    if (messages.empty()) return;
+    if (auto host = host_.lock())
+        for (auto& m : messages) host->send(std::move(m));
 }
 
 bool client_session::keepalive_enabled() const {

@@ -114,6 +114,21 @@ private:
     void enqueue(std::function<void()> job, std::size_t bytes);
     [[nodiscard]] bool waiting_full_locked() const;
     void start_jobs_locked(std::optional<std::function<void()>>& ready);
+
+    /// One event callback the client registered (libvirtd's daemonClientEventCallback).
+    struct event_registration {
+        std::int32_t callback_id = 0;
+        std::int32_t event_id = 0;
+        bool network = false;
+        bool legacy = false;  ///< registered by the pre-callback procedures: events without an id
+        std::optional<virtpp::uuid> only;  ///< one domain's or network's events
+    };
+    /// Adds a registration (subscribing to the driver at the first) and returns its callback id.
+    std::int32_t add_event_registration(any_connection& conn, event_registration r);
+    /// Drops the registrations and the driver subscription (the connection closes).
+    void drop_event_registrations();
+    /// Sends the client the messages of one driver event, one per matching registration.
+    void relay_event(const event& e);
     void finish_job();
     /// Frames and handles packets until the input ends or the calls in flight reach the limit;
     /// returns how many bytes it took.
@@ -144,6 +159,8 @@ private:
     std::size_t waiting_bytes_ = 0;
     clock::time_point last_received_ = clock::now();
     unsigned pings_sent_ = 0;
+    std::vector<event_registration> event_registrations_;
+    event_subscription events_;  ///< held while the client has registrations
 
     friend struct dispatcher;
 };

@@ -68,6 +68,11 @@ void qemu::driver::post(std::function<void()> fn) {
     queue_cv_.notify_one();
 }
 
+void qemu::driver::emit(event e) {
+    events.queue(std::move(e));
+    post([this] { events.deliver(); });
+}
+
 void qemu::driver::event_loop() {
     for (;;) {
         std::function<void()> fn;
@@ -120,6 +125,8 @@ std::shared_ptr<qemu::state> qemu::open(const virtpp::uri& u, unsigned /*flags*/
 }
 
 qemu::state::state(std::shared_ptr<qemu::driver> d) : driver_(std::move(d)) {}
+
+event_subscription qemu::state::subscribe_events(event_handler handler) { return driver_->events.subscribe(std::move(handler)); }
 qemu::state::~state() {
     // An incoming migration this connection prepared and never finished has no one left to finish
     // it: its paused qemu goes, as libvirt's close callback does.
@@ -299,6 +306,7 @@ domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_x
         std::lock_guard lock(driver_->mutex);
         o->config = def;
         o->persistent = true;
+        driver_->emit_lifecycle(*o, domain_lifecycle::defined, domain_lifecycle::defined_detail::updated);
         return o->ref();
     }
     g.save_config(def);
@@ -308,6 +316,7 @@ domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_x
     o->config = std::move(def);
     o->persistent = true;
     driver_->domains.add(o);
+    driver_->emit_lifecycle(*o, domain_lifecycle::defined, domain_lifecycle::defined_detail::added);
     return o->ref();
 }
 
@@ -352,6 +361,7 @@ void qemu::state::perform(op::domain_undefine, const op::domain_undefine::args& 
     }
     remove_file_at(driver_->paths.autostart_dir, name + ".xml");
     std::lock_guard lock(driver_->mutex);
+    driver_->emit_lifecycle(*o, domain_lifecycle::undefined, domain_lifecycle::undefined_detail::removed);
     o->persistent = false;
     o->autostart = false;
     if (!o->active()) driver_->domains.remove(*o);
@@ -371,6 +381,8 @@ void qemu::state::perform(op::domain_suspend, const op::domain_suspend::args& a)
     mon->execute("stop");
     {
         std::lock_guard lock(driver_->mutex);
+        if (o->state != domain_state::paused)
+            driver_->emit_lifecycle(*o, domain_lifecycle::suspended, domain_lifecycle::suspended_detail::paused);
         o->state = domain_state::paused;
         o->reason = reason::paused_user;
     }
@@ -390,6 +402,7 @@ void qemu::state::perform(op::domain_resume, const op::domain_resume::args& a) {
         std::lock_guard lock(driver_->mutex);
         o->state = domain_state::running;
         o->reason = reason::running_unpaused;
+        driver_->emit_lifecycle(*o, domain_lifecycle::resumed, domain_lifecycle::resumed_detail::unpaused);
     }
     g.write_status(*o);
 }

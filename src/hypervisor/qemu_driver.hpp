@@ -16,6 +16,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+
+#include <virtpp/events.hpp>
 #include <thread>
 
 namespace virtpp::hypervisor {
@@ -94,6 +96,14 @@ struct qemu::driver {
 
     /// Runs fn on the driver's event thread (QMP events and qemu exits are handled there).
     void post(std::function<void()> fn);
+
+    /// Domain events: queued where the change happens (under `mutex`, keeping their order),
+    /// delivered on the event thread, where no driver lock is held.
+    event_hub events;
+    void emit(event e);
+    void emit_lifecycle(const qemu_detail::domain_obj& o, int event, int detail) {
+        emit(lifecycle_event(o.ref(), event, detail));
+    }
 
     /// The pid of a running guest's qemu (tests), -1 when not running.
     [[nodiscard]] pid_t guest_pid(std::string_view name);

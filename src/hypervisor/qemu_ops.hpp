@@ -605,6 +605,9 @@ struct ops {
             refresh_taps(*o);
             o->state = paused ? domain_state::paused : domain_state::running;
             o->reason = paused ? reason::paused_user : running_reason;
+            // the running reasons booted, migrated, restored are the STARTED details plus one
+            d.emit_lifecycle(*o, domain_lifecycle::started, running_reason - 1);
+            if (paused) d.emit_lifecycle(*o, domain_lifecycle::suspended, domain_lifecycle::suspended_detail::paused);
         }
         write_status(*o);
     }
@@ -650,6 +653,9 @@ struct ops {
         o->state = final_state;
         o->reason = final_reason;
         o->fake_reboot = false;
+        // shutoff reasons shutdown, destroyed, crashed, migrated, saved, failed: STOPPED's details plus one
+        if (final_state == domain_state::shutoff && final_reason >= reason::shutoff_shutdown)
+            d.emit_lifecycle(*o, domain_lifecycle::stopped, final_reason - 1);
         if (!o->persistent) d.domains.remove(*o);
     }
 
@@ -675,6 +681,14 @@ struct ops {
                 append_log(log_file(o->live->name), now_stamp() + ": event SHUTDOWN " + json::serialize(data) + "\n");
                 std::string why;
                 if (const auto* r = data.if_contains("reason"); r != nullptr && r->is_string()) why = std::string(r->as_string());
+                if (!fake_reboot && why != "guest-reset") {
+                    // libvirt's detail: who asked for the power-off
+                    int detail = why == "guest-shutdown" ? domain_lifecycle::shutdown_detail::guest
+                                 : why.starts_with("host-") ? domain_lifecycle::shutdown_detail::host
+                                                            : domain_lifecycle::shutdown_detail::finished;
+                    std::lock_guard lock(d.mutex);
+                    d.emit_lifecycle(*o, domain_lifecycle::shutdown, detail);
+                }
                 if (fake_reboot) {
                     // virDomainReboot through ACPI: the guest shut down; reset it and carry on
                     mon->execute("system_reset");
@@ -696,13 +710,19 @@ struct ops {
                 // than replaying an old transition over a newer one.
                 auto st = mon->execute("query-status");
                 bool running = st.at("running").as_bool();
+                const auto* status = st.is_object() ? st.as_object().if_contains("status") : nullptr;
+                // a qemu told to quit (destroy) stops its vCPUs on the way out: that is no pause
+                bool paused = !running && status != nullptr && status->is_string() && status->as_string() == "paused";
                 std::lock_guard lock(d.mutex);
+                if (o->stopping || o->generation != gen) return;
                 if (running && o->state == domain_state::paused) {
                     o->state = domain_state::running;
                     o->reason = reason::running_unpaused;
-                } else if (!running && o->state == domain_state::running) {
+                    d.emit_lifecycle(*o, domain_lifecycle::resumed, domain_lifecycle::resumed_detail::unpaused);
+                } else if (paused && o->state == domain_state::running) {
                     o->state = domain_state::paused;
                     o->reason = reason::paused_user;
+                    d.emit_lifecycle(*o, domain_lifecycle::suspended, domain_lifecycle::suspended_detail::paused);
                 } else {
                     return;
                 }
@@ -711,6 +731,19 @@ struct ops {
                 const auto* id = data.if_contains("device");
                 if (id == nullptr || !id->is_string()) return;
                 if (!finish_unplug(o, *mon, std::string(id->as_string()))) return;
+                domain_event e;
+                e.id = domain_event_id::device_removed;
+                e.device_alias = std::string(id->as_string());
+                std::lock_guard lock(d.mutex);
+                e.dom = o->ref();
+                d.emit(std::move(e));
+            } else if (name == "RESET") {
+                domain_event e;
+                e.id = domain_event_id::reboot;
+                std::lock_guard lock(d.mutex);
+                e.dom = o->ref();
+                d.emit(std::move(e));
+                return;
             } else if (name == "GUEST_PANICKED") {
                 apply_action(o, on_crash, reason::shutoff_crashed, "crashed");
                 return;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <virtpp/error.hpp>
+#include <virtpp/events.hpp>
 #include <virtpp/hypervisor/detail/domain_registry.hpp>
 #include <virtpp/hypervisor/test.hpp>
 #include <virtpp/xml/domain.hpp>
@@ -77,6 +78,8 @@ struct test::state::impl {
     detail::object_registry<test_detail::domain_obj> domains;  ///< in definition order
     detail::object_registry<test_detail::network_obj> networks;
     int next_id = 1;
+    /// Queued under `mutex`, delivered after it is released (event_hub::deliver_on_exit).
+    event_hub events;
 
     // ---- helpers; callers hold the mutex
     /// The domain a reference names, else NO_DOMAIN with the test driver's message.
@@ -90,9 +93,13 @@ struct test::state::impl {
     /// Parses domain XML and fills what the test driver's post-parse fills (uuid, arch, boot
     /// device, MACs, interface names).
     xml::domain_def parse_domain(std::string_view xml) const;
+    /// Starts a domain and queues libvirt's STARTED event with `detail`.
     void start(test_detail::domain_obj& obj, int why);
-    /// Stops a domain; a transient one is removed (obj is invalid afterwards then).
+    /// Stops a domain and queues the STOPPED event; a transient one is removed (obj is invalid
+    /// afterwards then).
     void stop(test_detail::domain_obj& obj, int why);
+    void queue_event(const test_detail::domain_obj& obj, int event, int detail);
+    void queue_event(const test_detail::network_obj& obj, int event);
 
     test_detail::network_obj& network(const network_ref& ref) const;
     test_detail::network_obj* find_network_by_name(std::string_view name) const;

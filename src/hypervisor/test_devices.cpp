@@ -149,6 +149,7 @@ op::domain_migrate_prepare::result test::state::perform(op::domain_migrate_prepa
     pause();
     auto def = xml::parse_domain_xml(a.xml);
     if (a.dname) def.name = *a.dname;
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     if (!def.uuid) def.uuid = virtpp::uuid::generate();
     def.id.reset();
@@ -182,6 +183,7 @@ op::migrate_cookie test::state::perform(op::domain_migrate_perform, const op::do
 
 op::domain_migrate_finish::result test::state::perform(op::domain_migrate_finish, const op::domain_migrate_finish::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto* obj = impl_->find_domain_by_name(a.name);
     if (obj == nullptr || obj->migration != migration_stage::incoming)
@@ -198,6 +200,7 @@ op::domain_migrate_finish::result test::state::perform(op::domain_migrate_finish
     } else {
         obj->state = domain_state::running;
         obj->reason = reason::running_migrated;
+        impl_->queue_event(*obj, domain_lifecycle::resumed, domain_lifecycle::resumed_detail::migrated);
     }
     if (a.flags & migrate_flags::persist_dest) {
         obj->persistent = true;
@@ -209,6 +212,7 @@ op::domain_migrate_finish::result test::state::perform(op::domain_migrate_finish
 
 void test::state::perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     if (obj.migration == migration_stage::none || obj.migration == migration_stage::incoming)

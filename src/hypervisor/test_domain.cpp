@@ -302,6 +302,8 @@ void test::state::impl::start(domain_obj& obj, int why) {
     obj.managed_save = false;
     obj.vcpu_affinity.assign(online_vcpus(*obj.live), {});
     obj.migration = migration_stage::none;
+    // the running reasons booted, migrated, restored are the STARTED details plus one
+    queue_event(obj, domain_lifecycle::started, why - 1);
 }
 
 void test::state::impl::stop(domain_obj& obj, int why) {
@@ -311,8 +313,23 @@ void test::state::impl::stop(domain_obj& obj, int why) {
     obj.reason = why;
     obj.vcpu_affinity.clear();
     obj.migration = migration_stage::none;
+    // the shutoff reasons shutdown, destroyed, crashed, migrated, saved are the STOPPED details plus one
+    queue_event(obj, domain_lifecycle::stopped, why - 1);
     if (!obj.persistent) remove_domain(obj);
 }
+
+void test::state::impl::queue_event(const domain_obj& obj, int event, int detail) {
+    events.queue(lifecycle_event(obj.ref(), event, detail));
+}
+
+void test::state::impl::queue_event(const test_detail::network_obj& obj, int event) {
+    network_event e;
+    e.net = obj.ref();
+    e.event = event;
+    events.queue(std::move(e));
+}
+
+event_subscription test::state::subscribe_events(event_handler handler) { return impl_->events.subscribe(std::move(handler)); }
 
 // ---- listing -----------------------------------------------------------------------------------
 
@@ -386,6 +403,7 @@ domain_ref test::state::perform(op::domain_create_xml, const op::domain_create_x
     pause();
     check_flags(a.flags, 1U << 4 /* VIR_DOMAIN_START_VALIDATE */, "testDomainCreateXML");
     if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(a.xml);
     auto* existing = impl_->check_domain_conflicts(def, true);
@@ -403,30 +421,37 @@ domain_ref test::state::perform(op::domain_define_xml, const op::domain_define_x
     pause();
     check_flags(a.flags, 1U << 0 /* VIR_DOMAIN_DEFINE_VALIDATE */, "testDomainDefineXMLFlags");
     if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(a.xml);
     if (def.name.find('\n') != std::string::npos)
         raise(error_code::xml_error, error_domain::domain, "name " + def.name + " cannot contain '\\n'");
     auto* existing = impl_->check_domain_conflicts(def, false);
+    bool updated = false;
     if (existing == nullptr) {
         auto obj = std::make_unique<domain_obj>();
         obj->config = std::move(def);
         existing = &impl_->add_domain(std::move(obj));
     } else {
         existing->config = std::move(def);
+        updated = true;
     }
     existing->persistent = true;
+    impl_->queue_event(*existing, domain_lifecycle::defined,
+                       updated ? domain_lifecycle::defined_detail::updated : domain_lifecycle::defined_detail::added);
     return existing->ref();
 }
 
 void test::state::perform(op::domain_undefine, const op::domain_undefine::args& a) {
     pause();
     check_flags(a.flags, 1U | 2U, "testDomainUndefineFlags");
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     if (obj.managed_save && !(a.flags & 1U))
         raise(error_code::operation_invalid, error_domain::test, "Refusing to undefine while domain managed save image exists");
     obj.managed_save = false;
+    impl_->queue_event(obj, domain_lifecycle::undefined, domain_lifecycle::undefined_detail::removed);
     if (obj.active()) obj.persistent = false;  // it lives on as a transient domain
     else impl_->remove_domain(obj);
 }
@@ -434,6 +459,7 @@ void test::state::perform(op::domain_undefine, const op::domain_undefine::args& 
 domain_ref test::state::perform(op::domain_create, const op::domain_create::args& a) {
     pause();
     check_flags(a.flags, 0, "testDomainCreateWithFlags");
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     if (obj.state != domain_state::shutoff)
@@ -444,22 +470,26 @@ domain_ref test::state::perform(op::domain_create, const op::domain_create::args
 
 void test::state::perform(op::domain_suspend, const op::domain_suspend::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     if (obj.state == domain_state::shutoff || obj.state == domain_state::paused)
         raise(error_code::internal_error, error_domain::test, "domain '" + a.dom.name + "' not running");
     obj.state = domain_state::paused;
     obj.reason = reason::paused_user;
+    impl_->queue_event(obj, domain_lifecycle::suspended, domain_lifecycle::suspended_detail::paused);
 }
 
 void test::state::perform(op::domain_resume, const op::domain_resume::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     if (obj.state != domain_state::paused)
         raise(error_code::internal_error, error_domain::test, "domain '" + a.dom.name + "' not paused");
     obj.state = domain_state::running;
     obj.reason = reason::running_unpaused;
+    impl_->queue_event(obj, domain_lifecycle::resumed, domain_lifecycle::resumed_detail::unpaused);
 }
 
 namespace {
@@ -472,6 +502,7 @@ bool action_keeps_running(xml::lifecycle_action action) {
 void test::state::perform(op::domain_shutdown, const op::domain_shutdown::args& a) {
     pause();
     check_flags(a.flags, 0, "testDomainShutdownFlags");
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     if (obj.state == domain_state::shutoff)
@@ -487,6 +518,7 @@ void test::state::perform(op::domain_shutdown, const op::domain_shutdown::args& 
 void test::state::perform(op::domain_reboot, const op::domain_reboot::args& a) {
     pause();
     check_flags(a.flags, 0x3f, "testDomainReboot");
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     check_active(obj);
@@ -501,6 +533,7 @@ void test::state::perform(op::domain_reboot, const op::domain_reboot::args& a) {
 void test::state::perform(op::domain_destroy, const op::domain_destroy::args& a) {
     pause();
     check_flags(a.flags, 1U /* VIR_DOMAIN_DESTROY_GRACEFUL */, "testDomainDestroyFlags");
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     check_active(obj);
@@ -565,6 +598,7 @@ std::string read_save_image(const std::string& path) {
 
 void test::state::perform(op::domain_save, const op::domain_save::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     check_active(obj);
@@ -574,6 +608,7 @@ void test::state::perform(op::domain_save, const op::domain_save::args& a) {
 
 void test::state::perform(op::domain_restore, const op::domain_restore::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto def = impl_->parse_domain(read_save_image(a.path));
     auto* existing = impl_->check_domain_conflicts(def, true);
@@ -589,6 +624,7 @@ void test::state::perform(op::domain_restore, const op::domain_restore::args& a)
 void test::state::perform(op::domain_core_dump, const op::domain_core_dump::args& a) {
     pause();
     check_flags(a.flags, 1U /* VIR_DUMP_CRASH */, "testDomainCoreDumpWithFormat");
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.dom);
     check_active(obj);

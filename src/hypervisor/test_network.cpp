@@ -121,6 +121,7 @@ network_ref test::state::perform(op::network_lookup_by_uuid, const op::network_l
 network_ref test::state::perform(op::network_create_xml, const op::network_create_xml::args& a) {
     pause();
     auto def = xml::parse_network_xml(a.xml);
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto* existing = check_network_conflicts(*impl_, def, true);
     if (existing == nullptr) {
@@ -129,41 +130,53 @@ network_ref test::state::perform(op::network_create_xml, const op::network_creat
     } else {
         existing->live = std::move(def);  // the persistent configuration stays for later starts
     }
+    impl_->queue_event(*existing, network_lifecycle::started);
     return existing->ref();
 }
 
 network_ref test::state::perform(op::network_define_xml, const op::network_define_xml::args& a) {
     pause();
     auto def = xml::parse_network_xml(a.xml);
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto* existing = check_network_conflicts(*impl_, def, false);
-    if (existing == nullptr) return impl_->add_network(std::move(def), false).ref();
+    if (existing == nullptr) {
+        auto& added = impl_->add_network(std::move(def), false);
+        impl_->queue_event(added, network_lifecycle::defined);
+        return added.ref();
+    }
     if (existing->active()) existing->next = std::move(def);  // takes effect when it stops
     else existing->config = std::move(def);
     existing->persistent = true;
+    impl_->queue_event(*existing, network_lifecycle::defined);
     return existing->ref();
 }
 
 void test::state::perform(op::network_undefine, const op::network_undefine::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->network(a.net);
     if (obj.active())
         raise(error_code::operation_invalid, error_domain::test, "Network '" + a.net.name + "' is still running");
+    impl_->queue_event(obj, network_lifecycle::undefined);
     impl_->networks.remove(obj);
 }
 
 void test::state::perform(op::network_create, const op::network_create::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->network(a.net);
     if (obj.active())
         raise(error_code::operation_invalid, error_domain::test, "Network '" + a.net.name + "' is already running");
     obj.live = obj.config;
+    impl_->queue_event(obj, network_lifecycle::started);
 }
 
 void test::state::perform(op::network_destroy, const op::network_destroy::args& a) {
     pause();
+    event_hub::deliver_on_exit deliver(impl_->events);
     write_lock lock(impl_->mutex);
     auto& obj = impl_->network(a.net);
     // 9.0 does not check that the network runs: destroying a stopped network succeeds
@@ -172,6 +185,7 @@ void test::state::perform(op::network_destroy, const op::network_destroy::args& 
         obj.config = std::move(*obj.next);
         obj.next.reset();
     }
+    impl_->queue_event(obj, network_lifecycle::stopped);
     if (!obj.persistent) impl_->networks.remove(obj);
 }
 

@@ -3,6 +3,7 @@
 // open and close.
 #include "rpc/client_detail.hpp"
 
+#include <virtpp/rpc/events.hpp>
 #include <virtpp/rpc/message.hpp>
 #include <virtpp/rpc/procedures.hpp>
 #include <virtpp/transport/remote.hpp>
@@ -16,6 +17,7 @@
 #include <fcntl.h>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace virtpp::rpc {
@@ -72,6 +74,18 @@ struct client_session::impl {
     int wake[2] = {-1, -1};
     std::atomic<bool> stopping{false};
 
+    // events: decoded by the reading thread, delivered by the event thread
+    event_hub listeners;
+    std::mutex register_mutex;  ///< one registration at a time (held across calls: never by the reader)
+    std::mutex events_mutex;    ///< events_registered, server_callbacks, legacy_events (never held across calls)
+    bool events_registered = false;
+    bool legacy_events = false;               ///< registered with the pre-callback procedures
+    std::set<std::int32_t> server_callbacks;  ///< the daemon's ids of our registrations
+    std::thread event_thread;
+    std::mutex event_wake_mutex;
+    std::condition_variable event_wake;
+    bool event_pending = false;
+
     std::atomic<bool> opened{false};  ///< CONNECT_OPEN succeeded: closing says CONNECT_CLOSE
     std::atomic<bool> keepalive{false};
     std::atomic<std::uint64_t> pongs{0};
@@ -103,6 +117,96 @@ struct client_session::impl {
         }
         if (background.joinable()) background.join();
         fail_all(closed_error());
+        {
+            std::lock_guard lock(event_wake_mutex);
+            event_wake.notify_all();
+        }
+        if (event_thread.joinable() && event_thread.get_id() != std::this_thread::get_id()) event_thread.join();
+        else if (event_thread.joinable()) event_thread.detach();  // closed from a handler: the thread ends after it
+    }
+
+    /// The event thread: delivers what the reader queued, one event at a time.
+    void run_events() {
+        std::unique_lock lock(event_wake_mutex);
+        while (!stopping) {
+            event_wake.wait(lock, [&] { return event_pending || stopping.load(); });
+            if (stopping) break;
+            event_pending = false;
+            lock.unlock();
+            listeners.deliver();
+            lock.lock();
+        }
+    }
+
+    /// An event message from the daemon: queued for the event thread when it is ours.
+    void handle_event(std::int32_t procedure, std::span<const std::uint8_t> body) {
+        std::optional<events::decoded_event> decoded;
+        try {
+            decoded = events::decode_event(procedure, body);
+        } catch (const virtpp::error&) {
+            return;  // a malformed event is dropped; the calls on the link go on
+        }
+        if (!decoded) return;
+        {
+            std::lock_guard lock(events_mutex);
+            // (events of registrations still being made are taken: their ids are not all known yet)
+            if (decoded->callback && events_registered && !server_callbacks.contains(*decoded->callback)) return;
+        }
+        listeners.queue(std::move(decoded->what));
+        std::lock_guard lock(event_wake_mutex);
+        event_pending = true;
+        event_wake.notify_one();
+    }
+
+    /// Registers with the daemon for every domain event id and network lifecycle (once).
+    void register_events() {
+        std::lock_guard registering(register_mutex);
+        {
+            std::lock_guard lock(events_mutex);
+            if (events_registered) return;
+        }
+        bool callbacks = false;
+        try {
+            auto probe = xdr::to_bytes(std::int32_t{feature::remote_event_callback});
+            callbacks = xdr::from_bytes<std::int32_t>(call(proc::connect_supports_feature::number, probe)) != 0;
+        } catch (const virtpp::error&) {
+            callbacks = false;
+        }
+        std::size_t registered = 0;
+        std::optional<virtpp::error> first_failure;
+        auto attempt = [&](auto&& f) {
+            try {
+                f();
+                ++registered;
+            } catch (const virtpp::error& e) {
+                if (!first_failure) first_failure = e;  // an id an older daemon does not know
+            }
+        };
+        if (callbacks) {
+            for (int id = 0; id < domain_event_id::count; ++id)
+                attempt([&] {
+                    auto ret = call(events::connect_domain_event_callback_register_any,
+                                    xdr::to_bytes(events::domain_callback_register_args{id, std::nullopt}));
+                    auto id_of_server = xdr::from_bytes<events::callback_id>(ret).id;
+                    std::lock_guard lock(events_mutex);
+                    server_callbacks.insert(id_of_server);
+                });
+            attempt([&] {
+                auto ret = call(events::connect_network_event_register_any,
+                                xdr::to_bytes(events::network_register_args{network_event_id::lifecycle, std::nullopt}));
+                auto id_of_server = xdr::from_bytes<events::callback_id>(ret).id;
+                std::lock_guard lock(events_mutex);
+                server_callbacks.insert(id_of_server);
+            });
+        } else {
+            for (int id = 0; id <= events::legacy_event_id_max; ++id)
+                attempt([&] { (void)call(events::connect_domain_event_register_any, xdr::to_bytes(events::event_id_args{id})); });
+        }
+        if (registered == 0 && first_failure) throw *first_failure;
+        if (!event_thread.joinable()) event_thread = std::thread([this] { run_events(); });
+        std::lock_guard lock(events_mutex);
+        legacy_events = !callbacks;
+        events_registered = true;
     }
 
     /// Marks the link down with `why` and fails every waiting call with it.
@@ -186,8 +290,12 @@ struct client_session::impl {
             }
             return;  // a PONG: receiving it already counted as activity
         }
+        if (h.type == message_type::message && h.prog == remote_program) {
+            handle_event(h.proc, body);
+            return;
+        }
         if (h.type == message_type::message || h.type == message_type::stream || h.type == message_type::stream_hole)
-            return;  // events and streams: this client registers none
+            return;  // streams: this client opens none
         if (h.type != message_type::reply && h.type != message_type::reply_with_fds)
             raise(error_code::rpc, error_domain::rpc,
                   "got unexpected RPC call prog " + std::to_string(static_cast<std::int32_t>(h.prog)) + " vers " +
@@ -384,6 +492,12 @@ void client_session::close() {
         }
     }
     impl_->stop();
+}
+
+event_subscription client_session::subscribe_events(event_handler handler) {
+    auto subscription = impl_->listeners.subscribe(std::move(handler));
+    impl_->register_events();  // raises the daemon's refusal (NO_SUPPORT) when it registered nothing
+    return subscription;
 }
 
 bool client_session::keepalive_active() const noexcept { return impl_->keepalive; }

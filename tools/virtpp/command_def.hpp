@@ -52,6 +52,7 @@ struct group_def {
 inline constexpr group_def groups[] = {
     {"Domain Management", "domain"},
     {"Domain Monitoring", "monitor"},
+    {"Domain Events", "events"},
     {"Host and Hypervisor", "host"},
     {"Networking", "network"},
     {"Virsh itself", "virsh"},

@@ -321,6 +321,23 @@ inline constexpr option_def opts_domifstat[] = {
 inline constexpr option_def opts_dominfo[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
 };
+inline constexpr option_def opts_event[] = {
+    {"domain", opt_type::string, 0, "filter by domain name, id or uuid"},
+    {"event", opt_type::string, 0, "which event type to wait for"},
+    {"all", opt_type::boolean, 0, "wait for all events instead of just one type"},
+    {"loop", opt_type::boolean, 0, "loop until timeout or interrupt, rather than one-shot"},
+    {"timeout", opt_type::integer, 0, "timeout seconds"},
+    {"list", opt_type::boolean, 0, "list valid event types"},
+    {"timestamp", opt_type::boolean, 0, "show timestamp for each printed event"},
+};
+inline constexpr option_def opts_net_event[] = {
+    {"network", opt_type::string, 0, "filter by network name or uuid"},
+    {"event", opt_type::string, 0, "which event type to wait for"},
+    {"loop", opt_type::boolean, 0, "loop until timeout or interrupt, rather than one-shot"},
+    {"timeout", opt_type::integer, 0, "timeout seconds"},
+    {"list", opt_type::boolean, 0, "list valid event types"},
+    {"timestamp", opt_type::boolean, 0, "show timestamp for each printed event"},
+};
 inline constexpr option_def opts_domstate[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
     {"reason", opt_type::boolean, 0, "also print reason for the state"},
@@ -465,6 +482,7 @@ inline constexpr command_def commands[] = {
     {"dominfo", "monitor", "domain information", "Returns basic information about the domain.", opts_dominfo, 0},
     {"domstate", "monitor", "domain state", "Returns state about a domain.", opts_domstate, 0},
     {"list", "monitor", "list domains", "Returns list of domains.", opts_list, 0},
+    {"event", "events", "Domain Events", "List event types, or wait for domain events to occur", opts_event, 0},
     {"capabilities", "host", "capabilities", "Returns capabilities of hypervisor/driver.", {}, 0},
     {"hostname", "host", "print the hypervisor hostname", "", {}, 0},
     {"nodeinfo", "host", "node information", "Returns basic information about the node.", {}, 0},
@@ -476,6 +494,7 @@ inline constexpr command_def commands[] = {
     {"net-destroy", "network", "destroy (stop) a network", "Forcefully stop a given network.", opts_net_destroy, 0},
     {"net-dumpxml", "network", "network information in XML", "Output the network information as an XML dump to stdout.", opts_net_dumpxml, 0},
     {"net-edit", "network", "edit XML configuration for a network", "Edit the XML configuration for a network.", opts_net_edit, 0},
+    {"net-event", "network", "Network Events", "List event types, or wait for network events to occur", opts_net_event, 0},
     {"net-info", "network", "network information", "Returns basic information about the network", opts_net_info, 0},
     {"net-list", "network", "list networks", "Returns list of networks.", opts_net_list, 0},
     {"net-name", "network", "convert a network UUID to network name", "", opts_net_name, 0},

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <virtpp/concepts.hpp>
+#include <virtpp/events.hpp>
 #include <virtpp/ops.hpp>
 #include <virtpp/types.hpp>
 #include <virtpp/uri.hpp>
@@ -41,6 +42,11 @@ struct qemu::state {
     ~state();
     state(const state&) = delete;
     state& operator=(const state&) = delete;
+
+    /// Domain events of every guest of this driver (lifecycle from the API and from QMP's STOP,
+    /// RESUME, SHUTDOWN and qemu's exit; reboot from RESET; device-removed from DEVICE_DELETED),
+    /// delivered on the driver's event thread. The virtual networks publish none yet.
+    [[nodiscard]] event_subscription subscribe_events(event_handler handler);
 
     // ---- connection and node
     std::string perform(op::connect_get_type, const op::none&);

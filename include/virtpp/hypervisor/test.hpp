@@ -13,6 +13,7 @@
 #pragma once
 
 #include <virtpp/concepts.hpp>
+#include <virtpp/events.hpp>
 #include <virtpp/ops.hpp>
 #include <virtpp/types.hpp>
 #include <virtpp/uri.hpp>
@@ -137,6 +138,10 @@ struct test::state {
     std::vector<network_dhcp_lease> perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args&);
     /// No DHCP server and no guest agent: each interface with its MAC and no address.
     std::vector<domain_interface> perform(op::domain_interface_addresses, const op::domain_interface_addresses::args&);
+
+    /// Domain and network events of this host (libvirt 9.0's test driver's: lifecycle only),
+    /// until the subscription ends. Every connection to the host sees every change.
+    [[nodiscard]] event_subscription subscribe_events(event_handler handler);
 
     /// The per-call delay of the virtpp_delay_ms URI parameter (0 = none).
     [[nodiscard]] unsigned delay_ms() const noexcept;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <virtpp/concepts.hpp>
+#include <virtpp/events.hpp>
 
 #include <memory>
 
@@ -25,6 +26,15 @@ struct local {
         }
 
         [[nodiscard]] typename H::state& state() const noexcept { return *state_; }
+
+        /// The driver's events, when it publishes any.
+        [[nodiscard]] event_subscription subscribe_events(event_handler handler)
+            requires requires(typename H::state& s, event_handler h) {
+                { s.subscribe_events(std::move(h)) } -> std::same_as<event_subscription>;
+            }
+        {
+            return state_->subscribe_events(std::move(handler));
+        }
 
     private:
         std::shared_ptr<typename H::state> state_;

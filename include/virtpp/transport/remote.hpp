@@ -13,6 +13,7 @@
 
 #include <virtpp/concepts.hpp>
 #include <virtpp/error.hpp>
+#include <virtpp/events.hpp>
 #include <virtpp/rpc/procedures.hpp>
 #include <virtpp/uri.hpp>
 
@@ -62,6 +63,12 @@ public:
 
     /// CONNECT_CLOSE then shutdown; later calls raise "client socket is closed".
     void close();
+
+    /// The daemon's domain and network events. The first subscription registers a callback for
+    /// every event id with the daemon (the callback procedures when it supports them, else the
+    /// legacy ones); handlers run on the session's event thread, never the reading one, so they
+    /// may make calls on this session. Registrations stay until the session closes.
+    [[nodiscard]] event_subscription subscribe_events(event_handler handler);
 
     /// True when the server supports keepalive and this session pings it when idle.
     [[nodiscard]] bool keepalive_active() const noexcept;
@@ -120,6 +127,10 @@ struct remote {
         }
 
         [[nodiscard]] rpc::client_session& session() const noexcept { return *session_; }
+
+        [[nodiscard]] event_subscription subscribe_events(event_handler handler) {
+            return session_->subscribe_events(std::move(handler));
+        }
 
     private:
         std::shared_ptr<rpc::client_session> session_;

@@ -6,6 +6,8 @@
 #include <virtpp/hypervisor/test.hpp>
 #include <virtpp/hypervisor/xen.hpp>
 #include <virtpp/ops.hpp>
+#include <virtpp/transport/local.hpp>
+#include <virtpp/transport/remote.hpp>
 
 #include <gtest/gtest.h>
 
@@ -37,6 +39,11 @@ std::string rows(std::tuple<Ops...>, D d) {
     return out;
 }
 
+template <class H, class T>
+constexpr bool publishes = requires(typename T::template channel<H>& c, virtpp::event_handler h) {
+    c.subscribe_events(std::move(h));
+};
+
 std::string generate() {
     using compiled = drivers<virtpp::hypervisor::test, virtpp::hypervisor::qemu, virtpp::hypervisor::xen,
                              virtpp::hypervisor::remote>;
@@ -63,6 +70,18 @@ std::string generate() {
            "this table are answered by virtppd with NO_SUPPORT naming their API (docs/daemon.md).\n\n"
            "| operation | mutates | test | qemu | xen | remote |\n|---|---|---|---|---|---|\n";
     doc << rows(virtpp::op::all{}, compiled{});
+    // events are not operations: a driver publishes them when its channel can subscribe
+    auto yes = [](bool b) { return b ? " yes |" : " NO_SUPPORT |"; };
+    doc << "\n## Events\n\n"
+           "`basic_connection::subscribe_events` (virConnectDomainEventRegisterAny,\n"
+           "virConnectNetworkEventRegisterAny): which drivers publish events (docs/events.md; *qemu*:\n"
+           "domain events only, its virtual networks publish none yet).\n\n"
+           "| API | test | qemu | xen | remote |\n|---|---|---|---|---|\n";
+    for (std::string_view api : {"virConnectDomainEventRegisterAny", "virConnectNetworkEventRegisterAny"})
+        doc << "| `" << api << "` |" << yes(publishes<virtpp::hypervisor::test, virtpp::transport::local>)
+            << yes(publishes<virtpp::hypervisor::qemu, virtpp::transport::local>)
+            << yes(publishes<virtpp::hypervisor::xen, virtpp::transport::local>)
+            << yes(publishes<virtpp::hypervisor::remote, virtpp::transport::remote>) << "\n";
     return doc.str();
 }
 

@@ -2,6 +2,8 @@
 // through rpc::procedures, libvirtd's errors, read-only refusal, keepalive, malformed input.
 #include "daemon/session.hpp"
 
+#include <virtpp/rpc/events.hpp>
+
 #include <virtpp/hypervisor/test.hpp>
 
 #include <gtest/gtest.h>
@@ -152,7 +154,7 @@ TEST_F(SessionTest, FeaturesAreAnsweredHonestly) {
     open();
     auto feature = [&](int f) { return body_of<std::int32_t>(roundtrip(call(60, 9, op::connect_supports_feature::args{f}))); };
     EXPECT_EQ(feature(rpc::feature::remote_close_callback), 1);
-    EXPECT_EQ(feature(rpc::feature::remote_event_callback), 0);
+    EXPECT_EQ(feature(rpc::feature::remote_event_callback), 1);
     EXPECT_EQ(feature(rpc::feature::fd_passing), 0);
     EXPECT_EQ(feature(rpc::feature::typed_param_string), 1);  // the test driver's answer
 }
@@ -305,8 +307,53 @@ TEST_F(SessionTest, CallsThatMaySleepGoToThePool) {
 TEST_F(SessionTest, ServedProceduresCoverTheTableAndTheSession) {
     auto served = daemon::served_procedures();
     EXPECT_TRUE(std::is_sorted(served.begin(), served.end()));
-    for (int n : {1, 2, 60, 66, 110, 157, 360, 361, 273, 283, 212, 426}) EXPECT_TRUE(std::binary_search(served.begin(), served.end(), n)) << n;
-    EXPECT_EQ(served.size(), std::tuple_size_v<rpc::procedures> + 7);
+    for (int n : {1, 2, 60, 66, 110, 157, 360, 361, 273, 283, 212, 426, 105, 106, 167, 168, 313, 314, 316, 317})
+        EXPECT_TRUE(std::binary_search(served.begin(), served.end(), n)) << n;
+    // the session procedures: 7 beside SUPPORTS_FEATURE (which replaces the table's), 8 of events
+    EXPECT_EQ(served.size(), std::tuple_size_v<rpc::procedures> + 7 + 8);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(SessionTest, EventCallbacksRelayTheDriversEventsAsLibvirtdSendsThem) {
+    make();
+    open();
+    namespace ev = rpc::events;
+    auto reg = roundtrip(call(ev::connect_domain_event_callback_register_any, 10, ev::domain_callback_register_args{0, std::nullopt}));
+    ASSERT_EQ(header_of(reg).status, rpc::message_status::ok);
+    auto id = body_of<ev::callback_id>(reg).id;
+    auto net_reg = roundtrip(call(ev::connect_network_event_register_any, 11, ev::network_register_args{0, std::nullopt}));
+    ASSERT_EQ(header_of(net_reg).status, rpc::message_status::ok);
+
+    host->sent.clear();
+    domain_ref d{"test", *uuid::parse("6695eb01-f6a4-8304-79aa-97f2502e193f"), 1};
+    session->receive(call(34, 12, op::domain_suspend::args{d}));  // DOMAIN_SUSPEND
+    ASSERT_EQ(host->sent.size(), 2U);
+    auto h = header_of(host->sent[0]);
+    EXPECT_EQ(h.proc, ev::domain_event_callback_lifecycle);
+    EXPECT_EQ(h.type, rpc::message_type::message);
+    EXPECT_EQ(h.serial, 1U);  // libvirtd's serial for every event
+    auto m = body_of<ev::callback_lifecycle_msg>(host->sent[0]);
+    EXPECT_EQ(m.callback_id, id);
+    EXPECT_EQ(m.msg.dom.name, "test");
+    EXPECT_EQ(m.msg.event, domain_lifecycle::suspended);
+    EXPECT_EQ(m.msg.detail, domain_lifecycle::suspended_detail::paused);
+    EXPECT_EQ(header_of(host->sent[1]).type, rpc::message_type::reply);
+
+    EXPECT_EQ(header_of(roundtrip(call(ev::connect_domain_event_callback_deregister_any, 13, ev::callback_id{id}))).status,
+              rpc::message_status::ok);
+    auto again = body_of<rpc::remote_error>(roundtrip(call(ev::connect_domain_event_callback_deregister_any, 14, ev::callback_id{id})));
+    EXPECT_EQ(again.message.value_or(""), "internal error: domain event callback " + std::to_string(id) + " not registered");
+    auto bad = body_of<rpc::remote_error>(roundtrip(call(ev::connect_domain_event_callback_register_any, 15,
+                                                         ev::domain_callback_register_args{27, std::nullopt})));
+    EXPECT_EQ(bad.message.value_or(""), "internal error: unsupported event ID 27");
+    // the resume now reaches only the network registration: nothing is sent but the reply
+    host->sent.clear();
+    session->receive(call(28, 16, op::domain_resume::args{d}));
+    ASSERT_EQ(host->sent.size(), 1U);
+    EXPECT_EQ(header_of(host->sent[0]).type, rpc::message_type::reply);
 }
 
 }  // namespace
