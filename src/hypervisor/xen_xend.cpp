@@ -19,6 +19,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 namespace virtpp::xen {
 
@@ -443,6 +444,67 @@ void xend::state::perform(op::domain_set_autostart, const op::domain_set_autosta
     if (it != items.end()) *it = std::move(setting);
     else updated.push(std::move(setting));
     client_.post_op("/xend/domain", {{"op", "new"}, {"config", format_sexpr(updated)}});
+}
+
+// ---- the credit scheduler ----------------------------------------------------------------------
+
+namespace {
+
+/// The record's (cpu_weight N) / (cpu_cap N), which xend 3.1's credit scheduler reports.
+std::uint32_t credit_value(const sexpr& full, std::string_view key, const std::string& name) {
+    auto v = to_integer(full.value("domain/" + std::string(key)));
+    if (!v || *v < 0 || *v > 0xffffffffLL)
+        raise(error_code::internal_error, error_domain::xend,
+              "xend's record of domain '" + name + "' lacks a valid " + std::string(key));
+    return static_cast<std::uint32_t>(*v);
+}
+
+void check_scheduler_flags(unsigned flags, std::string_view api) {
+    if (flags & ~affect::live)
+        raise(error_code::no_support, error_domain::xen,
+              std::string(api) + ": xend's scheduler parameters are those of the running domain only (no --config)");
+}
+
+}  // namespace
+
+scheduler_type xend::state::perform(op::domain_get_scheduler_type, const op::domain_get_scheduler_type::args& a) {
+    (void)fetch(a.dom.name);  // NO_DOMAIN for a domain xend does not know
+    auto node = parse_reply(client_.get_sexpr("/xend/node/"), "GET /xend/node/");
+    auto scheduler = node.value("node/xen_scheduler");
+    if (!scheduler)
+        raise(error_code::internal_error, error_domain::xend, "xend's node information lacks the scheduler name (xen_scheduler)");
+    if (*scheduler == "credit") return {"credit", 2};
+    if (*scheduler == "sedf") return {"sedf", 0};  // libvirt offered no sedf parameters either
+    raise(error_code::internal_error, error_domain::xend, "unknown Xen scheduler '" + *scheduler + "'");
+}
+
+std::vector<typed_param> xend::state::perform(op::domain_get_scheduler_parameters,
+                                              const op::domain_get_scheduler_parameters::args& a) {
+    check_scheduler_flags(a.flags, "virDomainGetSchedulerParametersFlags");
+    auto type = perform(op::domain_get_scheduler_type{}, op::domain_get_scheduler_type::args{a.dom});
+    if (type.name != "credit")
+        raise(error_code::no_support, error_domain::xen, "xend's scheduler parameters are the credit scheduler's; this Xen runs " + type.name);
+    auto r = fetch(a.dom.name);
+    return {{"weight", credit_value(r.full, "cpu_weight", r.name)}, {"cap", credit_value(r.full, "cpu_cap", r.name)}};
+}
+
+void xend::state::perform(op::domain_set_scheduler_parameters, const op::domain_set_scheduler_parameters::args& a) {
+    check_scheduler_flags(a.flags, "virDomainSetSchedulerParametersFlags");
+    static constexpr std::string_view type_names[] = {"int", "uint", "llong", "ullong", "double", "boolean", "string"};
+    for (const auto& p : a.params) {
+        if (p.field != "weight" && p.field != "cap")
+            raise(error_code::invalid_arg, error_domain::xen, "parameter '" + p.field + "' not supported by the credit scheduler");
+        if (!std::holds_alternative<std::uint32_t>(p.value))
+            raise(error_code::invalid_arg, error_domain::xen,
+                  "invalid type '" + std::string(type_names[p.value.index()]) + "' for parameter '" + p.field + "', expected 'uint'");
+    }
+    auto current = perform(op::domain_get_scheduler_parameters{}, op::domain_get_scheduler_parameters::args{a.dom, a.flags});
+    std::uint32_t weight = std::get<std::uint32_t>(current[0].value), cap = std::get<std::uint32_t>(current[1].value);
+    // as libvirt: a parameter not given keeps its current value
+    for (const auto& p : a.params) (p.field == "weight" ? weight : cap) = std::get<std::uint32_t>(p.value);
+    if (weight == 0 || weight > 65535)
+        raise(error_code::invalid_arg, error_domain::xen, "credit scheduler weight " + std::to_string(weight) + " is out of range (1-65535)");
+    domain_op(a.dom, {{"op", "domain_sched_credit_set"}, {"weight", std::to_string(weight)}, {"cap", std::to_string(cap)}});
 }
 
 // ---- devices -----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 # socket, libvirt fixture domains plus Domain-0, every request logged): virtpp on
 # http://127.0.0.1:PORT/ and on the socket path — list --all, dominfo, dumpxml (the fixture's
 # XML), suspend/resume/setmem/setmaxmem/setvcpus/shutdown/reboot/destroy, save/restore,
-# define/start/undefine, create from XML, attach/detach of disks and NICs, autostart, migration
+# define/start/undefine, create from XML, attach/detach of disks and NICs, autostart, credit
+# scheduler parameters, migration
 # between two stand-ins (each with a relocation port) — each checked as the operation xend received; xend's
 # errors and a misbehaving or unreachable xend as clear errors within the deadline; then stock
 # virsh through virtppd (xen+unix, xen+tcp) and an unprivileged user's read-only xen:/// through
@@ -158,6 +159,21 @@ grep -F '"op": "new"' "$W/main.log" | tail -1 | grep -qF '(on_xend_start ignore)
 run "$VIRTPP" -c "$U" dominfo newguest
 grep -qE '^Autostart: +disable' <<<"$OUT" || fail "dominfo after autostart --disable: $OUT"
 
+# the credit scheduler: node/xen_scheduler, the record's cpu_weight/cpu_cap, op=domain_sched_credit_set
+run "$VIRTPP" -c "$U" schedinfo newguest
+grep -qE '^Scheduler +: credit' <<<"$OUT" && grep -qE '^weight +: 256' <<<"$OUT" && grep -qE '^cap +: 0' <<<"$OUT" ||
+    fail "schedinfo: $OUT"
+run "$VIRTPP" -c "$U" schedinfo newguest --set weight=512; [[ $RC == 0 ]] || fail "schedinfo --set weight: $OUT"
+expect_op main '"path": "/xend/domain/newguest", "form": {"op": "domain_sched_credit_set", "weight": "512", "cap": "0"}'
+run "$VIRTPP" -c "$U" schedinfo newguest --set cap=50; [[ $RC == 0 ]] || fail "schedinfo --set cap: $OUT"
+expect_op main '"form": {"op": "domain_sched_credit_set", "weight": "512", "cap": "50"}'
+run "$VIRTPP" -c "$U" schedinfo newguest
+grep -qE '^weight +: 512' <<<"$OUT" && grep -qE '^cap +: 50' <<<"$OUT" || fail "schedinfo after --set: $OUT"
+run "$VIRTPP" -c "$U" schedinfo newguest --set weight=0
+[[ $RC != 0 && $OUT == *"out of range"* ]] || fail "schedinfo weight=0 must be refused: $OUT"
+run "$VIRTPP" -c "$U" schedinfo newguest --set period=10
+[[ $RC != 0 ]] || fail "schedinfo --set period must be refused: $OUT"
+
 # xend's errors surface with xend's message
 run "$VIRTPP" -c "$U" destroy Domain-0
 [[ $RC != 0 && $OUT == *"Cannot destroy privileged domain Domain-0"* && $OUT == *"POST operation failed"* ]] ||
@@ -299,6 +315,13 @@ if command -v virsh >/dev/null; then
     run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" detach-device fvtest "$SRC/tests/xen/extra-nic.xml"
     [[ $RC == 0 ]] || fail "virsh detach-device through virtppd: $OUT"
     expect_op mdst '"path": "/xend/domain/fvtest", "form": {"op": "device_destroy", "type": "vif", "dev": "1"}'
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" schedinfo fvtest --set weight=128
+    grep -qE '^weight +: 128' <<<"$OUT" || fail "virsh schedinfo --set through virtppd: $OUT"
+    expect_op mdst '"path": "/xend/domain/fvtest", "form": {"op": "domain_sched_credit_set", "weight": "128", "cap": "0"}'
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" autostart fvtest
+    [[ $RC == 0 ]] || fail "virsh autostart through virtppd: $OUT"
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" dominfo fvtest
+    grep -qE '^Autostart: +enable' <<<"$OUT" || fail "virsh dominfo after autostart: $OUT"
     svc_stop DS
     svc_stop DD
 fi

@@ -18,7 +18,8 @@ protocol; a stand-in started with --relocation-port-file listens for that on a f
 (written to R) and adds the domain, running. Devices: op=device_create config=(vbd|tap|vif ...)
 adds a (device ...) entry; op=device_destroy type= dev= removes the vbd with that Xen device
 number or the vif at that index. op=new for a domain of the same name and uuid updates its
-definition (how autostart is set).
+definition (how autostart is set). op=domain_sched_credit_set weight= cap= sets the record's
+cpu_weight and cpu_cap (every record has them, 256 and 0 by default, as xend 3.1's do).
 
 Writes the TCP port it bound to --port-file once it listens (port 0 = any free port). Stops on
 SIGTERM.
@@ -172,7 +173,16 @@ class Xend:
                 self.next_id = max(self.next_id, int(did) + 1)
             if did is not None and field(rec, "state") is None:
                 set_field(rec, "state", "-b----")
+            self.credit_defaults(rec)
             self.domains.append(rec)
+
+    @staticmethod
+    def credit_defaults(rec):
+        # xend 3.1's records carry the credit scheduler's parameters
+        if field(rec, "cpu_weight") is None:
+            set_field(rec, "cpu_weight", 256)
+        if field(rec, "cpu_cap") is None:
+            set_field(rec, "cpu_cap", 0)
 
     def find(self, name):
         for d in self.domains:
@@ -188,7 +198,7 @@ class Xend:
                 "(xen_caps 'xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64')"
                 "(platform_params 'virt_start=0xffff800000000000')(xen_changeset unavailable)"
                 "(cc_compiler 'gcc version 4.1.2')(cc_compile_by standin)(cc_compile_domain example)"
-                "(cc_compile_date 'Sat Dec 5 2026')(xend_config_format %d))" % self.args.config_format)
+                "(cc_compile_date 'Sat Dec 5 2026')(xen_scheduler credit)(xend_config_format %d))" % self.args.config_format)
 
     def new_record(self, config, running):
         rec = parse_sexpr(config)
@@ -200,6 +210,7 @@ class Xend:
             raise ValueError("config has no name")
         if field(rec, "uuid") is None:
             set_field(rec, "uuid", "11111111-2222-3333-4444-%012d" % self.next_id, True)
+        self.credit_defaults(rec)
         if running:
             set_field(rec, "domid", self.next_id)
             self.next_id += 1
@@ -252,7 +263,8 @@ class Xend:
         running = field(d, "domid") is not None
         managed = self.args.config_format >= 3 and field(d, "name") != "Domain-0"
         if op in ("pause", "unpause", "shutdown", "destroy", "mem_target_set", "maxmem_set", "set_vcpus",
-                  "pincpu", "save", "dump", "migrate", "device_create", "device_destroy") and not running:
+                  "pincpu", "save", "dump", "migrate", "device_create", "device_destroy",
+                  "domain_sched_credit_set") and not running:
             return 500, "(xend.err \"Domain '%s' is not running\")" % name
         if op == "pause":
             set_field(d, "state", "--p---")
@@ -313,6 +325,12 @@ class Xend:
                 drop_field(d, "state")
             else:
                 self.domains.remove(d)
+        elif op == "domain_sched_credit_set":
+            weight, cap = form.get("weight", ""), form.get("cap", "")
+            if not weight.isdigit() or not cap.isdigit() or not 1 <= int(weight) <= 65535:
+                return 500, "(xend.err 'bad weight or cap')"
+            set_field(d, "cpu_weight", int(weight))
+            set_field(d, "cpu_cap", int(cap))
         elif op == "device_create":
             dev = parse_sexpr(form.get("config", ""))
             if not isinstance(dev, list) or not dev or dev[0] not in ("vbd", "tap", "vif"):

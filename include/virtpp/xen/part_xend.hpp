@@ -76,6 +76,12 @@ struct xend::state {
     /// op=new with the record's (on_xend_start start|ignore) changed (xend 3.0.4 and later).
     void perform(op::domain_set_autostart, const op::domain_set_autostart::args&);
 
+    // ---- the credit scheduler: node/xen_scheduler, the record's cpu_weight and cpu_cap,
+    //      op=domain_sched_credit_set weight= cap=
+    scheduler_type perform(op::domain_get_scheduler_type, const op::domain_get_scheduler_type::args&);
+    std::vector<typed_param> perform(op::domain_get_scheduler_parameters, const op::domain_get_scheduler_parameters::args&);
+    void perform(op::domain_set_scheduler_parameters, const op::domain_set_scheduler_parameters::args&);
+
     // ---- devices: op=device_create config=(vbd ...) / op=device_destroy type=vbd|tap|vif dev=N
     void perform(op::domain_attach_device, const op::domain_attach_device::args&);
     void perform(op::domain_detach_device, const op::domain_detach_device::args&);
