@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <variant>
 
 namespace virtpp::xen {
 
@@ -425,6 +428,295 @@ void xend::state::perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args& 
     map += "]";
     if (map == "[]") raise(error_code::invalid_arg, error_domain::xen, "the CPU map of vcpu " + std::to_string(a.vcpu) + " is empty");
     domain_op(a.dom, {{"op", "pincpu"}, {"vcpu", std::to_string(a.vcpu)}, {"cpumap", map}});
+}
+
+// ---- autostart ---------------------------------------------------------------------------------
+
+void xend::state::perform(op::domain_set_autostart, const op::domain_set_autostart::args& a) {
+    if (!manages_inactive())
+        raise(error_code::no_support, error_domain::xen, "xend older than 3.0.4 does not start domains itself (no on_xend_start)");
+    auto r = fetch(a.dom.name);
+    // as libvirt: the record with on_xend_start changed goes back to xend as a new definition
+    sexpr updated = r.full;
+    auto& items = updated.items();
+    auto it = std::find_if(items.begin(), items.end(), [](const sexpr& s) { return s.head() == "on_xend_start"; });
+    sexpr setting = sexpr::pair("on_xend_start", a.autostart ? "start" : "ignore");
+    if (it != items.end()) *it = std::move(setting);
+    else updated.push(std::move(setting));
+    client_.post_op("/xend/domain", {{"op", "new"}, {"config", format_sexpr(updated)}});
+}
+
+// ---- the credit scheduler ----------------------------------------------------------------------
+
+namespace {
+
+/// The record's (cpu_weight N) / (cpu_cap N), which xend 3.1's credit scheduler reports.
+std::uint32_t credit_value(const sexpr& full, std::string_view key, const std::string& name) {
+    auto v = to_integer(full.value("domain/" + std::string(key)));
+    if (!v || *v < 0 || *v > 0xffffffffLL)
+        raise(error_code::internal_error, error_domain::xend,
+              "xend's record of domain '" + name + "' lacks a valid " + std::string(key));
+    return static_cast<std::uint32_t>(*v);
+}
+
+void check_scheduler_flags(unsigned flags, std::string_view api) {
+    if (flags & ~affect::live)
+        raise(error_code::no_support, error_domain::xen,
+              std::string(api) + ": xend's scheduler parameters are those of the running domain only (no --config)");
+}
+
+}  // namespace
+
+scheduler_type xend::state::perform(op::domain_get_scheduler_type, const op::domain_get_scheduler_type::args& a) {
+    (void)fetch(a.dom.name);  // NO_DOMAIN for a domain xend does not know
+    auto node = parse_reply(client_.get_sexpr("/xend/node/"), "GET /xend/node/");
+    auto scheduler = node.value("node/xen_scheduler");
+    if (!scheduler)
+        raise(error_code::internal_error, error_domain::xend, "xend's node information lacks the scheduler name (xen_scheduler)");
+    if (*scheduler == "credit") return {"credit", 2};
+    if (*scheduler == "sedf") return {"sedf", 0};  // libvirt offered no sedf parameters either
+    raise(error_code::internal_error, error_domain::xend, "unknown Xen scheduler '" + *scheduler + "'");
+}
+
+std::vector<typed_param> xend::state::perform(op::domain_get_scheduler_parameters,
+                                              const op::domain_get_scheduler_parameters::args& a) {
+    check_scheduler_flags(a.flags, "virDomainGetSchedulerParametersFlags");
+    auto type = perform(op::domain_get_scheduler_type{}, op::domain_get_scheduler_type::args{a.dom});
+    if (type.name != "credit")
+        raise(error_code::no_support, error_domain::xen, "xend's scheduler parameters are the credit scheduler's; this Xen runs " + type.name);
+    auto r = fetch(a.dom.name);
+    return {{"weight", credit_value(r.full, "cpu_weight", r.name)}, {"cap", credit_value(r.full, "cpu_cap", r.name)}};
+}
+
+void xend::state::perform(op::domain_set_scheduler_parameters, const op::domain_set_scheduler_parameters::args& a) {
+    check_scheduler_flags(a.flags, "virDomainSetSchedulerParametersFlags");
+    static constexpr std::string_view type_names[] = {"int", "uint", "llong", "ullong", "double", "boolean", "string"};
+    for (const auto& p : a.params) {
+        if (p.field != "weight" && p.field != "cap")
+            raise(error_code::invalid_arg, error_domain::xen, "parameter '" + p.field + "' not supported by the credit scheduler");
+        if (!std::holds_alternative<std::uint32_t>(p.value))
+            raise(error_code::invalid_arg, error_domain::xen,
+                  "invalid type '" + std::string(type_names[p.value.index()]) + "' for parameter '" + p.field + "', expected 'uint'");
+    }
+    auto current = perform(op::domain_get_scheduler_parameters{}, op::domain_get_scheduler_parameters::args{a.dom, a.flags});
+    std::uint32_t weight = std::get<std::uint32_t>(current[0].value), cap = std::get<std::uint32_t>(current[1].value);
+    // as libvirt: a parameter not given keeps its current value
+    for (const auto& p : a.params) (p.field == "weight" ? weight : cap) = std::get<std::uint32_t>(p.value);
+    if (weight == 0 || weight > 65535)
+        raise(error_code::invalid_arg, error_domain::xen, "credit scheduler weight " + std::to_string(weight) + " is out of range (1-65535)");
+    domain_op(a.dom, {{"op", "domain_sched_credit_set"}, {"weight", std::to_string(weight)}, {"cap", std::to_string(cap)}});
+}
+
+// ---- devices -----------------------------------------------------------------------------------
+
+namespace {
+
+/// Xen's device number of a block device name (blkif's blkdev_name_to_number): xvdX 202, sdX 8,
+/// hda/hdb 3, hdc/hdd 22 (major << 8, then 16 minors a disk, 64 an IDE unit), a number as it is.
+std::optional<unsigned> block_device_number(std::string_view name) {
+    if (auto colon = name.find(':'); colon != std::string_view::npos) name = name.substr(0, colon);  // hda:cdrom
+    if (name.rfind("ioemu:", 0) == 0) name.remove_prefix(6);
+    if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }) && name.size() < 9)
+        return static_cast<unsigned>(std::stoul(std::string(name)));
+    auto letter_and_partition = [](std::string_view rest, unsigned letters) -> std::optional<std::pair<unsigned, unsigned>> {
+        if (rest.empty() || rest[0] < 'a' || rest[0] >= static_cast<char>('a' + letters)) return std::nullopt;
+        unsigned part = 0;
+        for (char c : rest.substr(1)) {
+            if (c < '0' || c > '9' || part > 15) return std::nullopt;
+            part = part * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (part > 15) return std::nullopt;
+        return std::pair{static_cast<unsigned>(rest[0] - 'a'), part};
+    };
+    if (name.rfind("xvd", 0) == 0)
+        if (auto lp = letter_and_partition(name.substr(3), 16)) return (202U << 8) + lp->first * 16 + lp->second;
+    if (name.rfind("sd", 0) == 0)
+        if (auto lp = letter_and_partition(name.substr(2), 16)) return (8U << 8) + lp->first * 16 + lp->second;
+    if (name.rfind("hd", 0) == 0)
+        if (auto lp = letter_and_partition(name.substr(2), 4); lp && lp->second < 64)
+            return ((lp->first < 2 ? 3U : 22U) << 8) + (lp->first % 2) * 64 + lp->second;
+    return std::nullopt;
+}
+
+bool same_mac(std::string_view x, std::string_view y) {
+    return x.size() == y.size() &&
+           std::equal(x.begin(), x.end(), y.begin(), [](char p, char q) { return std::tolower(static_cast<unsigned char>(p)) == std::tolower(static_cast<unsigned char>(q)); });
+}
+
+/// --config alone (an inactive definition's devices) is not what xend's device ops change.
+void check_hotplug_flags(unsigned flags, std::string_view api) {
+    if (flags & ~(affect::live | affect::config))
+        raise(error_code::invalid_arg, error_domain::xen, std::string(api) + ": unsupported flags (0x" + [&] {
+                  char buf[16];
+                  std::snprintf(buf, sizeof buf, "%x", flags & ~(affect::live | affect::config));
+                  return std::string(buf);
+              }() + ")");
+    if ((flags & affect::config) && !(flags & affect::live))
+        raise(error_code::no_support, error_domain::xen,
+              std::string(api) + ": xend changes the devices of running domains only (--config without --live)");
+}
+
+}  // namespace
+
+void xend::state::perform(op::domain_attach_device, const op::domain_attach_device::args& a) {
+    check_hotplug_flags(a.flags, "virDomainAttachDeviceFlags");
+    auto dev = xml::parse_device_xml(a.xml, "Xen", error_domain::xen);
+    auto r = fetch(a.dom.name);
+    if (!r.active()) raise(error_code::operation_invalid, error_domain::xen, "domain '" + r.name + "' is not running");
+    bool hvm = r.full.find("domain/image/hvm") != nullptr;
+    sexpr device = dev.disk ? disk_to_sexpr(*dev.disk, hvm, ctx_.xend_config_version)
+                            : interface_to_sexpr(*dev.interface, hvm, ctx_.xend_config_version);
+    // xend takes the device's own list, without libvirt's (device ...) wrapper
+    const sexpr& config = device.items().size() == 2 ? device.items()[1] : device;
+    domain_op(a.dom, {{"op", "device_create"}, {"config", format_sexpr(config)}});
+}
+
+void xend::state::perform(op::domain_detach_device, const op::domain_detach_device::args& a) {
+    check_hotplug_flags(a.flags, "virDomainDetachDeviceFlags");
+    auto dev = xml::parse_device_xml(a.xml, "Xen", error_domain::xen);
+    auto r = fetch(a.dom.name);
+    if (!r.active()) raise(error_code::operation_invalid, error_domain::xen, "domain '" + r.name + "' is not running");
+    std::string type, id;
+    if (dev.disk) {
+        auto number = block_device_number(dev.disk->target_dev);
+        if (!number)
+            raise(error_code::invalid_arg, error_domain::xen, "cannot tell Xen's device number of disk target '" + dev.disk->target_dev + "'");
+        std::string driver = dev.disk->driver_name.value_or("");
+        type = driver == "tap" || driver == "tap2" ? driver : "vbd";
+        id = std::to_string(*number);
+    } else {
+        // Xen numbers a domain's vifs in the order they were created, which is the record's order
+        if (!dev.interface->mac)
+            raise(error_code::invalid_arg, error_domain::xen, "detaching an interface needs its <mac address=.../>");
+        int index = 0;
+        bool found = false;
+        for (const auto* d : r.full.children("device")) {
+            for (const auto& item : d->items()) {
+                if (item.head() != "vif") continue;
+                if (same_mac(item.value("vif/mac").value_or(""), *dev.interface->mac)) {
+                    found = true;
+                    break;
+                }
+                ++index;
+            }
+            if (found) break;
+        }
+        if (!found)
+            raise(error_code::operation_failed, error_domain::xen,
+                  "domain '" + r.name + "' has no interface with MAC address " + *dev.interface->mac);
+        type = "vif";
+        id = std::to_string(index);
+    }
+    domain_op(a.dom, {{"op", "device_destroy"}, {"type", type}, {"dev", id}});
+}
+
+// ---- migration ---------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::uint16_t xend_relocation_port = 8002;
+
+/// What xend's op=migrate can do: live or not, to a host; nothing else (libvirt's Xen driver
+/// refused the rest the same way).
+void check_migration(unsigned flags, const std::optional<std::string>& dname, std::uint64_t bandwidth) {
+    if (dname) raise(error_code::no_support, error_domain::xen, "Xen does not support renaming domains during migration");
+    if (bandwidth) raise(error_code::no_support, error_domain::xen, "Xen does not support bandwidth limits during migration");
+    if (flags & migrate_flags::paused)
+        raise(error_code::no_support, error_domain::xen, "xend cannot migrate a domain and leave it paused (--suspend, or a paused domain)");
+    unsigned unsupported = flags & ~migrate_flags::live;
+    if (unsupported) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "0x%x", unsupported);
+        raise(error_code::no_support, error_domain::xen, std::string("xend's migration does not support the flags ") + buf +
+                                                             " (only --live)");
+    }
+}
+
+/// "xenmigr://host[:port]/" or a bare host name -> host and port (8002, xend's relocation port).
+std::pair<std::string, std::uint16_t> migration_target(std::string_view uri) {
+    auto sep = uri.find("//");
+    if (sep == std::string_view::npos) {
+        if (uri.empty() || uri.find_first_of("/ ") != std::string_view::npos)
+            raise(error_code::invalid_arg, error_domain::xen, "invalid migration URI '" + std::string(uri) + "'");
+        return {std::string(uri), xend_relocation_port};
+    }
+    if (uri.substr(0, sep) != "xenmigr:")
+        raise(error_code::invalid_arg, error_domain::xen,
+              "only xenmigr:// migrations are supported by Xen (not '" + std::string(uri) + "')");
+    std::string_view rest = uri.substr(sep + 2);
+    rest = rest.substr(0, rest.find('/'));
+    std::string_view host = rest, port_text;
+    if (!rest.empty() && rest[0] == '[') {
+        auto close = rest.find(']');
+        if (close == std::string_view::npos) raise(error_code::invalid_arg, error_domain::xen, "invalid migration URI '" + std::string(uri) + "'");
+        host = rest.substr(1, close - 1);
+        if (close + 1 < rest.size()) {
+            if (rest[close + 1] != ':') raise(error_code::invalid_arg, error_domain::xen, "invalid migration URI '" + std::string(uri) + "'");
+            port_text = rest.substr(close + 2);
+        }
+    } else if (auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+        host = rest.substr(0, colon);
+        port_text = rest.substr(colon + 1);
+    }
+    if (host.empty()) raise(error_code::invalid_arg, error_domain::xen, "a hostname must be specified in the migration URI '" + std::string(uri) + "'");
+    std::uint16_t port = xend_relocation_port;
+    if (!port_text.empty()) {
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+        if (ec != std::errc{} || end != port_text.data() + port_text.size() || value == 0 || value > 65535)
+            raise(error_code::invalid_arg, error_domain::xen, "invalid port in migration URI '" + std::string(uri) + "'");
+        port = static_cast<std::uint16_t>(value);
+    }
+    return {std::string(host), port};
+}
+
+}  // namespace
+
+op::domain_migrate_begin::result xend::state::perform(op::domain_migrate_begin, const op::domain_migrate_begin::args& a) {
+    check_migration(a.flags, a.dname, a.bandwidth);
+    if (a.xmlin) raise(error_code::no_support, error_domain::xen, "xend migrates a domain as it is: no destination XML");
+    auto r = fetch(a.dom.name);
+    if (!r.active()) raise(error_code::operation_invalid, error_domain::xen, "domain '" + r.name + "' is not running");
+    auto def = domain_from_sexpr(r.full, ctx_.xend_config_version);
+    return {{}, xml::format_domain_xml(def, {.inactive = true, .secure = true})};
+}
+
+op::domain_migrate_prepare::result xend::state::perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args& a) {
+    check_migration(a.flags, a.dname, a.bandwidth);
+    op::domain_migrate_prepare::result out;
+    if (a.uri_in) return out;
+    // Without a URI the source's xend sends the guest to this host's relocation port (libvirt
+    // named the host by its hostname; a TCP xend is named as the connection named it).
+    std::string host = !ctx_.xend.is_unix() && !ctx_.local_host ? ctx_.xend.host : perform(op::connect_get_hostname{}, op::none{});
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    out.uri_out = "xenmigr://" + host + "/";
+    return out;
+}
+
+op::migrate_cookie xend::state::perform(op::domain_migrate_perform, const op::domain_migrate_perform::args& a) {
+    check_migration(a.flags, a.dname, a.bandwidth);
+    if (!a.uri) raise(error_code::invalid_arg, error_domain::xen, "xend needs a migration URI (xenmigr://host[:port]/)");
+    auto [host, port] = migration_target(*a.uri);
+    domain_op(a.dom, {{"op", "migrate"},
+                      {"destination", host},
+                      {"live", (a.flags & migrate_flags::live) ? "1" : "0"},
+                      {"port", std::to_string(port)},
+                      {"resource", "0"}});
+    return {};
+}
+
+op::domain_migrate_finish::result xend::state::perform(op::domain_migrate_finish, const op::domain_migrate_finish::args& a) {
+    // The destination xend received the guest by itself: nothing to undo when cancelled.
+    if (a.cancelled) return {domain_ref{a.name, {}, -1}, {}};
+    auto r = fetch(a.name);
+    if (!r.active())
+        raise(error_code::operation_failed, error_domain::xen, "domain '" + a.name + "' did not arrive running on the destination xend");
+    return {r.ref(), {}};
+}
+
+void xend::state::perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args&) {
+    // op=migrate was the whole of the source's side: xend already removed the guest (or, on
+    // failure, kept it running); there is nothing left to confirm or undo.
 }
 
 // ---- shared with the other parts --------------------------------------------------------------

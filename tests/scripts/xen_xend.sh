@@ -3,7 +3,9 @@
 # socket, libvirt fixture domains plus Domain-0, every request logged): virtpp on
 # http://127.0.0.1:PORT/ and on the socket path — list --all, dominfo, dumpxml (the fixture's
 # XML), suspend/resume/setmem/setmaxmem/setvcpus/shutdown/reboot/destroy, save/restore,
-# define/start/undefine, create from XML — each checked as the operation xend received; xend's
+# define/start/undefine, create from XML, attach/detach of disks and NICs, autostart, credit
+# scheduler parameters, migration
+# between two stand-ins (each with a relocation port) — each checked as the operation xend received; xend's
 # errors and a misbehaving or unreachable xend as clear errors within the deadline; then stock
 # virsh through virtppd (xen+unix, xen+tcp) and an unprivileged user's read-only xen:/// through
 # virtppd's read-only socket.
@@ -126,6 +128,52 @@ expect_op main '"path": "/xend/domain", "form": {"op": "create", "config": "(vm 
 expect_op main '"path": "/xend/domain/newguest", "form": {"op": "unpause"}'
 run "$VIRTPP" -c "$U" domstate newguest; [[ $OUT == running* || $OUT == idle* ]] || fail "domstate after create: $OUT"
 
+# devices of a running domain: op=device_create config=(vbd|vif ...), op=device_destroy type= dev=
+# (a disk by Xen's device number, xvdb = 202<<8 | 16; a NIC by its index among the domain's vifs)
+run "$VIRTPP" -c "$U" attach-device newguest "$SRC/tests/xen/extra-disk.xml"; [[ $RC == 0 ]] || fail "attach disk: $OUT"
+expect_op main '"path": "/xend/domain/newguest", "form": {"op": "device_create", "config": "(vbd (dev '"'xvdb'"')(uname '"'file:/var/lib/xen/images/extra.img'"')(mode '"'w'"'))"}'
+run "$VIRTPP" -c "$U" attach-device newguest "$SRC/tests/xen/extra-nic.xml"; [[ $RC == 0 ]] || fail "attach nic: $OUT"
+expect_op main '"form": {"op": "device_create", "config": "(vif (mac '"'00:16:3e:11:22:33'"')(bridge '"'xenbr1'"')(script '"'vif-bridge'"'))"}'
+run "$VIRTPP" -c "$U" dumpxml newguest
+grep -qF "<target dev='xvdb' bus='xen'/>" <<<"$OUT" && grep -qF "<mac address='00:16:3e:11:22:33'/>" <<<"$OUT" ||
+    fail "dumpxml after attach lacks the new disk or NIC: $OUT"
+run "$VIRTPP" -c "$U" detach-device newguest "$SRC/tests/xen/extra-disk.xml"; [[ $RC == 0 ]] || fail "detach disk: $OUT"
+expect_op main '"form": {"op": "device_destroy", "type": "vbd", "dev": "51728"}'
+run "$VIRTPP" -c "$U" detach-device newguest "$SRC/tests/xen/extra-nic.xml"; [[ $RC == 0 ]] || fail "detach nic: $OUT"
+expect_op main '"form": {"op": "device_destroy", "type": "vif", "dev": "0"}'
+run "$VIRTPP" -c "$U" dumpxml newguest
+grep -qF "xvdb" <<<"$OUT" || grep -qF "00:16:3e:11:22:33" <<<"$OUT" && fail "dumpxml after detach still has the disk or NIC: $OUT"
+run "$VIRTPP" -c "$U" detach-device newguest "$SRC/tests/xen/extra-nic.xml"
+[[ $RC != 0 && $OUT == *"no interface with MAC address 00:16:3e:11:22:33"* ]] || fail "detach of an absent NIC: $OUT"
+run "$VIRTPP" -c "$U" attach-device newguest "$SRC/tests/xen/extra-disk.xml" --config
+[[ $RC != 0 && $OUT == *"running domains only"* ]] || fail "attach --config alone must be refused: $OUT"
+
+# autostart: the record with (on_xend_start start|ignore) goes back as op=new
+run "$VIRTPP" -c "$U" autostart newguest; [[ $RC == 0 ]] || fail "autostart: $OUT"
+expect_op main '"path": "/xend/domain", "form": {"op": "new", "config": "(domain '
+grep -F '"op": "new"' "$W/main.log" | tail -1 | grep -qF '(on_xend_start start)' || fail "autostart sent no (on_xend_start start)"
+run "$VIRTPP" -c "$U" dominfo newguest
+grep -qE '^Autostart: +enable' <<<"$OUT" && grep -qE '^State: +(running|idle)' <<<"$OUT" || fail "dominfo after autostart: $OUT"
+run "$VIRTPP" -c "$U" autostart --disable newguest; [[ $RC == 0 ]] || fail "autostart --disable: $OUT"
+grep -F '"op": "new"' "$W/main.log" | tail -1 | grep -qF '(on_xend_start ignore)' || fail "autostart --disable sent no (on_xend_start ignore)"
+run "$VIRTPP" -c "$U" dominfo newguest
+grep -qE '^Autostart: +disable' <<<"$OUT" || fail "dominfo after autostart --disable: $OUT"
+
+# the credit scheduler: node/xen_scheduler, the record's cpu_weight/cpu_cap, op=domain_sched_credit_set
+run "$VIRTPP" -c "$U" schedinfo newguest
+grep -qE '^Scheduler +: credit' <<<"$OUT" && grep -qE '^weight +: 256' <<<"$OUT" && grep -qE '^cap +: 0' <<<"$OUT" ||
+    fail "schedinfo: $OUT"
+run "$VIRTPP" -c "$U" schedinfo newguest --set weight=512; [[ $RC == 0 ]] || fail "schedinfo --set weight: $OUT"
+expect_op main '"path": "/xend/domain/newguest", "form": {"op": "domain_sched_credit_set", "weight": "512", "cap": "0"}'
+run "$VIRTPP" -c "$U" schedinfo newguest --set cap=50; [[ $RC == 0 ]] || fail "schedinfo --set cap: $OUT"
+expect_op main '"form": {"op": "domain_sched_credit_set", "weight": "512", "cap": "50"}'
+run "$VIRTPP" -c "$U" schedinfo newguest
+grep -qE '^weight +: 512' <<<"$OUT" && grep -qE '^cap +: 50' <<<"$OUT" || fail "schedinfo after --set: $OUT"
+run "$VIRTPP" -c "$U" schedinfo newguest --set weight=0
+[[ $RC != 0 && $OUT == *"out of range"* ]] || fail "schedinfo weight=0 must be refused: $OUT"
+run "$VIRTPP" -c "$U" schedinfo newguest --set period=10
+[[ $RC != 0 ]] || fail "schedinfo --set period must be refused: $OUT"
+
 # xend's errors surface with xend's message
 run "$VIRTPP" -c "$U" destroy Domain-0
 [[ $RC != 0 && $OUT == *"Cannot destroy privileged domain Domain-0"* && $OUT == *"POST operation failed"* ]] ||
@@ -167,6 +215,32 @@ if [[ $(id -u) == 0 ]]; then
     [[ -e $W/etc-xen/newguest ]] && fail "xm undefine left /etc/xen/newguest"
     svc_stop old
 fi
+
+# migration: the source xend migrates (op=migrate destination= live= port= resource=0) to the
+# destination's relocation port; the destination only names itself and finds the guest afterwards
+start_xend msrc --domain "$FIX/sexpr2xml-pv.sexpr" --domain "$FIX/sexpr2xml-fv.sexpr" || exit 1
+start_xend mdst --relocation-port-file "$W/mdst.reloc" || exit 1
+RELOC=$(cat "$W/mdst.reloc")
+MS=http://127.0.0.1:$PORT_msrc/ MD=http://127.0.0.1:$PORT_mdst/
+run "$VIRTPP" -c "$MS" migrate --live pvtest "$MD" "xenmigr://127.0.0.1:$RELOC/"; [[ $RC == 0 ]] || fail "migrate --live: $OUT"
+expect_op msrc "\"path\": \"/xend/domain/pvtest\", \"form\": {\"op\": \"migrate\", \"destination\": \"127.0.0.1\", \"live\": \"1\", \"port\": \"$RELOC\", \"resource\": \"0\"}"
+expect_op mdst '"method": "RELOCATE", "path": "", "form": {"name": "pvtest"}'
+run "$VIRTPP" -c "$MD" domstate pvtest; [[ $OUT == running* || $OUT == idle* ]] || fail "pvtest not running on the destination: $OUT"
+run "$VIRTPP" -c "$MS" domstate pvtest; [[ $OUT == "shut off"* ]] || fail "pvtest still running on the source: $OUT"
+# no URI: the destination names itself, xend's relocation port 8002 (nothing listens there: xend's error)
+run "$VIRTPP" -c "$MS" migrate fvtest "$MD"
+expect_op msrc '"form": {"op": "migrate", "destination": "127.0.0.1", "live": "0", "port": "8002", "resource": "0"}'
+[[ $RC != 0 && $OUT == *"POST operation failed"* && $OUT == *"op migrate"* ]] || fail "migrate to an absent relocation server: $OUT"
+run "$VIRTPP" -c "$MS" domstate fvtest; [[ $OUT == running* || $OUT == idle* ]] || fail "fvtest must stay on the source after a failed migration: $OUT"
+run "$VIRTPP" -c "$MS" migrate --dname other fvtest "$MD" "xenmigr://127.0.0.1:$RELOC/"
+[[ $RC != 0 && $OUT == *"renaming domains during migration"* ]] || fail "migrate --dname must be refused: $OUT"
+run "$VIRTPP" -c "$MS" migrate fvtest "$MD" "tcp://127.0.0.1:$RELOC/"
+[[ $RC != 0 && $OUT == *"only xenmigr://"* ]] || fail "migrate to a tcp:// URI must be refused: $OUT"
+run "$VIRTPP" -c "$MS" suspend fvtest
+run "$VIRTPP" -c "$MS" migrate fvtest "$MD" "xenmigr://127.0.0.1:$RELOC/"
+[[ $RC != 0 && $OUT == *"leave it paused"* ]] || fail "migrating a paused domain must be refused: $OUT"
+run "$VIRTPP" -c "$MS" resume fvtest
+[[ $(grep -c '"op": "migrate"' "$W/msrc.log") == 2 ]] || fail "refused migrations reached xend: $(grep '"op": "migrate"' "$W/msrc.log")"
 
 # an xend that answers errors with 200 and an (xend.err ...) body
 start_xend err200 --misbehave xend-err-200 --domain "$FIX/sexpr2xml-pv.sexpr" || exit 1
@@ -221,6 +295,35 @@ if command -v virsh >/dev/null; then
     expect_op main '"path": "/xend/domain/newguest", "form": {"op": "pause"}'
 else
     echo "note: no virsh; the stock-client check is skipped"
+fi
+# stock virsh migrates between two virtppd (each serving one stand-in xend) with libvirt's v3 steps
+if command -v virsh >/dev/null; then
+    export VIRTPP_XEND=$W/msrc.sock
+    svc_start_daemon virtppd DS "$VIRTPPD" || exit 1
+    export VIRTPP_XEND=$W/mdst.sock
+    svc_start_daemon virtppd DD "$VIRTPPD" || exit 1
+    unset VIRTPP_XEND
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DS]}/" migrate --live fvtest "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" \
+        "xenmigr://127.0.0.1:$RELOC/"
+    [[ $RC == 0 ]] || fail "virsh migrate through virtppd: $OUT"
+    expect_op msrc '"path": "/xend/domain/fvtest", "form": {"op": "migrate", "destination": "127.0.0.1", "live": "1"'
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" domstate fvtest
+    [[ $OUT == running* || $OUT == idle* ]] || fail "virsh: fvtest not running on the destination: $OUT"
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" attach-device fvtest "$SRC/tests/xen/extra-nic.xml"
+    [[ $RC == 0 ]] || fail "virsh attach-device through virtppd: $OUT"
+    expect_op mdst '"path": "/xend/domain/fvtest", "form": {"op": "device_create", "config": "(vif '
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" detach-device fvtest "$SRC/tests/xen/extra-nic.xml"
+    [[ $RC == 0 ]] || fail "virsh detach-device through virtppd: $OUT"
+    expect_op mdst '"path": "/xend/domain/fvtest", "form": {"op": "device_destroy", "type": "vif", "dev": "1"}'
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" schedinfo fvtest --set weight=128
+    grep -qE '^weight +: 128' <<<"$OUT" || fail "virsh schedinfo --set through virtppd: $OUT"
+    expect_op mdst '"path": "/xend/domain/fvtest", "form": {"op": "domain_sched_credit_set", "weight": "128", "cap": "0"}'
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" autostart fvtest
+    [[ $RC == 0 ]] || fail "virsh autostart through virtppd: $OUT"
+    run virsh -c "xen+tcp://127.0.0.1:${SVC_TCP_PORT[DD]}/" dominfo fvtest
+    grep -qE '^Autostart: +enable' <<<"$OUT" || fail "virsh dominfo after autostart: $OUT"
+    svc_stop DS
+    svc_stop DD
 fi
 run "$VIRTPP" -c "xen+unix:///?socket=${SVC_SOCK[D]}" dumpxml newguest
 grep -q "<name>newguest</name>" <<<"$OUT" || fail "virtpp xen+unix dumpxml: $OUT"

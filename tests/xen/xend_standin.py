@@ -9,7 +9,17 @@ continuations) plus a built-in Domain-0. Every request is appended to --log as o
 ({"method", "path", "form"}), so tests can check what reached xend.
 
   xend_standin.py --port-file P [--unix PATH] [--log FILE] [--domain FILE]... [--config-format N]
+                  [--relocation-port-file R]
                   [--misbehave wrong-status|truncated|garbage|slow|xend-err-200|names-only]
+
+Migration: op=migrate connects to destination:port (loopback only: this is a test) and sends the
+domain's record as "(receive)" then the S-expression, as a stand-in for xend's relocation
+protocol; a stand-in started with --relocation-port-file listens for that on a free loopback port
+(written to R) and adds the domain, running. Devices: op=device_create config=(vbd|tap|vif ...)
+adds a (device ...) entry; op=device_destroy type= dev= removes the vbd with that Xen device
+number or the vif at that index. op=new for a domain of the same name and uuid updates its
+definition (how autostart is set). op=domain_sched_credit_set weight= cap= sets the record's
+cpu_weight and cpu_cap (every record has them, 256 and 0 by default, as xend 3.1's do).
 
 Writes the TCP port it bound to --port-file once it listens (port 0 = any free port). Stops on
 SIGTERM.
@@ -121,6 +131,24 @@ def drop_field(record, key):
     record[:] = [i for i in record if not (isinstance(i, list) and i and i[0] == key)]
 
 
+def block_number(name):
+    """Xen's device number of a block device name (blkif.blkdev_name_to_number)."""
+    name = name.split(":")[0] if not name.startswith("ioemu:") else name[6:].split(":")[0]
+    if name.isdigit():
+        return int(name)
+    m = re.match(r"^(xvd|sd|hd)([a-p])(\d*)$", name)
+    if not m:
+        return -1
+    disk, part = ord(m.group(2)) - ord("a"), int(m.group(3) or 0)
+    if m.group(1) == "xvd":
+        return (202 << 8) + disk * 16 + part
+    if m.group(1) == "sd":
+        return (8 << 8) + disk * 16 + part
+    if disk > 3:
+        return -1
+    return ((3 if disk < 2 else 22) << 8) + (disk % 2) * 64 + part
+
+
 DOM0 = ("(domain (domid 0)(uuid '00000000-0000-0000-0000-000000000000')(name 'Domain-0')"
         "(memory 1024)(maxmem 4096)(vcpus 2)(online_vcpus 2)(state r-----)(cpu_time 1234.5)"
         "(on_poweroff destroy)(on_reboot restart)(on_crash restart)"
@@ -145,7 +173,16 @@ class Xend:
                 self.next_id = max(self.next_id, int(did) + 1)
             if did is not None and field(rec, "state") is None:
                 set_field(rec, "state", "-b----")
+            self.credit_defaults(rec)
             self.domains.append(rec)
+
+    @staticmethod
+    def credit_defaults(rec):
+        # xend 3.1's records carry the credit scheduler's parameters
+        if field(rec, "cpu_weight") is None:
+            set_field(rec, "cpu_weight", 256)
+        if field(rec, "cpu_cap") is None:
+            set_field(rec, "cpu_cap", 0)
 
     def find(self, name):
         for d in self.domains:
@@ -161,7 +198,7 @@ class Xend:
                 "(xen_caps 'xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64')"
                 "(platform_params 'virt_start=0xffff800000000000')(xen_changeset unavailable)"
                 "(cc_compiler 'gcc version 4.1.2')(cc_compile_by standin)(cc_compile_domain example)"
-                "(cc_compile_date 'Sat Dec 5 2026')(xend_config_format %d))" % self.args.config_format)
+                "(cc_compile_date 'Sat Dec 5 2026')(xen_scheduler credit)(xend_config_format %d))" % self.args.config_format)
 
     def new_record(self, config, running):
         rec = parse_sexpr(config)
@@ -173,6 +210,7 @@ class Xend:
             raise ValueError("config has no name")
         if field(rec, "uuid") is None:
             set_field(rec, "uuid", "11111111-2222-3333-4444-%012d" % self.next_id, True)
+        self.credit_defaults(rec)
         if running:
             set_field(rec, "domid", self.next_id)
             self.next_id += 1
@@ -185,7 +223,16 @@ class Xend:
         if path.rstrip("/") == "/xend/domain":
             if op in ("create", "new"):
                 rec = self.new_record(form.get("config", ""), op == "create")
-                if self.find(field(rec, "name")):
+                old = self.find(field(rec, "name"))
+                if old is not None and op == "new" and field(old, "uuid") == field(rec, "uuid"):
+                    # a new definition of a known domain: its configuration changes, its run state stays
+                    for key in ("domid", "state"):
+                        drop_field(rec, key)
+                        if field(old, key) is not None:
+                            set_field(rec, key, field(old, key))
+                    old[:] = rec
+                    return 200, ""
+                if old is not None:
                     return 500, "(xend.err \"Domain '%s' already exists\")" % field(rec, "name")
                 self.domains.append(rec)
                 return 200, format_sexpr(rec)
@@ -216,7 +263,8 @@ class Xend:
         running = field(d, "domid") is not None
         managed = self.args.config_format >= 3 and field(d, "name") != "Domain-0"
         if op in ("pause", "unpause", "shutdown", "destroy", "mem_target_set", "maxmem_set", "set_vcpus",
-                  "pincpu", "save", "dump") and not running:
+                  "pincpu", "save", "dump", "migrate", "device_create", "device_destroy",
+                  "domain_sched_credit_set") and not running:
             return 500, "(xend.err \"Domain '%s' is not running\")" % name
         if op == "pause":
             set_field(d, "state", "--p---")
@@ -255,6 +303,54 @@ class Xend:
         elif op == "dump":
             with open(form["file"], "w") as f:
                 f.write("core of %s\n" % name)
+        elif op == "migrate":
+            dest, port = form.get("destination", ""), form.get("port", "")
+            if form.get("live") not in ("0", "1") or form.get("resource") != "0" or not port.isdigit():
+                return 500, "(xend.err 'bad migrate arguments')"
+            if name == "Domain-0":
+                return 500, "(xend.err 'Cannot migrate privileged domain')"
+            if dest not in ("127.0.0.1", "localhost", "::1"):
+                return 500, "(xend.err 'the stand-in migrates to loopback only, not %s')" % dest
+            try:
+                with socket.create_connection((dest, int(port)), timeout=5) as conn:
+                    conn.sendall(("(receive)\n" + format_sexpr(d)).encode())
+                    conn.shutdown(socket.SHUT_WR)
+                    answer = conn.recv(100).decode(errors="replace")
+            except OSError as e:
+                return 500, "(xend.err 'Failed to connect to %s:%s: %s')" % (dest, port, str(e).replace("'", ""))
+            if not answer.startswith("(ok)"):
+                return 500, "(xend.err 'the destination refused the domain')"
+            if managed:
+                drop_field(d, "domid")
+                drop_field(d, "state")
+            else:
+                self.domains.remove(d)
+        elif op == "domain_sched_credit_set":
+            weight, cap = form.get("weight", ""), form.get("cap", "")
+            if not weight.isdigit() or not cap.isdigit() or not 1 <= int(weight) <= 65535:
+                return 500, "(xend.err 'bad weight or cap')"
+            set_field(d, "cpu_weight", int(weight))
+            set_field(d, "cpu_cap", int(cap))
+        elif op == "device_create":
+            dev = parse_sexpr(form.get("config", ""))
+            if not isinstance(dev, list) or not dev or dev[0] not in ("vbd", "tap", "vif"):
+                return 500, "(xend.err 'device_create needs a (vbd|tap|vif ...) config')"
+            d.append(["device", dev])
+        elif op == "device_destroy":
+            kind, devid = form.get("type", ""), form.get("dev", "")
+            if kind not in ("vbd", "tap", "vif") or not devid.isdigit():
+                return 500, "(xend.err 'bad device_destroy arguments')"
+            devices = [i for i in d[1:] if isinstance(i, list) and i and i[0] == "device" and len(i) > 1
+                       and isinstance(i[1], list) and i[1] and i[1][0] == kind]
+            victim = None
+            if kind == "vif":
+                if int(devid) < len(devices):
+                    victim = devices[int(devid)]
+            else:
+                victim = next((v for v in devices if block_number(field(v[1], "dev") or "") == int(devid)), None)
+            if victim is None:
+                return 500, "(xend.err 'Device %s not connected')" % devid
+            d.remove(victim)
         elif op == "start":
             if running:
                 return 500, "(xend.err \"Domain '%s' is already running\")" % name
@@ -371,6 +467,45 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         return conn, ("unix", 0)
 
 
+def receive_migrations(xend, listener):
+    """The stand-in relocation server: "(receive)" then a domain record; answers (ok) or (err)."""
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(5)
+            data = b""
+            try:
+                while len(data) < 1 << 20:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                text = data.decode()
+                if not text.startswith("(receive)\n"):
+                    raise ValueError("not a relocation request")
+                rec = parse_sexpr(text[len("(receive)\n"):])
+                with xend.lock:
+                    name = field(rec, "name")
+                    old = xend.find(name)
+                    if old is not None and field(old, "domid") is not None:
+                        raise ValueError("domain %s is already running here" % name)
+                    if old is not None:
+                        xend.domains.remove(old)
+                    set_field(rec, "domid", xend.next_id)
+                    xend.next_id += 1
+                    set_field(rec, "state", "-b----")
+                    xend.domains.append(rec)
+                    if xend.args.log:
+                        with open(xend.args.log, "a") as f:
+                            f.write(json.dumps({"method": "RELOCATE", "path": "", "form": {"name": name}}) + "\n")
+                conn.sendall(b"(ok)")
+            except (OSError, ValueError, UnicodeDecodeError) as e:
+                try:
+                    conn.sendall(("(err '%s')" % str(e).replace("'", "")).encode())
+                except OSError:
+                    pass
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
@@ -380,6 +515,7 @@ def main():
     p.add_argument("--domain", action="append", default=[])
     p.add_argument("--config-format", type=int, default=4)
     p.add_argument("--misbehave", default="")
+    p.add_argument("--relocation-port-file")
     args = p.parse_args()
     xend = Xend(args)
     handler = make_handler(xend)
@@ -392,6 +528,16 @@ def main():
         servers.append(UnixServer(args.unix, handler))
     for s in servers:
         threading.Thread(target=s.serve_forever, daemon=True).start()
+    if args.relocation_port_file:
+        relocation = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        relocation.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        relocation.bind(("127.0.0.1", 0))
+        relocation.listen(4)
+        threading.Thread(target=receive_migrations, args=(xend, relocation), daemon=True).start()
+        tmp = args.relocation_port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(relocation.getsockname()[1]))
+        os.rename(tmp, args.relocation_port_file)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace virtpp::hypervisor {
@@ -65,6 +66,10 @@ struct xen_of {
         /// save (a saved image is the file the user named).
         security_model perform(op::node_get_security_model, const op::none&) { return {}; }
         bool perform(op::domain_has_managed_save_image, const op::domain_has_managed_save_image::args&) { return false; }
+        /// MIGRATION_V3 (6) when xend is a part: it migrates, through the library's v3 steps.
+        bool perform(op::connect_supports_feature, const op::connect_supports_feature::args& a) {
+            return (std::is_same_v<Parts, virtpp::xen::xend> || ...) && a.feature == 6;
+        }
         /// Calls wait on xend, xenstored or ioctls.
         [[nodiscard]] bool calls_may_block() const noexcept { return true; }
 

@@ -73,6 +73,26 @@ struct xend::state {
     void perform(op::domain_set_vcpus, const op::domain_set_vcpus::args&);
     int perform(op::domain_get_vcpus_flags, const op::domain_get_vcpus_flags::args&);
     void perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args&);
+    /// op=new with the record's (on_xend_start start|ignore) changed (xend 3.0.4 and later).
+    void perform(op::domain_set_autostart, const op::domain_set_autostart::args&);
+
+    // ---- the credit scheduler: node/xen_scheduler, the record's cpu_weight and cpu_cap,
+    //      op=domain_sched_credit_set weight= cap=
+    scheduler_type perform(op::domain_get_scheduler_type, const op::domain_get_scheduler_type::args&);
+    std::vector<typed_param> perform(op::domain_get_scheduler_parameters, const op::domain_get_scheduler_parameters::args&);
+    void perform(op::domain_set_scheduler_parameters, const op::domain_set_scheduler_parameters::args&);
+
+    // ---- devices: op=device_create config=(vbd ...) / op=device_destroy type=vbd|tap|vif dev=N
+    void perform(op::domain_attach_device, const op::domain_attach_device::args&);
+    void perform(op::domain_detach_device, const op::domain_detach_device::args&);
+
+    // ---- migration: the source xend does it all (op=migrate destination= live= port= resource=);
+    //      the destination only hands out xenmigr://itself/ and looks the guest up afterwards.
+    op::domain_migrate_begin::result perform(op::domain_migrate_begin, const op::domain_migrate_begin::args&);
+    op::domain_migrate_prepare::result perform(op::domain_migrate_prepare, const op::domain_migrate_prepare::args&);
+    op::migrate_cookie perform(op::domain_migrate_perform, const op::domain_migrate_perform::args&);
+    op::domain_migrate_finish::result perform(op::domain_migrate_finish, const op::domain_migrate_finish::args&);
+    void perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args&);
 
     [[nodiscard]] const xend_client& client() const noexcept { return client_; }
 
