@@ -450,6 +450,12 @@ void driver::start_locked(network_obj& o) {
         bridge_made = true;
         for (const auto& ip : def.ips) netlink::add_address(br, ip.address, ip_prefix(ip));
         netlink::set_link_up(br, true);
+        // static routes through the bridge (networkAddRouteToBridge): libvirt's metric 1 unless given
+        for (const auto& r : def.routes) {
+            unsigned prefix = r.prefix.value_or(0);
+            if (r.netmask) prefix = ip_prefix(xml::network_ip{.address = r.address, .netmask = r.netmask});
+            netlink::add_route(br, r.address, prefix, r.gateway, r.metric.value_or(1));
+        }
         if (def.forward && (def.forward->mode == xml::network_forward_mode::nat || def.forward->mode == xml::network_forward_mode::route)) {
             bool v6 = false;
             for (const auto& ip : def.ips) v6 = v6 || ip.address.find(':') != std::string::npos;

@@ -284,6 +284,28 @@ EOF
     V undefine netguest >/dev/null
 fi
 
+# ---- static <route>s: installed through the bridge at start, gone with it
+cat >"$W/rt.xml" <<'EOF'
+<network>
+  <name>rt</name>
+  <bridge name='virbr6'/>
+  <ip address='192.168.153.1' netmask='255.255.255.0'/>
+  <ip family='ipv6' address='fd00:153::1' prefix='64'/>
+  <route address='192.168.222.0' prefix='24' gateway='192.168.153.2'/>
+  <route address='192.168.223.0' netmask='255.255.255.0' gateway='192.168.153.3' metric='5'/>
+  <route family='ipv6' address='fd00:222::' prefix='64' gateway='fd00:153::2' metric='2'/>
+</network>
+EOF
+out=$(V net-define "$W/rt.xml") && out=$(V net-start rt) && ok "network with static routes started" || bad "rt: $out"
+V net-dumpxml --inactive rt | grep -q "<route address='192.168.223.0' netmask='255.255.255.0' gateway='192.168.153.3' metric='5'/>" &&
+    ok "routes kept in the definition" || bad "rt xml: $(V net-dumpxml --inactive rt)"
+r4=$(ip -4 route show 192.168.222.0/24) r4b=$(ip -4 route show 192.168.223.0/24) r6=$(ip -6 route show fd00:222::/64)
+[[ $r4 == *"via 192.168.153.2 dev virbr6"*"metric 1"* && $r4b == *"via 192.168.153.3 dev virbr6"*"metric 5"* &&
+   $r6 == *"via fd00:153::2 dev virbr6"*"metric 2"* ]] && ok "routes via virbr6 (metric 1 by default)" || bad "routes: '$r4' '$r4b' '$r6'"
+V net-destroy rt >/dev/null
+[[ -z $(ip -4 route show 192.168.222.0/24) ]] && ok "routes gone with the bridge" || bad "route left: $(ip route)"
+V net-undefine rt >/dev/null
+
 # ---- dnsmasq missing from the daemon's PATH: libvirt's error, naming the package; nothing made
 stop_daemon
 SAVED_PATH=$DAEMON_PATH DAEMON_PATH=/usr/bin:/bin
