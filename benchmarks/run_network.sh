@@ -50,7 +50,7 @@ DPID=
 if [[ $kind == virtppd ]]; then
     export VIRTPP_QEMU_STATE_DIR=$W/s VIRTPP_DEFAULT_NETWORK=no
     printf 'listen_tls = 0\nlisten_tcp = 0\nunix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' "$W/run" >"$W/conf"
-    "$BUILD/tools/virtppd" -f "$W/conf" -p "$W/pid" 2>"$W/stderr" &
+    PATH=$PATH:/usr/sbin "$BUILD/tools/virtppd" -f "$W/conf" -p "$W/pid" 2>"$W/stderr" &
     DPID=$!
     SOCK=$W/run/libvirt-sock
 else

@@ -231,6 +231,36 @@ void add_address(const std::string& link, const std::string& address, unsigned p
         fail_errno(e, "Failed to add IP address " + address + "/" + std::to_string(prefix) + " to " + link);
 }
 
+void add_route(const std::string& link, const std::string& destination, unsigned prefix, const std::string& gateway,
+               unsigned metric) {
+    int index = index_of(link);
+    if (index == 0) fail_errno(ENODEV, "Error adding route to " + link);
+    int family = destination.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    std::array<std::uint8_t, 16> dst{}, via{};
+    if (inet_pton(family, destination.c_str(), dst.data()) != 1 || inet_pton(family, gateway.c_str(), via.data()) != 1)
+        raise(error_code::internal_error, error_domain::network,
+              "invalid route to '" + destination + "' via '" + gateway + "'");
+    std::size_t len = family == AF_INET ? 4 : 16;
+    message m(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+    rtmsg r{};
+    r.rtm_family = static_cast<std::uint8_t>(family);
+    r.rtm_dst_len = static_cast<std::uint8_t>(prefix);
+    r.rtm_table = RT_TABLE_MAIN;
+    r.rtm_protocol = RTPROT_BOOT;
+    r.rtm_scope = RT_SCOPE_UNIVERSE;
+    r.rtm_type = RTN_UNICAST;
+    m.put_fixed(r);
+    m.put(RTA_DST, dst.data(), len);
+    m.put(RTA_GATEWAY, via.data(), len);
+    auto oif = static_cast<std::uint32_t>(index);
+    m.put(RTA_OIF, &oif, sizeof oif);
+    auto priority = static_cast<std::uint32_t>(metric);
+    m.put(RTA_PRIORITY, &priority, sizeof priority);
+    socket_fd s;
+    s.send(m);
+    if (int e = s.receive(); e != 0) fail_errno(e, "Error adding route to " + link);
+}
+
 bool link_exists(const std::string& name) { return index_of(name) != 0; }
 
 std::vector<std::string> bridge_ports(const std::string& bridge) {

@@ -25,6 +25,10 @@ void delete_link(const std::string& name);
 void set_link_up(const std::string& name, bool up);
 /// Adds an address (IPv4 with its broadcast) to a link.
 void add_address(const std::string& link, const std::string& address, unsigned prefix);
+/// Adds a static route to destination/prefix via gateway, leaving through link (RTM_NEWROUTE,
+/// main table, the given metric). Raises SYSTEM_ERROR "Error adding route to <link>".
+void add_route(const std::string& link, const std::string& destination, unsigned prefix, const std::string& gateway,
+               unsigned metric);
 /// True when a link of that name exists.
 [[nodiscard]] bool link_exists(const std::string& name);
 /// The links enslaved to a bridge (by IFLA_MASTER).

@@ -232,6 +232,57 @@ namespace {
 constexpr unsigned modify = 1, del = 2, add_first = 4;  // 3: add-last
 constexpr unsigned section_dhcp_host = 4, section_dns_host = 10;
 [[noreturn]] void fail(error_code code, std::string_view detail) { raise(code, error_domain::network, detail); }
+
+/// The network's name as an XML attribute value, for the throwaway network an element is parsed in.
+std::string attribute_text(std::string_view raw) {
+    std::string out;
+    for (char c : raw) {
+        switch (c) {
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '&': out += "&amp;"; break;
+            case '\'': out += "&apos;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+/// Parses the throwaway network around an update's element. Its line numbers mean nothing to the
+/// caller, so its errors are reported as libvirt reports them: without a line.
+xml::network_def parse_update_probe(const std::string& probe) {
+    try {
+        return xml::parse_network_xml(probe);
+    } catch (const virtpp::error& e) {
+        auto info = e.info();
+        const std::string suffix = " (line " + std::to_string(info.int1) + ")";
+        if (info.int1 > 0 && info.message.ends_with(suffix)) {
+            info.message.resize(info.message.size() - suffix.size());
+            info.int1 = 0;
+        }
+        raise(info);
+    }
+}
+
+/// A DHCP host's field in libvirt's update messages: a missing mac or ip reads "unknown", a
+/// missing name "(null)" (glibc's printf of NULL).
+std::string or_unknown(const std::optional<std::string>& v) { return v.value_or("unknown"); }
+std::string or_null(const std::optional<std::string>& v) { return v.value_or("(null)"); }
+
+/// The name of the element an update's text starts with.
+std::string element_name(std::string_view text) {
+    auto start = text.find('<');
+    if (start == std::string_view::npos) return {};
+    auto end = text.find_first_of(" \t\r\n/>", start + 1);
+    return std::string(text.substr(start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1));
+}
+
+void expect_element(const xml::network_def& def, std::string_view text, std::string_view expected) {
+    if (auto name = element_name(text); name != expected)
+        fail(error_code::xml_error, "unexpected element <" + name + ">, expecting <" + std::string(expected) +
+                                        ">, while updating network '" + def.name + "'");
+}
 }  // namespace
 
 void check_update(unsigned command, unsigned section) {
@@ -246,6 +297,7 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
     check_update(command, section);
     // the element is parsed inside a throwaway network, so the usual checks apply
     if (section == section_dhcp_host) {
+        expect_element(def, text, "host");
         std::vector<xml::network_ip*> v4;
         for (auto& ip : def.ips)
             if (ip.address.find(':') == std::string::npos) v4.push_back(&ip);
@@ -260,11 +312,11 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
         if (!ip)
             fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found in network '" + def.name +
                                                     "' with a <dhcp> element");
-        std::string probe = "<network><name>p</name><ip address='" + ip->address + "'" +
+        std::string probe = "<network><name>" + attribute_text(def.name) + "</name><ip address='" + ip->address + "'" +
                             (ip->netmask ? " netmask='" + *ip->netmask + "'" : "") +
                             (ip->prefix ? " prefix='" + std::to_string(*ip->prefix) + "'" : "") + "><dhcp>" + text +
                             "</dhcp></ip></network>";
-        auto parsed = xml::parse_network_xml(probe);
+        auto parsed = parse_update_probe(probe);
         if (parsed.ips.empty() || parsed.ips[0].dhcp_hosts.size() != 1)
             fail(error_code::xml_error, "wrong XML element type - expected <host>");
         auto host = parsed.ips[0].dhcp_hosts[0];
@@ -284,44 +336,56 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
                 fail(error_code::operation_invalid, "couldn't locate a matching dhcp host entry in network '" + def.name + "'");
             hosts.erase(it);
         } else if (command == modify) {
-            auto it = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
-                return (host.mac && h.mac && *h.mac == *host.mac) || (!host.mac && host.name && h.name && *h.name == *host.name);
-            });
+            // the entry with this mac, ip or name takes the new fields (virNetworkDefUpdateIPDHCPHost)
+            auto it = std::find_if(hosts.begin(), hosts.end(), same);
             if (it == hosts.end())
                 fail(error_code::operation_invalid, "couldn't locate an existing dhcp host entry with \"mac='" +
-                                                        host.mac.value_or("") + "'\" in network '" + def.name + "'");
+                                                        or_unknown(host.mac) + "'\" \"name='" + or_null(host.name) +
+                                                        "'\" \"ip='" + or_unknown(host.ip) + "'\" in network '" + def.name + "'");
             *it = host;
         } else {
             if (auto it = std::find_if(hosts.begin(), hosts.end(), same); it != hosts.end())
                 fail(error_code::operation_invalid, "there is an existing dhcp host entry in network '" + def.name +
-                                                        "' that matches \"<host mac='" + host.mac.value_or("") + "' name='" +
-                                                        host.name.value_or("") + "' ip='" + host.ip.value_or("") + "'/>\"");
+                                                        "' that matches \"<host mac='" + or_unknown(host.mac) + "' name='" +
+                                                        or_null(host.name) + "' ip='" + or_unknown(host.ip) + "'/>\"");
             if (command == add_first) hosts.insert(hosts.begin(), host);
             else hosts.push_back(host);
         }
     } else {
-        std::string probe = "<network><name>p</name><dns>" + text + "</dns></network>";
-        auto parsed = xml::parse_network_xml(probe);
+        if (command == modify)
+            fail(error_code::operation_unsupported, "DNS HOST records cannot be modified, only added or deleted");
+        expect_element(def, text, "host");
+        std::string probe = "<network><name>" + attribute_text(def.name) + "</name><dns>" + text + "</dns></network>";
+        auto parsed = parse_update_probe(probe);
         if (parsed.dns.hosts.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <host>");
         auto host = parsed.dns.hosts[0];
         auto& hosts = def.dns.hosts;
-        if (command == modify) fail(error_code::no_support, "DNS HOST records cannot be modified, only added or deleted");
-        auto match = std::find_if(hosts.begin(), hosts.end(), [&](const auto& h) {
-            if (h.ip == host.ip) return true;
+        const bool adding = command != del;
+        // an add clashes on the address only (one name on several addresses is fine); a delete
+        // matches the address or any of the names, and must match exactly one record
+        std::size_t found = 0, found_at = 0;
+        for (std::size_t i = 0; i < hosts.size(); ++i) {
+            bool match = hosts[i].ip == host.ip;
             for (const auto& n : host.hostnames)
-                if (std::find(h.hostnames.begin(), h.hostnames.end(), n) != h.hostnames.end()) return true;
-            return false;
-        });
-        if (command == del) {
-            if (match == hosts.end())
-                fail(error_code::operation_invalid, "couldn't locate a matching DNS HOST record in network '" + def.name + "'");
-            hosts.erase(match);
-        } else {
-            if (match != hosts.end())
-                fail(error_code::operation_invalid, "there is already at least one DNS HOST record with a matching field in network " +
-                                                        def.name);
+                if (!adding && std::find(hosts[i].hostnames.begin(), hosts[i].hostnames.end(), n) != hosts[i].hostnames.end())
+                    match = true;
+            if (match) {
+                ++found;
+                found_at = i;
+            }
+        }
+        if (adding) {
+            if (found > 0)
+                fail(error_code::operation_invalid,
+                     "there is already at least one DNS HOST record with a matching field in network " + def.name);
             if (command == add_first) hosts.insert(hosts.begin(), host);
             else hosts.push_back(host);
+        } else {
+            if (found == 0)
+                fail(error_code::operation_invalid, "couldn't locate a matching DNS HOST record in network " + def.name);
+            if (found > 1)
+                fail(error_code::operation_invalid, "multiple matching DNS HOST records were found in network " + def.name);
+            hosts.erase(hosts.begin() + static_cast<std::ptrdiff_t>(found_at));
         }
     }
 }

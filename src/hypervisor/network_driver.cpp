@@ -39,13 +39,70 @@ using qemu_detail::spawn_process;
 using qemu_detail::spawn_request;
 using qemu_detail::terminate_process;
 using qemu_detail::read_file;
-using qemu_detail::write_file_atomic;
+using qemu_detail::read_file_at;
+using qemu_detail::remove_file_at;
+using qemu_detail::symlink_at;
+using qemu_detail::write_file_atomic_at;
 
 namespace {
 
-constexpr const char* dnsmasq_binary = "/usr/sbin/dnsmasq";
-
 [[noreturn]] void fail(error_code code, std::string_view detail) { raise(code, error_domain::network, detail); }
+
+// The driver's files go through the QEMU driver's openat/O_NOFOLLOW helpers: one file name
+// inside its state directory, never reached through a symbolic link.
+std::pair<std::string, std::string> dir_and_file(const std::string& path) {
+    auto slash = path.rfind('/');
+    if (slash == std::string::npos) return {".", path};
+    return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+void write_state(const std::string& path, std::string_view text) {
+    auto [dir, file] = dir_and_file(path);
+    write_file_atomic_at(dir, file, text);
+}
+std::optional<std::string> read_state(const std::string& path) {
+    auto [dir, file] = dir_and_file(path);
+    return read_file_at(dir, file);
+}
+/// Removes a state file; true when it is gone (errno set otherwise).
+bool remove_state(const std::string& path) {
+    auto [dir, file] = dir_and_file(path);
+    return remove_file_at(dir, file);
+}
+/// Makes a state file readable by all (dnsmasq rereads hosts files as its own user), without
+/// following a link put in its place.
+void make_world_readable(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;
+    [[maybe_unused]] int rc = ::fchmod(fd, 0644);
+    ::close(fd);
+}
+/// Replaces the autostart link DIR/FILE with one to TARGET.
+void replace_link(const std::string& target, const std::string& dir, const std::string& file) {
+    remove_file_at(dir, file);
+    symlink_at(target, dir, file);
+}
+
+/// virFindFileInPath("dnsmasq"), as libvirt finds it: the first executable regular file named
+/// dnsmasq in $PATH (a daemon started without PATH searches the usual system directories);
+/// SYSTEM_ERROR naming the package when there is none.
+std::string dnsmasq_binary() {
+    const char* env = std::getenv("PATH");
+    std::string_view dirs = env != nullptr && *env != '\0' ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    while (true) {
+        auto colon = dirs.find(':');
+        std::string_view dir = dirs.substr(0, colon);
+        if (!dir.empty()) {
+            std::string candidate = std::string(dir) + "/dnsmasq";
+            struct stat st {};
+            if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+                return candidate;
+        }
+        if (colon == std::string_view::npos) break;
+        dirs.remove_prefix(colon + 1);
+    }
+    fail(error_code::system_error,
+         "Unable to find 'dnsmasq' binary in $PATH: No such file or directory (install the dnsmasq-base package)");
+}
 
 std::string random_mac() {
     std::random_device rd;
@@ -251,7 +308,7 @@ std::shared_ptr<network_obj> driver::get(const network_ref& ref) const {
 
 void driver::save_config(const xml::network_def& def) {
     make_dirs(paths_.config_dir);
-    write_file_atomic(paths_.config_dir + "/" + def.name + ".xml",
+    write_state(paths_.config_dir + "/" + def.name + ".xml",
                       generated_header(def.name) + xml::format_network_xml(def, {.inactive = true}));
 }
 
@@ -259,7 +316,7 @@ void driver::save_status(const network_obj& o) {
     make_dirs(paths_.run_dir);
     std::string text = generated_header(o.live->name) + "<networkstatus>\n  <class_id bitmap='0-2'/>\n  <floor sum='0'/>\n" +
                        indented(xml::format_network_xml(*o.live), 2) + "</networkstatus>\n";
-    write_file_atomic(paths_.run_dir + "/" + o.live->name + ".xml", text);
+    write_state(paths_.run_dir + "/" + o.live->name + ".xml", text);
 }
 
 /// libvirt's post-parse for a network it will run: uuid, bridge name (virbrN), bridge MAC.
@@ -355,9 +412,7 @@ void driver::check_startable(const xml::network_def& def) {
         fail(error_code::config_unsupported, "forward mode '" + std::string(xml::to_string(def.forward->mode)) +
                                                  "' is not supported by virtpp's network driver");
     }
-    if (needs_dnsmasq(def) && ::access(dnsmasq_binary, X_OK) != 0)
-        fail(error_code::system_error, std::string("Cannot check dnsmasq binary ") + dnsmasq_binary + ": " +
-                                           std::strerror(errno) + " (install the dnsmasq-base package)");
+    if (needs_dnsmasq(def)) (void)dnsmasq_binary();  // refused before anything is created
     if (!nftables().load_error.empty())
         fail(error_code::internal_error, "nftables is not available (" + nftables().load_error +
                                              "): install the libnftables1 package (nftables) to run virtual networks");
@@ -395,6 +450,12 @@ void driver::start_locked(network_obj& o) {
         bridge_made = true;
         for (const auto& ip : def.ips) netlink::add_address(br, ip.address, ip_prefix(ip));
         netlink::set_link_up(br, true);
+        // static routes through the bridge (networkAddRouteToBridge): libvirt's metric 1 unless given
+        for (const auto& r : def.routes) {
+            unsigned prefix = r.prefix.value_or(0);
+            if (r.netmask) prefix = ip_prefix(xml::network_ip{.address = r.address, .netmask = r.netmask});
+            netlink::add_route(br, r.address, prefix, r.gateway, r.metric.value_or(1));
+        }
         if (def.forward && (def.forward->mode == xml::network_forward_mode::nat || def.forward->mode == xml::network_forward_mode::route)) {
             bool v6 = false;
             for (const auto& ip : def.ips) v6 = v6 || ip.address.find(':') != std::string::npos;
@@ -445,7 +506,7 @@ void driver::stop_locked(network_obj& o) {
         }
         netlink::delete_link(*def.bridge->name);
     }
-    ::unlink((paths_.run_dir + "/" + def.name + ".xml").c_str());
+    remove_state(paths_.run_dir + "/" + def.name + ".xml");
     if (o.next) {
         o.config = std::move(*o.next);
         o.next.reset();
@@ -457,23 +518,24 @@ void driver::write_dnsmasq_files(const xml::network_def& def) {
     auto f = files_of(paths_, def.name);
     make_dirs(paths_.dnsmasq_dir);
     make_dirs(paths_.run_dir);
-    write_file_atomic(f.conf, dnsmasq_config(def, f));
-    write_file_atomic(f.hostsfile, dnsmasq_hostsfile(def));
-    write_file_atomic(f.addnhosts, dnsmasq_addnhosts(def));
-    ::chmod(f.hostsfile.c_str(), 0644);  // dnsmasq rereads them as nobody on SIGHUP
-    ::chmod(f.addnhosts.c_str(), 0644);
+    write_state(f.conf, dnsmasq_config(def, f));
+    write_state(f.hostsfile, dnsmasq_hostsfile(def));
+    write_state(f.addnhosts, dnsmasq_addnhosts(def));
+    make_world_readable(f.hostsfile);  // dnsmasq rereads them as nobody on SIGHUP
+    make_world_readable(f.addnhosts);
 }
 
 void driver::start_dnsmasq(network_obj& o) {
     const auto& def = *o.live;
     auto f = files_of(paths_, def.name);
     write_dnsmasq_files(def);
-    ::unlink(f.pidfile.c_str());
+    remove_state(f.pidfile);
     // dnsmasq daemonizes; its parent exits once the child serves, with the startup error if any
     int err_pipe[2];
     if (::pipe2(err_pipe, O_CLOEXEC) != 0) fail(error_code::system_error, "cannot create a pipe for dnsmasq");
     spawn_request req;
-    req.argv = {dnsmasq_binary, "--conf-file=" + f.conf, "--dhcp-leasefile=" + f.leases};
+    const std::string binary = dnsmasq_binary();
+    req.argv = {binary, "--conf-file=" + f.conf, "--dhcp-leasefile=" + f.leases};
     // dnsmasq rereads its hosts files as its unprivileged user: when that user cannot reach them
     // (a state directory under a private 0700 root), it keeps root's rights instead
     if (!world_reachable(paths_.dnsmasq_dir)) req.argv.push_back("--user=root");
@@ -497,11 +559,11 @@ void driver::start_dnsmasq(network_obj& o) {
     ::close(err_pipe[0]);
     while (!output.empty() && output.back() == '\n') output.pop_back();
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail(error_code::internal_error, "Child process (" + std::string(dnsmasq_binary) + " --conf-file=" + f.conf +
+        fail(error_code::internal_error, "Child process (" + binary + " --conf-file=" + f.conf +
                                              ") unexpected exit status " + std::to_string(WEXITSTATUS(status)) + ": " + output);
     pid_t pid = -1;
     for (int i = 0; i < 200 && pid <= 0; ++i) {
-        if (auto text = read_file(f.pidfile)) pid = static_cast<pid_t>(std::atoi(text->c_str()));
+        if (auto text = read_state(f.pidfile)) pid = static_cast<pid_t>(std::atoi(text->c_str()));
         if (pid <= 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (pid <= 0) fail(error_code::internal_error, "dnsmasq of network '" + def.name + "' wrote no pid file " + f.pidfile);
@@ -520,7 +582,7 @@ void driver::stop_dnsmasq(network_obj& o) {
         terminate_process(pid, fd, std::chrono::milliseconds(3000));
         ::close(fd);
     }
-    if (o.live) ::unlink(files_of(paths_, o.live->name).pidfile.c_str());
+    if (o.live) remove_state(files_of(paths_, o.live->name).pidfile);
 }
 
 void driver::apply_firewall() {
@@ -533,7 +595,13 @@ void driver::apply_firewall() {
 // ---- loading, adopting, the default network, autostart ----------------------------------------
 
 void driver::adopt(network_obj& o) {
-    auto status = read_file(paths_.run_dir + "/" + o.config.name + ".xml");
+    std::optional<std::string> status;
+    try {
+        status = read_state(paths_.run_dir + "/" + o.config.name + ".xml");
+    } catch (const std::exception& e) {
+        log_("ignoring the status file of network '" + o.config.name + "': " + e.what());
+        return;
+    }
     if (!status) return;
     auto begin = status->find("<network>");
     auto end = status->rfind("</network>");
@@ -546,14 +614,18 @@ void driver::adopt(network_obj& o) {
         return;
     }
     if (uses_bridge_device(live) && (!live.bridge || !live.bridge->name || !netlink::link_exists(*live.bridge->name))) {
-        ::unlink((paths_.run_dir + "/" + o.config.name + ".xml").c_str());
+        remove_state(paths_.run_dir + "/" + o.config.name + ".xml");
         return;  // its bridge is gone: the network is not running any more
     }
     o.live = std::move(live);
     if (!needs_dnsmasq(*o.live)) return;
     auto f = files_of(paths_, o.config.name);
     pid_t pid = -1;
-    if (auto text = read_file(f.pidfile)) pid = static_cast<pid_t>(std::atoi(text->c_str()));
+    try {
+        if (auto text = read_state(f.pidfile)) pid = static_cast<pid_t>(std::atoi(text->c_str()));
+    } catch (const std::exception& e) {
+        log_("ignoring the pid file of network '" + o.config.name + "': " + e.what());
+    }
     if (pid > 0 && cmdline_of(pid).find("--conf-file=" + f.conf) != std::string::npos) {
         o.dnsmasq_pid = pid;
         o.dnsmasq_pidfd = open_pidfd(pid);
@@ -572,9 +644,9 @@ void driver::adopt(network_obj& o) {
 void driver::load() {
     make_dirs(paths_.config_dir);
     for (const auto& name : xml_files(paths_.config_dir)) {
-        auto text = read_file(paths_.config_dir + "/" + name + ".xml");
-        if (!text) continue;
         try {
+            auto text = read_state(paths_.config_dir + "/" + name + ".xml");
+            if (!text) continue;
             auto def = xml::parse_network_xml(*text);
             if (def.name != name) {
                 log_("network config file '" + name + ".xml' names network '" + def.name + "': ignored");
@@ -593,7 +665,13 @@ void driver::load() {
     // transient networks left running: their status file is their only definition
     for (const auto& name : xml_files(paths_.run_dir)) {
         if (find_name(name)) continue;
-        auto status = read_file(paths_.run_dir + "/" + name + ".xml");
+        std::optional<std::string> status;
+        try {
+            status = read_state(paths_.run_dir + "/" + name + ".xml");
+        } catch (const std::exception& e) {
+            log_("ignoring the status file '" + name + ".xml': " + e.what());
+            continue;
+        }
         auto begin = status ? status->find("<network>") : std::string::npos;
         auto end = status ? status->rfind("</network>") : std::string::npos;
         if (begin == std::string::npos || end == std::string::npos) continue;
@@ -659,9 +737,8 @@ void driver::define_default_if_none() {
         assign(xml::parse_network_xml(text), false);
         auto o = find_name("default");
         make_dirs(paths_.autostart_dir);
-        std::string link = paths_.autostart_dir + "/default.xml";
-        ::unlink(link.c_str());
-        if (::symlink((paths_.config_dir + "/default.xml").c_str(), link.c_str()) == 0) o->autostart = true;
+        replace_link(paths_.config_dir + "/default.xml", paths_.autostart_dir, "default.xml");
+        o->autostart = true;
         log_("defined the default network on " + net + "0/24");
     } catch (const std::exception& e) {
         log_(std::string("cannot define the default network: ") + e.what());
@@ -776,9 +853,9 @@ void driver::undefine(const network_ref& ref) {
     auto o = get(ref);
     if (!o->persistent) fail(error_code::operation_invalid, "can't undefine transient network");
     std::string name = o->current().name;
-    if (::unlink((paths_.config_dir + "/" + name + ".xml").c_str()) != 0 && errno != ENOENT)
+    if (!remove_state(paths_.config_dir + "/" + name + ".xml"))
         fail(error_code::system_error, "cannot remove config file for network '" + name + "': " + std::strerror(errno));
-    ::unlink((paths_.autostart_dir + "/" + name + ".xml").c_str());
+    remove_state(paths_.autostart_dir + "/" + name + ".xml");
     o->autostart = false;
     o->next.reset();
     if (o->active()) {
@@ -786,7 +863,7 @@ void driver::undefine(const network_ref& ref) {
         return;
     }
     auto f = files_of(paths_, name);
-    for (const auto& file : {f.conf, f.hostsfile, f.addnhosts}) ::unlink(file.c_str());
+    for (const auto& file : {f.conf, f.hostsfile, f.addnhosts}) remove_state(file);
     std::erase(networks_, o);
 }
 
@@ -837,11 +914,9 @@ void driver::set_autostart(const network_ref& ref, bool on) {
     std::string link = paths_.autostart_dir + "/" + name + ".xml";
     if (on && !o->autostart) {
         make_dirs(paths_.autostart_dir);
-        ::unlink(link.c_str());
-        if (::symlink((paths_.config_dir + "/" + name + ".xml").c_str(), link.c_str()) != 0)
-            fail(error_code::system_error, "Failed to create symlink '" + link + "': " + std::strerror(errno));
+        replace_link(paths_.config_dir + "/" + name + ".xml", paths_.autostart_dir, name + ".xml");
     } else if (!on && o->autostart) {
-        if (::unlink(link.c_str()) != 0 && errno != ENOENT)
+        if (!remove_state(link))
             fail(error_code::system_error, "Failed to delete symlink '" + link + "': " + std::strerror(errno));
     }
     o->autostart = on;
@@ -900,7 +975,7 @@ std::vector<lease> driver::leases(const network_ref& ref, const std::optional<st
         def = o->current();
     }
     std::vector<lease> out;
-    auto text = read_file(files_of(paths_, def.name).leases);
+    auto text = read_state(files_of(paths_, def.name).leases);
     if (!text) return out;
     std::istringstream in(*text);
     long long now = static_cast<long long>(std::time(nullptr));

@@ -3,12 +3,17 @@
 // for where this driver does more than 9.0's).
 #include "hypervisor/fd_io.hpp"
 #include "hypervisor/test_detail.hpp"
+#include "hypervisor/network_driver.hpp"
 #include "xml/tree.hpp"
 
 #include <virtpp/error.hpp>
 #include <virtpp/xml/schema.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -903,9 +908,58 @@ std::vector<domain_interface> test::state::perform(op::domain_interface_addresse
     pause();
     test_detail::check_flags(a.flags, 0, "testDomainInterfaceAddresses");
     read_lock lock(impl_->mutex);
+    if (a.source > 2)  // lease, agent, arp
+        raise(error_code::argument_unsupported, error_domain::test,
+              "Unknown IP address data source " + std::to_string(a.source));
     const auto& obj = impl_->domain(a.dom);
     check_active(obj);
-    return {};  // no DHCP server, agent or ARP table behind a test guest
+    // libvirt 9.0's test driver makes the addresses up, whatever the source: one per interface,
+    // from its network's first <ip> (DHCP range start, else its address) plus an offset the
+    // domain id and the interface's index give, or 192.168.0.(index + 1)/24 off a network
+    std::vector<domain_interface> out;
+    const auto& nets = obj.live->devices.interfaces;
+    for (std::size_t i = 0; i < nets.size(); ++i) {
+        const auto& n = nets[i];
+        domain_interface iface;
+        iface.name = n.target_dev;
+        iface.hwaddr = n.mac.value_or("00:00:00:00:00:00");
+        domain_interface_address addr;
+        if (n.type == xml::interface_type::network) {
+            const std::string net_name = n.source_network.value_or("");
+            const test_detail::network_obj* net = impl_->find_network_by_name(net_name);
+            if (net == nullptr)
+                raise(error_code::no_network, error_domain::test, "no network with matching name '" + net_name + "'");
+            const auto& def = net->current();
+            if (def.ips.empty())
+                raise(error_code::operation_invalid, error_domain::test, "network '" + net_name + "' has no IP address");
+            const auto& ip = def.ips.front();
+            addr.prefix = network::ip_prefix(ip);
+            const std::string& base = ip.dhcp_ranges.empty() ? ip.address : ip.dhcp_ranges.front().start;
+            const unsigned offset = static_cast<unsigned>(20 * (obj.id() - 1) + static_cast<int>(i) + 1);
+            const bool v6 = ip.family == std::string("ipv6");
+            std::array<unsigned char, 16> bytes{};
+            inet_pton(v6 ? AF_INET6 : AF_INET, base.c_str(), bytes.data());
+            if (v6) {
+                bytes[15] = static_cast<unsigned char>(bytes[15] + offset);  // the last byte only, wrapping
+            } else {
+                std::uint32_t host_order = (std::uint32_t{bytes[0]} << 24) | (std::uint32_t{bytes[1]} << 16) |
+                                           (std::uint32_t{bytes[2]} << 8) | bytes[3];
+                host_order += offset;
+                for (int k = 0; k < 4; ++k) bytes[static_cast<std::size_t>(k)] = static_cast<unsigned char>(host_order >> (24 - 8 * k));
+            }
+            char text[INET6_ADDRSTRLEN] = {};
+            inet_ntop(v6 ? AF_INET6 : AF_INET, bytes.data(), text, sizeof text);
+            addr.type = v6 ? 1 : 0;
+            addr.addr = text;
+        } else {
+            addr.type = 0;
+            addr.prefix = 24;
+            addr.addr = "192.168.0." + std::to_string(i + 1);
+        }
+        iface.addrs.push_back(std::move(addr));
+        out.push_back(std::move(iface));
+    }
+    return out;
 }
 
 interface_stats test::state::perform(op::domain_interface_stats, const op::domain_interface_stats::args& a) {

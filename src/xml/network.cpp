@@ -240,6 +240,73 @@ network_dhcp_host parse_dhcp_host(const element& e, const std::string& net, cons
     return host;
 }
 
+// virNetDevIPRouteParseXML / virNetDevIPRouteCreate: libvirt's checks and messages, in its order.
+network_route parse_route(const element& e, const std::string& net) {
+    network_route r;
+    auto uint_attr = [&](const char* name, bool nonzero) -> std::optional<unsigned> {
+        const auto* v = e.attr(name);
+        if (!v) return std::nullopt;
+        auto parsed = parse_decimal<unsigned>(*v);
+        if (!parsed)
+            fail_xml(e, "Invalid value for attribute " + quoted(name) + " in element 'route': " + quoted(*v) +
+                            ". Expected non-negative integer value");
+        if (nonzero && *parsed == 0)
+            fail_xml(e, "Invalid value for attribute " + quoted(name) + " in element 'route': Zero is not permitted");
+        return parsed;
+    };
+    r.prefix = uint_attr("prefix", false);
+    r.metric = uint_attr("metric", true);
+    if (const auto* f = e.attr("family")) r.family = *f;
+    const auto* address = e.attr("address");
+    const auto* netmask = e.attr("netmask");
+    const auto* gateway = e.attr("gateway");
+    if (!address) fail_xml(e, net + ": Missing required address attribute in route definition");
+    if (!gateway) fail_xml(e, net + ": Missing required gateway attribute in route definition");
+    auto addr = parse_ip(*address);
+    if (!addr) fail_xml(e, net + ": Bad network address " + quoted(*address) + " in route definition");
+    auto gw = parse_ip(*gateway);
+    if (!gw) fail_xml(e, net + ": Bad gateway address " + quoted(*gateway) + " in route definition");
+    std::optional<ip_address> mask;
+    const unsigned prefix = r.prefix.value_or(0);
+    if (!r.family || *r.family == "ipv4") {
+        if (addr->family != AF_INET)
+            fail_xml(e, net + (r.family ? ": IPv4 family" : ": No family") + " specified for non-IPv4 address " +
+                            quoted(*address) + " in route definition");
+        if (gw->family != AF_INET)  // libvirt names the address here, not the gateway
+            fail_xml(e, net + (r.family ? ": IPv4 family" : ": No family") + " specified for non-IPv4 gateway " +
+                            quoted(*address) + " in route definition");
+        if (netmask) {
+            mask = parse_ip(*netmask);
+            if (!mask) fail_xml(e, net + ": Bad netmask address " + quoted(*netmask) + " in route definition");
+            if (mask->family != AF_INET)
+                fail_xml(e, net + ": Invalid netmask " + quoted(*netmask) + " for address " + quoted(*address) +
+                                " (both must be IPv4)");
+            if (r.prefix) fail_xml(e, net + ": Route definition cannot have both a prefix and a netmask");
+            r.netmask = mask->str();
+        }
+        if (prefix > 32)
+            fail_xml(e, net + ": Invalid prefix " + std::to_string(prefix) + " specified in route definition, must be 0 - 32");
+    } else if (*r.family == "ipv6") {
+        if (addr->family != AF_INET6)
+            fail_xml(e, net + ": ipv6 family specified for non-IPv6 address " + quoted(*address) + " in route definition");
+        if (netmask)
+            fail_xml(e, net + ": Specifying netmask invalid for IPv6 address " + quoted(*address) + " in route definition");
+        if (gw->family != AF_INET6)
+            fail_xml(e, net + ": ipv6 specified for non-IPv6 gateway address " + quoted(*gateway) + " in route definition");
+        if (prefix > 128)
+            fail_xml(e, net + ": Invalid prefix " + std::to_string(prefix) + " specified in route definition, must be 0 - 128");
+    } else {
+        fail_xml(e, net + ": Unrecognized family " + quoted(*r.family) + " in route definition");
+    }
+    // the destination must be a network address: no host bits under its prefix
+    int bits = mask ? netmask_bits(*mask).value_or(-1) : static_cast<int>(prefix);
+    if (bits < 0 || !host_bits_all(*addr, bits, false))
+        fail_xml(e, net + ": Address " + quoted(*address) + " in route definition is not a network address");
+    r.address = addr->str();
+    r.gateway = gw->str();
+    return r;
+}
+
 network_ip parse_ip_element(const element& e, const std::string& net) {
     network_ip ip;
     if (const auto* family = e.attr("family")) ip.family = *family;
@@ -529,6 +596,28 @@ network_def parse_network_xml_unreported(std::string_view xml) {
 
     for (const auto* ip : root.children_named("ip")) def.ips.push_back(parse_ip_element(*ip, net));
 
+    const auto route_elements = root.children_named("route");
+    for (const auto* r : route_elements) def.routes.push_back(parse_route(*r, net));
+    // each gateway must be directly reachable: inside one of the network's subnets of its family
+    for (std::size_t k = 0; k < def.routes.size(); ++k) {
+        const auto& r = def.routes[k];
+        auto gw = *parse_ip(r.gateway);
+        bool reachable = false;
+        for (const auto& ip : def.ips) {
+            auto a = *parse_ip(ip.address);
+            if (a.family != gw.family) continue;
+            std::optional<ip_address> mask = ip.netmask ? parse_ip(*ip.netmask) : std::nullopt;
+            int p = effective_prefix(a, mask, ip.prefix.value_or(0));
+            if (p >= 0 && same_subnet(a, gw, p)) {
+                reachable = true;
+                break;
+            }
+        }
+        if (!reachable)
+            fail(error_code::config_unsupported, *route_elements[k],
+                 "unreachable static route gateway " + quoted(r.gateway) + " specified for network " + quoted(net));
+    }
+
     const auto* forward = root.child("forward");
     if (forward) def.forward = parse_forward(*forward, net);
 
@@ -678,6 +767,16 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
             out.add(2, "</dhcp>");
         }
         out.add(1, "</ip>");
+    }
+    for (const auto& r : def.routes) {
+        std::string line = "<route";
+        if (r.family) line += attr("family", *r.family);
+        line += attr("address", r.address);
+        if (r.netmask) line += attr("netmask", *r.netmask);
+        if (r.prefix) line += attr("prefix", std::to_string(*r.prefix));
+        line += attr("gateway", r.gateway);
+        if (r.metric) line += attr("metric", std::to_string(*r.metric));
+        out.add(1, line + "/>");
     }
     out.add(0, "</network>");
     return std::move(out.out_);

@@ -148,4 +148,32 @@ TEST(NetworkUpdate, DhcpAndDnsHosts) {
     EXPECT_THROW(net::apply_update(def, 3, 7, -1, "<txt name='x' value='y'/>"), virtpp::error);
 }
 
+// libvirtd 9.0's messages for refused updates (virsh net-update against its test driver)
+TEST(NetworkUpdate, ErrorsAsLibvirt) {
+    auto def = xml::parse_network_xml(slurp(data_dir / "route.xml"));
+    const std::string n = def.name;
+    auto refusal = [&](unsigned command, unsigned section, const std::string& text) -> std::pair<error_code, std::string> {
+        try {
+            net::apply_update(def, command, section, -1, text);
+        } catch (const virtpp::error& e) {
+            return {e.info().code, e.info().message};
+        }
+        return {error_code::ok, "accepted"};
+    };
+    EXPECT_EQ(refusal(3, 4, "<host/>"), std::make_pair(error_code::xml_error, "XML error: Static host definition in IPv4 network '" + n +
+                                                                                  "' must have mac or name attribute"));
+    EXPECT_EQ(refusal(3, 4, "<foo mac='52:54:00:00:00:01' ip='192.168.152.5'/>"),
+              std::make_pair(error_code::xml_error,
+                             "XML error: unexpected element <foo>, expecting <host>, while updating network '" + n + "'"));
+    EXPECT_EQ(refusal(2, 10, "<host ip='1.2.3.4'><hostname>a</hostname></host>"),
+              std::make_pair(error_code::operation_invalid,
+                             "Requested operation is not valid: couldn't locate a matching DNS HOST record in network " + n));
+    EXPECT_EQ(refusal(1, 10, "<host ip='1.2.3.4'><hostname>a</hostname></host>").first, error_code::operation_unsupported);
+    net::apply_update(def, 3, 4, -1, "<host mac='52:54:00:00:00:01' ip='192.168.152.50'/>");
+    EXPECT_EQ(refusal(3, 4, "<host mac='52:54:00:00:00:01' ip='192.168.152.60'/>"),
+              std::make_pair(error_code::operation_invalid,
+                             "Requested operation is not valid: there is an existing dhcp host entry in network '" + n +
+                                 "' that matches \"<host mac='52:54:00:00:00:01' name='(null)' ip='192.168.152.60'/>\""));
+}
+
 }  // namespace

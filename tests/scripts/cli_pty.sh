@@ -122,8 +122,7 @@ type_keys(b"def\t", wait=b"default")
 type_keys(b"\r")
 expect_lines(["virtpp # net-info default", "Name:           default"], "network name completion")
 type_keys(b"dom\t", wait=b"domxml-to-native  ")
-expect_lines(["virtpp # dom", "domblkstat  domid  domifstat  dominfo  domname  domstate  domuuid  domxml-from-native  domxml-to-native"],
-             "candidate list")
+expect_lines(["virtpp # dom", "domblkstat  domid  domifaddr  domifstat  dominfo  domname  domstate  domuuid  domxml-from-native  domxml-to-native"], "candidate list")
 os.write(fd, b"\x15")
 # editing keys: Ctrl-A to the start, fix the command word, Ctrl-E back to the end
 type_keys(b"xxid test\x01\x1b[3~\x1b[3~dom\x05\r")

@@ -83,13 +83,15 @@ unshare -m bash -c '
     exec env VIRTPP_QEMU_STATE_DIR="$2/qemu" "$3" -f "$2/daemon.conf"' _ "$RUNDIR" "$W" "$BIN/virtppd" >"$W/daemon.out" 2>&1 &
 DPID=$!
 for _ in $(seq 50); do [ -S "$RUNDIR/libvirt-sock" ] && break; sleep 0.1; done
-# (virtpp's own `uri` prints the name it was given, empty here: the connection is checked by listing)
 out=$(env -u LIBVIRT_DEFAULT_URI unshare -m bash -c 'mount --make-rprivate /; mount --bind /dev/null /etc/libvirt/libvirt.conf; mount -t tmpfs tmpfs /run && mkdir /run/libvirt && mount --bind "$1" /run/libvirt; exec "$2" list --all' _ "$RUNDIR" "$BIN/virtpp" 2>&1)
 [[ $out == *" Id "*"Name"*"State"* ]] && grep -q "opened '' read-write" "$W/daemon.log" &&
     ok "probe: virtpp (root, nothing configured) reaches the local daemon with a NULL name" ||
     bad "probe: virtpp list says '$out' ($(cat "$W/daemon.out"))"
 out=$(env -u LIBVIRT_DEFAULT_URI unshare -m bash -c 'mount --make-rprivate /; mount --bind /dev/null /etc/libvirt/libvirt.conf; mount -t tmpfs tmpfs /run && mkdir /run/libvirt && mount --bind "$1" /run/libvirt; exec virsh uri' _ "$RUNDIR" 2>&1)
 [[ $out == "qemu:///system" ]] && ok "probe: stock virsh against virtppd, nothing configured: qemu:///system" || bad "probe: virsh uri says '$out'"
+# `uri` prints the URI the daemon chose, as virsh does (it asks the daemon: CONNECT_GET_URI)
+out=$(env -u LIBVIRT_DEFAULT_URI unshare -m bash -c 'mount --make-rprivate /; mount --bind /dev/null /etc/libvirt/libvirt.conf; mount -t tmpfs tmpfs /run && mkdir /run/libvirt && mount --bind "$1" /run/libvirt; exec "$2" uri' _ "$RUNDIR" "$BIN/virtpp" 2>&1)
+[[ $out == "qemu:///system" ]] && ok "probe: virtpp uri, nothing configured: qemu:///system" || bad "probe: virtpp uri says '$out'"
 kill "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 # nothing configured and no daemon: virsh's error, word for word
 RUNDIR=$W/empty-run

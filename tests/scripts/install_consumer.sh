@@ -22,8 +22,12 @@ pcdir=$(dirname "$(find "$tmp/prefix" -name virtpp.pc | head -1)")
 mv "$tmp/prefix" "$tmp/moved"
 pcdir=${pcdir/#$tmp\/prefix/$tmp/moved}
 grep -q '^prefix=${pcfiledir}/' "$pcdir/virtpp.pc" || { echo "virtpp.pc has no \${pcfiledir}-based prefix" >&2; exit 1; }
-grep -Eq '^Requires:.*xerces-c.*botan-2' "$pcdir/virtpp.pc" || { echo "virtpp.pc does not require xerces-c and botan-2" >&2; exit 1; }
+# Xerces-C and Botan are private requirements (no public header includes them), not public ones
+grep -Eq '^Requires\.private:.*xerces-c >= 3\.2.*botan-2' "$pcdir/virtpp.pc" || { echo "virtpp.pc has no Requires.private on xerces-c and botan-2" >&2; exit 1; }
+! grep -Eq '^Requires:' "$pcdir/virtpp.pc" || { echo "virtpp.pc makes its private libraries public Requires" >&2; exit 1; }
 grep -Eq '^Libs:.*-lboost_json' "$pcdir/virtpp.pc" || { echo "virtpp.pc does not link Boost.JSON" >&2; exit 1; }
+PKG_CONFIG_PATH="$pcdir" pkg-config --print-requires-private virtpp | grep -q '^botan-2' ||
+  { echo "pkg-config does not see botan-2 as a private requirement" >&2; exit 1; }
 # Boost.JSON is linked, never compiled into the archive (no strong boost::json symbols; inline
 # template instances are weak): a consumer using it too gets no duplicates
 lib=$(find "$tmp/moved" -name libvirtpp.a | head -1)

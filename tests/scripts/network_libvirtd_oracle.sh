@@ -47,7 +47,7 @@ ip link set eth9 up
 if [[ $kind == virtppd ]]; then
     export VIRTPP_QEMU_STATE_DIR=$W/s VIRTPP_DEFAULT_NETWORK=no
     printf 'listen_tls = 0\nlisten_tcp = 0\nunix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' "$W/run" >"$W/conf"
-    "$VIRTPP_NET_BIN" -f "$W/conf" -p "$W/pid" 2>"$W/stderr" &
+    PATH=$PATH:/usr/sbin "$VIRTPP_NET_BIN" -f "$W/conf" -p "$W/pid" 2>"$W/stderr" &
     DPID=$!
     SOCK=$W/run/libvirt-sock
     CONFDIR=$W/s/cache/dnsmasq RUNDIR=$W/s/run/network

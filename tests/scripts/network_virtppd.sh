@@ -42,10 +42,34 @@ log_level = 3
 log_outputs = "3:file:$W/daemon.log"
 EOF
 V() { virsh -q -c "qemu+unix:///system?socket=$W/run/libvirt-sock" "$@" 2>&1; }
+CLI=$(realpath "${VIRTPP_BINARY_DIR:?}/tools/virtpp")
+same() {  # stock virsh and virtpp's CLI give the same stdout, stderr and status for one command string
+    local uri="qemu+unix:///system?socket=$W/run/libvirt-sock" ref our
+    ref=$(virsh -c "$uri" "$1" 2>"$W/ref.err"; echo "rc=$?"; cat "$W/ref.err")
+    our=$("$CLI" -c "$uri" "$1" 2>"$W/our.err"; echo "rc=$?"; cat "$W/our.err")
+    if [[ $ref == "$our" ]]; then ok "virtpp = virsh: $1"; else bad "virtpp != virsh: $1"; diff <(echo "$ref") <(echo "$our"); fi
+}
+run_as() {  # $1: virsh or virtpp; $2: a command string; its stdout, status and stderr
+    local uri="qemu+unix:///system?socket=$W/run/libvirt-sock" prog=virsh
+    [[ $1 == virtpp ]] && prog=$CLI
+    "$prog" -c "$uri" "$2" 2>"$W/run_as.err"; echo "rc=$?"; cat "$W/run_as.err"
+}
+same_change() {  # a change and its undoing, each done by virsh then by virtpp: the same output
+    local ref_do ref_undo our_do our_undo
+    ref_do=$(run_as virsh "$1"); ref_undo=$(run_as virsh "$2")
+    our_do=$(run_as virtpp "$1"); our_undo=$(run_as virtpp "$2")
+    if [[ $ref_do == "$our_do" && $ref_undo == "$our_undo" && $ref_do == *rc=0* && $ref_undo == *rc=0* ]]; then
+        ok "virtpp = virsh: $1, then $2"
+    else
+        bad "virtpp != virsh: $1, then $2"; diff <(echo "$ref_do"; echo "$ref_undo") <(echo "$our_do"; echo "$our_undo")
+    fi
+}
+# the daemon finds dnsmasq in its PATH, as libvirtd does
+DAEMON_PATH=$PATH:/usr/sbin
 daemon_pid() { cat "$W/pid" 2>/dev/null; }
 start_daemon() {
     rm -f "$W/pid"
-    "$BIN" -f "$W/conf" -p "$W/pid" 2>>"$W/stderr" &
+    PATH=$DAEMON_PATH "$BIN" -f "$W/conf" -p "$W/pid" 2>>"$W/stderr" &
     for _ in $(seq 200); do [ -s "$W/pid" ] && [ -S "$W/run/libvirt-sock" ] && return 0; sleep 0.05; done
     echo "virtppd did not start"; cat "$W/stderr"; return 1
 }
@@ -133,6 +157,13 @@ out=$(ip netns exec c1 busybox nslookup web.example.org 192.168.151.1 2>&1)
 grep -q "52:54:00:aa:00:05 192.168.151.5 guest5" "$W/s/cache/dnsmasq/iso.leases" && ok "the lease is in iso's leases file" || bad "leases: $(cat "$W/s/cache/dnsmasq/iso.leases")"
 out=$(V net-dhcp-leases iso)
 [[ $out == *"52:54:00:aa:00:05"*"192.168.151.5/24"*"guest5"* ]] && ok "net-dhcp-leases lists it" || bad "net-dhcp-leases: $out"
+# virtpp's own CLI prints the same table and errors (expiry in local time, sorted by MAC)
+for c in "net-dhcp-leases iso" "net-dhcp-leases iso --mac 52:54:00:aa:00:05" "net-dhcp-leases iso --mac 52:54:00:aa:00:99" \
+         "net-dhcp-leases default" "net-dhcp-leases nosuch" "net-dhcp-leases iso --mac ''"; do
+    same "$c"
+done
+out=$("$CLI" -c "qemu+unix:///system?socket=$W/run/libvirt-sock" net-dhcp-leases iso)
+[[ $out == *"52:54:00:aa:00:05"*"192.168.151.5/24"*"guest5"* ]] && ok "virtpp net-dhcp-leases lists the lease" || bad "virtpp net-dhcp-leases: $out"
 
 # ---- net-update on the running network: a DHCP host and a DNS host, live and in the definition
 out=$(V net-update iso add ip-dhcp-host "<host mac='52:54:00:aa:00:06' name='guest6' ip='192.168.151.6'/>" --live --config) && ok "net-update add ip-dhcp-host" || bad "net-update: $out"
@@ -143,6 +174,22 @@ out=$(ip netns exec c1 busybox nslookup db.example.org 192.168.151.1 2>&1)
 [[ $out == *"192.168.151.9"* ]] && ok "dnsmasq answers the added dns-host" || bad "nslookup db: $out"
 out=$(V net-update iso add ip-dhcp-host "<host mac='52:54:00:aa:00:07' ip='10.9.9.9'/>" --live); [[ $out == *"not in the network"* ]] && ok "reservation outside the subnet refused" || bad "outside: $out"
 out=$(V net-update iso delete ip-dhcp-host "<host mac='52:54:00:aa:00:06' name='guest6' ip='192.168.151.6'/>" --live --config) && ! grep -q guest6 "$W/s/cache/dnsmasq/iso.hostsfile" && ok "net-update delete ip-dhcp-host" || bad "delete: $out"
+# the same updates through virtpp's CLI print what virsh prints
+h8="<host mac='52:54:00:aa:00:08' name='guest8' ip='192.168.151.8'/>"
+d8="<host ip='192.168.151.8'><hostname>app</hostname></host>"
+for c in "net-update iso add ip-dhcp-host \"$h8\" --live --config|net-update iso delete ip-dhcp-host \"$h8\" --live --config" \
+         "net-update iso add-first ip-dhcp-host \"$h8\"|net-update iso delete ip-dhcp-host \"$h8\"" \
+         "net-update iso add dns-host \"$d8\" --live|net-update iso delete dns-host \"$d8\" --live" \
+         "net-update iso add ip-dhcp-host \"<host mac='52:54:00:aa:00:07' ip='10.9.9.9'/>\" --live|" \
+         "net-update iso modify dns-host \"$d8\"|" "net-update iso add ip-dcp-host \"$h8\"|" \
+         "net-update iso add ip-dhcp-range \"<range start='192.168.151.20' end='192.168.151.30'/>\"|"; do
+    do_it=${c%%|*} undo=${c#*|}
+    if [[ -n $undo ]]; then same_change "$do_it" "$undo"; else same "$do_it"; fi
+done
+"$CLI" -c "qemu+unix:///system?socket=$W/run/libvirt-sock" "net-update iso add ip-dhcp-host \"$h8\" --live" >/dev/null &&
+    grep -q "52:54:00:aa:00:08,192.168.151.8,guest8" "$W/s/cache/dnsmasq/iso.hostsfile" && ok "virtpp net-update reaches dnsmasq's hostsfile" ||
+    bad "virtpp net-update: $(cat "$W/s/cache/dnsmasq/iso.hostsfile")"
+V net-update iso delete ip-dhcp-host "$h8" --live >/dev/null
 
 # ---- NAT: a client of default reaches an uplink namespace as the host's address
 ip netns add up
@@ -188,7 +235,12 @@ out=$(V net-define "$W/bad.xml")
 # ---- a restart keeps both networks and their dnsmasq processes
 d1=$(dnsmasq_of default); i1=$(dnsmasq_of iso)
 stop_daemon
+# a definition planted as a symbolic link is not followed (state files are opened O_NOFOLLOW)
+ln -s /etc/hostname "$W/s/qemu/networks/planted.xml"
 start_daemon || exit 1
+[[ $(V net-list --all --name) != *planted* ]] && grep -q "ignoring network config file 'planted.xml'" "$W/daemon.log" "$W/stderr" &&
+    ok "a symlinked definition is ignored, with a log line" || bad "planted: $(V net-list --all; tail -3 "$W/daemon.log")"
+rm -f "$W/s/qemu/networks/planted.xml"
 [[ $(V net-list --name | sort | tr '\n' ' ') == "default iso " ]] && ok "both networks active after a restart" || bad "after restart: $(V net-list --all)"
 [[ -n $d1 && $(dnsmasq_of default) == "$d1" && $(dnsmasq_of iso) == "$i1" ]] && ok "same dnsmasq processes ($d1, $i1)" || bad "dnsmasq changed: $d1/$i1 -> $(dnsmasq_of default)/$(dnsmasq_of iso)"
 
@@ -220,12 +272,64 @@ EOF
     # the guest has no OS: its MAC is the one the veth client leased .5 with, so the lease lookup is what is shown
     out=$(V domifaddr netguest --source lease); [[ $out == *vnet0*52:54:00:aa:00:05*ipv4*192.168.151.5/24* ]] && ok "domifaddr --source lease" || bad "domifaddr: $out"
     out=$(V domifstat netguest vnet0); [[ $out == *"vnet0 rx_bytes"* ]] && ok "domifstat vnet0" || bad "domifstat: $out"
+    for c in "domifaddr netguest" "domifaddr netguest --source lease --full" "domifaddr netguest --interface vnet0" \
+             "domifaddr netguest --interface vnet9" "domifaddr netguest --source agent" "domifaddr netguest --source arp" \
+             "domifaddr netguest --source bogus" "domifaddr nosuch"; do
+        same "$c"
+    done
     V destroy netguest >/dev/null
     ip link show vnet0 >/dev/null 2>&1 && bad "vnet0 left after destroy" || ok "tap gone after destroy"
     out=$(V net-destroy iso; V start netguest); [[ $out == *"network 'iso' is not active"* ]] && ok "guest on an inactive network refused" || bad "inactive: $out"
     V net-start iso >/dev/null
     V undefine netguest >/dev/null
 fi
+
+# ---- static <route>s: installed through the bridge at start, gone with it
+cat >"$W/rt.xml" <<'EOF'
+<network>
+  <name>rt</name>
+  <bridge name='virbr6'/>
+  <ip address='192.168.153.1' netmask='255.255.255.0'/>
+  <ip family='ipv6' address='fd00:153::1' prefix='64'/>
+  <route address='192.168.222.0' prefix='24' gateway='192.168.153.2'/>
+  <route address='192.168.223.0' netmask='255.255.255.0' gateway='192.168.153.3' metric='5'/>
+  <route family='ipv6' address='fd00:222::' prefix='64' gateway='fd00:153::2' metric='2'/>
+</network>
+EOF
+out=$(V net-define "$W/rt.xml") && out=$(V net-start rt) && ok "network with static routes started" || bad "rt: $out"
+V net-dumpxml --inactive rt | grep -q "<route address='192.168.223.0' netmask='255.255.255.0' gateway='192.168.153.3' metric='5'/>" &&
+    ok "routes kept in the definition" || bad "rt xml: $(V net-dumpxml --inactive rt)"
+r4=$(ip -4 route show 192.168.222.0/24) r4b=$(ip -4 route show 192.168.223.0/24) r6=$(ip -6 route show fd00:222::/64)
+[[ $r4 == *"via 192.168.153.2 dev virbr6"*"metric 1"* && $r4b == *"via 192.168.153.3 dev virbr6"*"metric 5"* &&
+   $r6 == *"via fd00:153::2 dev virbr6"*"metric 2"* ]] && ok "routes via virbr6 (metric 1 by default)" || bad "routes: '$r4' '$r4b' '$r6'"
+V net-destroy rt >/dev/null
+[[ -z $(ip -4 route show 192.168.222.0/24) ]] && ok "routes gone with the bridge" || bad "route left: $(ip route)"
+V net-undefine rt >/dev/null
+
+# ---- dnsmasq missing from the daemon's PATH: libvirt's error, naming the package; nothing made
+stop_daemon
+SAVED_PATH=$DAEMON_PATH DAEMON_PATH=/usr/bin:/bin
+start_daemon || exit 1
+echo "<network><name>nodns</name><bridge name='virbr8'/><ip address='192.168.152.1' netmask='255.255.255.0'><dhcp><range start='192.168.152.2' end='192.168.152.9'/></dhcp></ip></network>" >"$W/nodns.xml"
+V net-define "$W/nodns.xml" >/dev/null
+out=$(V net-start nodns)
+[[ $out == *"Unable to find 'dnsmasq' binary in \$PATH: No such file or directory (install the dnsmasq-base package)"* ]] &&
+    ok "no dnsmasq in PATH: $out" || bad "no dnsmasq: $out"
+ip link show virbr8 >/dev/null 2>&1 && bad "virbr8 made without dnsmasq" || ok "nothing made without dnsmasq"
+V net-undefine nodns >/dev/null
+stop_daemon
+DAEMON_PATH=$SAVED_PATH
+start_daemon || exit 1
+
+# ---- not root: an unprivileged user's qemu:///session refuses to start a network
+mkdir -p "$W/u/rt" "$W/bin" && cp "$CLI" "$BIN" "$W/bin/" && cp "$W/nodns.xml" "$W/u/" && chown -R 65534:65534 "$W/u" && chmod 755 "$W" "$W/bin"
+U() { setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin:/usr/sbin HOME="$W/u" XDG_RUNTIME_DIR="$W/u/rt" VIRTPP_SESSION_DAEMON_TIMEOUT=3 "$@"; }
+out=$(U "$W/bin/virtpp" -c qemu:///session "net-define $W/u/nodns.xml; net-start nodns" 2>&1)
+[[ $out == *"error: Failed to start network nodns"*"virtual networks need root"* ]] && ok "session (not root): $(echo "$out" | tail -1)" || bad "session: $out"
+ip link show virbr8 >/dev/null 2>&1 && bad "virbr8 made by the session" || ok "the session made no bridge"
+for d in /proc/[0-9]*; do  # its session daemon, by its uid and command line
+    [[ $(stat -c %u "$d" 2>/dev/null) == 65534 ]] && tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -q "^$W/bin/virtppd" && kill "${d#/proc/}"
+done
 
 # ---- net-destroy leaves no bridge and no dnsmasq
 i2=$(dnsmasq_of iso)

@@ -416,6 +416,26 @@ inline constexpr option_def opts_net_undefine[] = {
 inline constexpr option_def opts_net_uuid[] = {
     {"network", opt_type::data, opt_flag::required, "network name"},
 };
+inline constexpr option_def opts_net_update[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+    {"command", opt_type::data, opt_flag::required, "type of update (add-first, add-last (add), delete, or modify)"},
+    {"section", opt_type::data, opt_flag::required, "which section of network configuration to update"},
+    {"xml", opt_type::data, opt_flag::required, "name of file containing xml (or, if it starts with '<', the complete xml element itself) to add/modify, or to be matched for search"},
+    {"parent-index", opt_type::integer, 0, "which parent object to search through"},
+    {"config", opt_type::boolean, 0, "affect next network startup"},
+    {"live", opt_type::boolean, 0, "affect running network"},
+    {"current", opt_type::boolean, 0, "affect current state of network"},
+};
+inline constexpr option_def opts_net_dhcp_leases[] = {
+    {"network", opt_type::data, opt_flag::required, "network name or uuid"},
+    {"mac", opt_type::string, 0, "MAC address"},
+};
+inline constexpr option_def opts_domifaddr[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"interface", opt_type::string, 0, "network interface name"},
+    {"full", opt_type::boolean, 0, "always display names and MACs of interfaces"},
+    {"source", opt_type::string, 0, "address source: 'lease', 'agent', or 'arp'"},
+};
 inline constexpr option_def opts_edit[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
     {"skip-validate", opt_type::boolean, 0, "skip validation of the XML against the schema"},
@@ -478,6 +498,7 @@ inline constexpr command_def commands[] = {
     {"vcpuinfo", "domain", "detailed domain vcpu information", "Returns basic information about the domain virtual CPUs.", opts_vcpuinfo, 0},
     {"vcpupin", "domain", "control or query domain vcpu affinity", "Pin domain VCPUs to host physical CPUs.", opts_vcpupin, 0},
     {"domblkstat", "monitor", "get device block stats for a domain", "Get device block stats for a running domain. See man page or use --human for explanation of fields", opts_domblkstat, 0},
+    {"domifaddr", "monitor", "Get network interfaces' addresses for a running domain", "Get network interfaces' addresses for a running domain", opts_domifaddr, 0},
     {"domifstat", "monitor", "get network interface stats for a domain", "Get network interface stats for a running domain.", opts_domifstat, 0},
     {"dominfo", "monitor", "domain information", "Returns basic information about the domain.", opts_dominfo, 0},
     {"domstate", "monitor", "domain state", "Returns state about a domain.", opts_domstate, 0},
@@ -492,6 +513,7 @@ inline constexpr command_def commands[] = {
     {"net-create", "network", "create a network from an XML file", "Create a network.", opts_net_create, 0},
     {"net-define", "network", "define an inactive persistent virtual network or modify an existing persistent one from an XML file", "Define or modify a persistent virtual network.", opts_net_define, 0},
     {"net-destroy", "network", "destroy (stop) a network", "Forcefully stop a given network.", opts_net_destroy, 0},
+    {"net-dhcp-leases", "network", "print lease info for a given network", "Print lease info for a given network", opts_net_dhcp_leases, 0},
     {"net-dumpxml", "network", "network information in XML", "Output the network information as an XML dump to stdout.", opts_net_dumpxml, 0},
     {"net-edit", "network", "edit XML configuration for a network", "Edit the XML configuration for a network.", opts_net_edit, 0},
     {"net-event", "network", "Network Events", "List event types, or wait for network events to occur", opts_net_event, 0},
@@ -500,6 +522,7 @@ inline constexpr command_def commands[] = {
     {"net-name", "network", "convert a network UUID to network name", "", opts_net_name, 0},
     {"net-start", "network", "start a (previously defined) inactive network", "Start a network.", opts_net_start, 0},
     {"net-undefine", "network", "undefine a persistent network", "Undefine the configuration for a persistent network.", opts_net_undefine, 0},
+    {"net-update", "network", "update parts of an existing network's configuration", "", opts_net_update, 0},
     {"net-uuid", "network", "convert a network name to network UUID", "", opts_net_uuid, 0},
     {"cd", "virsh", "change the current directory", "Change the current directory.", opts_cd, cmd_flag::no_connect},
     {"echo", "virsh", "echo arguments. Used for internal testing.", "Echo back arguments, possibly with quoting. Used for internal testing.", opts_echo, cmd_flag::no_connect},

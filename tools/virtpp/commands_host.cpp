@@ -1,6 +1,8 @@
 // Host and hypervisor commands (virsh's "host" group).
 #include "shell.hpp"
 
+#include <virtpp/hypervisor/remote.hpp>
+#include <virtpp/transport/remote.hpp>
 #include <virtpp/version.hpp>
 
 #include <cstdio>
@@ -62,8 +64,35 @@ bool cmd_hostname(shell& sh, const parsed_command&) {
     return true;
 }
 
+/// The remote session under a connection, or null for a local driver. basic_connection keeps its
+/// channel protected; a derived class may name that member, and the pointer to it applies to
+/// any connection.
+rpc::client_session* remote_session_of(const any_connection& conn) {
+    struct access : any_connection {
+        static auto channel_member() { return &access::channel; }
+    };
+    auto& erased = (conn.*access::channel_member())();
+    auto* remote = erased.get_if<hypervisor::remote, transport::remote>();
+    return remote != nullptr ? &remote->session() : nullptr;
+}
+
 bool cmd_uri(shell& sh, const parsed_command&) {
-    sh.print(sh.connection()->uri() + "\n");
+    any_connection* conn = sh.connection();
+    std::string uri = conn->uri();
+    // opened without a name, the daemon chose the URI (libvirt.conf, probing): libvirt's remote
+    // driver asks it which (REMOTE_PROC_CONNECT_GET_URI), and so does virsh's `uri`
+    if (uri.empty()) {
+        if (auto* session = remote_session_of(*conn)) {
+            try {
+                auto reply = session->call(rpc::session::connect_get_uri, rpc::xdr::to_bytes(rpc::xdr::none{}));
+                uri = rpc::xdr::from_bytes<std::string>(reply);
+            } catch (const virtpp::error&) {
+                sh.error("failed to get URI");
+                return false;
+            }
+        }
+    }
+    sh.print(uri + "\n");
     return true;
 }
 

@@ -243,9 +243,60 @@ bool cmd_domifstat(shell& sh, const parsed_command& cmd) {
     return true;
 }
 
+/// printf's "%-Ns": `text` padded with blanks to `width` bytes.
+std::string pad(std::string_view text, std::size_t width) {
+    std::string out(text);
+    if (out.size() < width) out.append(width - out.size(), ' ');
+    return out;
+}
+
+// virDomainInterfaceAddressesSource in virsh's spelling, by value
+constexpr std::string_view address_sources[] = {"lease", "agent", "arp"};
+
+bool cmd_domifaddr(shell& sh, const parsed_command& cmd) {
+    std::optional<std::string> iface_name, source_word;
+    if (!sh.opt_string(cmd, "interface", iface_name) || !sh.opt_string(cmd, "source", source_word)) return false;
+    const bool full = cmd.has("full");
+    unsigned source = 0;
+    if (source_word) {
+        auto it = std::find(std::begin(address_sources), std::end(address_sources), *source_word);
+        if (it == std::end(address_sources)) {
+            sh.error("Unknown data source '" + *source_word + "'");
+            return false;
+        }
+        source = static_cast<unsigned>(it - std::begin(address_sources));
+    }
+    auto dom = sh.domain(cmd);
+    if (!dom) return false;
+    std::vector<domain_interface> ifaces;
+    if (!attempt_call(sh, [&] { ifaces = dom->interface_addresses(source); }, "Failed to query for interfaces addresses"))
+        return false;
+    sh.print_extra(" " + pad("Name", 10) + " " + pad("MAC address", 20) + " " + pad("Protocol", 8) + "     Address\n" +
+                   std::string(49 + 30, '-') + "\n");
+    for (const auto& iface : ifaces) {
+        // glibc prints "(null)" for a missing string, as virsh's printf does
+        const std::string name = iface.name.value_or("(null)");
+        if (iface_name && *iface_name != name) continue;
+        if (iface.addrs.empty()) {
+            sh.print(" " + pad(name, 10) + " " + pad(iface.hwaddr.value_or("N/A"), 17) + "    " + pad("N/A", 12) + " N/A\n");
+            continue;
+        }
+        for (std::size_t j = 0; j < iface.addrs.size(); ++j) {
+            const auto& a = iface.addrs[j];
+            const char* type = a.type == 0 ? "ipv4" : a.type == 1 ? "ipv6" : "(null)";
+            const std::string address = pad(type, 12) + " " + a.addr + "/" + std::to_string(a.prefix);
+            // the name and MAC only on an interface's first line, unless --full
+            if (full || j == 0) sh.print(" " + pad(name, 10) + " " + pad(iface.hwaddr.value_or(""), 17) + "    " + address + "\n");
+            else sh.print(" " + pad("-", 10) + " " + pad("-", 17) + "    " + address + "\n");
+        }
+    }
+    return true;
+}
+
 constexpr handler_entry handlers[] = {
     {"list", cmd_list},         {"dominfo", cmd_dominfo},         {"domstate", cmd_domstate},
     {"vcpuinfo", cmd_vcpuinfo}, {"domblkstat", cmd_domblkstat}, {"domifstat", cmd_domifstat},
+    {"domifaddr", cmd_domifaddr},
 };
 
 }  // namespace

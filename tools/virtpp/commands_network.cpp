@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <strings.h>
 
 namespace virtpp::cli {
@@ -171,11 +172,110 @@ bool cmd_net_uuid(shell& sh, const parsed_command& cmd) {
     return true;
 }
 
+// virNetworkUpdateCommand and virNetworkUpdateSection in virsh's spelling, by their values
+constexpr std::string_view update_commands[] = {"none", "modify", "delete", "add-last", "add-first"};
+constexpr std::string_view update_sections[] = {"none",           "bridge",     "domain",        "ip",
+                                                "ip-dhcp-host",   "ip-dhcp-range", "forward",    "forward-interface",
+                                                "forward-pf",     "portgroup",  "dns-host",      "dns-txt",
+                                                "dns-srv"};
+constexpr unsigned update_command_add_last = 3;
+// virNetworkUpdateFlags
+constexpr unsigned update_affect_live = 1U << 0, update_affect_config = 1U << 1;
+
+/// The value of `word` in `names`, or 0 ("none", which virsh refuses like an unknown word).
+template <std::size_t N>
+unsigned enum_value(const std::string_view (&names)[N], std::string_view word) {
+    for (std::size_t i = 1; i < N; ++i)
+        if (names[i] == word) return static_cast<unsigned>(i);
+    return 0;
+}
+
+bool cmd_net_update(shell& sh, const parsed_command& cmd) {
+    if (!exclusive_options(sh, cmd, "current", "live") || !exclusive_options(sh, cmd, "current", "config")) return false;
+    const bool config = cmd.has("config"), live = cmd.has("live");
+    auto net = sh.network(cmd);
+    if (!net) return false;
+    std::optional<std::string> command_word, section_word, xml_arg;
+    if (!sh.opt_string(cmd, "command", command_word)) return false;
+    // "add" is virsh's synonym for add-last
+    const unsigned command = *command_word == "add" ? update_command_add_last : enum_value(update_commands, *command_word);
+    if (command == 0) {
+        sh.error("unrecognized command name '" + *command_word + "'");
+        return false;
+    }
+    if (!sh.opt_string(cmd, "section", section_word)) return false;
+    const unsigned section = enum_value(update_sections, *section_word);
+    if (section == 0) {
+        sh.error("unrecognized section name '" + *section_word + "'");
+        return false;
+    }
+    std::optional<int> parent_index;
+    if (!sh.opt_int(cmd, "parent-index", parent_index)) return false;
+    if (!sh.opt_string(cmd, "xml", xml_arg)) return false;
+    // the element itself when it starts with '<', else the name of a file holding it
+    std::string xml = *xml_arg;
+    if (xml.front() != '<' && !sh.read_file(*xml_arg, xml)) return false;
+    unsigned flags = 0;
+    if (config) flags |= update_affect_config;
+    if (live) flags |= update_affect_live;
+    const std::string name = net->name();
+    if (!attempt_call(sh, [&] { net->update(command, section, parent_index.value_or(-1), xml, flags); },
+                      "Failed to update network " + name))
+        return false;
+    bool shows_live = live && !config;
+    if (!config && !live) {
+        // virNetworkIsActive's -1 counts as true in virsh's test
+        try {
+            shows_live = net->is_active();
+        } catch (const virtpp::error&) {
+            shows_live = true;
+        }
+    }
+    // virsh prints these without a newline of their own; the one after every command ends the line
+    if (config && live) sh.print_extra("Updated network " + name + " persistent config and live state");
+    else if (shows_live) sh.print_extra("Updated network " + name + " live state");
+    else sh.print_extra("Updated network " + name + " persistent config");
+    return true;
+}
+
+/// The local time of an expiry as virsh prints it (%Y-%m-%d %H:%M:%S).
+std::string local_time(std::int64_t seconds) {
+    const auto t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    if (localtime_r(&t, &tm) == nullptr) return "";
+    char buf[64];
+    return std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) ? std::string(buf) : std::string();
+}
+
+bool cmd_net_dhcp_leases(shell& sh, const parsed_command& cmd) {
+    std::optional<std::string> mac;
+    if (!sh.opt_string(cmd, "mac", mac)) return false;
+    std::string name;
+    auto net = sh.network(cmd, &name);
+    if (!net) return false;
+    std::vector<network_dhcp_lease> leases;
+    if (!attempt_call(sh, [&] { leases = net->dhcp_leases(mac); }, "Failed to get leases info for " + name)) return false;
+    // by MAC, ignoring case; leases without one last
+    std::stable_sort(leases.begin(), leases.end(), [](const network_dhcp_lease& a, const network_dhcp_lease& b) {
+        if (!a.mac || !b.mac) return a.mac.has_value() && !b.mac.has_value();
+        return strcasecmp(a.mac->c_str(), b.mac->c_str()) < 0;
+    });
+    table t({"Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID"});
+    for (const auto& l : leases) {
+        const char* protocol = l.type == 0 ? "ipv4" : l.type == 1 ? "ipv6" : "-";
+        t.add_row({local_time(l.expiry_time), l.mac.value_or("-"), protocol, l.ipaddr + "/" + std::to_string(l.prefix),
+                   l.hostname.value_or("-"), l.clientid.value_or("-")});
+    }
+    sh.print(t.str(!sh.quiet));
+    return true;
+}
+
 constexpr handler_entry handlers[] = {
     {"net-list", cmd_net_list},         {"net-info", cmd_net_info},       {"net-create", cmd_net_create},
     {"net-define", cmd_net_define},     {"net-undefine", cmd_net_undefine}, {"net-start", cmd_net_start},
     {"net-destroy", cmd_net_destroy},   {"net-autostart", cmd_net_autostart}, {"net-dumpxml", cmd_net_dumpxml},
     {"net-name", cmd_net_name},         {"net-uuid", cmd_net_uuid},
+    {"net-update", cmd_net_update},     {"net-dhcp-leases", cmd_net_dhcp_leases},
 };
 
 }  // namespace

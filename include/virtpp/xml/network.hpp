@@ -104,6 +104,17 @@ struct network_dns {
     friend bool operator==(const network_dns&, const network_dns&) = default;
 };
 
+/// <route>: a static route the network's bridge carries (virNetDevIPRoute).
+struct network_route {
+    std::optional<std::string> family;  ///< "ipv4" / "ipv6" as written
+    std::string address;                ///< the destination network, canonical
+    std::optional<std::string> netmask;
+    std::optional<unsigned> prefix;
+    std::string gateway;
+    std::optional<unsigned> metric;     ///< absent or > 0
+    friend bool operator==(const network_route&, const network_route&) = default;
+};
+
 struct network_def {
     std::string name;
     std::optional<virtpp::uuid> uuid;  ///< the driver generates one at define time when absent
@@ -114,6 +125,7 @@ struct network_def {
     std::optional<unsigned> mtu;  ///< <mtu size='..'/>
     network_dns dns;
     std::vector<network_ip> ips;
+    std::vector<network_route> routes;
 
     friend bool operator==(const network_def&, const network_def&) = default;
 };
