@@ -3,6 +3,7 @@
 #include "hypervisor/network_driver.hpp"
 
 #include "hypervisor/netlink.hpp"
+#include "xml/tree.hpp"
 
 #include <virtpp/error.hpp>
 
@@ -233,22 +234,6 @@ constexpr unsigned modify = 1, del = 2, add_first = 4;  // 3: add-last
 constexpr unsigned section_dhcp_host = 4, section_dns_host = 10;
 [[noreturn]] void fail(error_code code, std::string_view detail) { raise(code, error_domain::network, detail); }
 
-/// The network's name as an XML attribute value, for the throwaway network an element is parsed in.
-std::string attribute_text(std::string_view raw) {
-    std::string out;
-    for (char c : raw) {
-        switch (c) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '\'': out += "&apos;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
 /// Parses the throwaway network around an update's element. Its line numbers mean nothing to the
 /// caller, so its errors are reported as libvirt reports them: without a line.
 xml::network_def parse_update_probe(const std::string& probe) {
@@ -312,7 +297,7 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
         if (!ip)
             fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found in network '" + def.name +
                                                     "' with a <dhcp> element");
-        std::string probe = "<network><name>" + attribute_text(def.name) + "</name><ip address='" + ip->address + "'" +
+        std::string probe = "<network><name>" + xml::detail::escape(def.name) + "</name><ip address='" + ip->address + "'" +
                             (ip->netmask ? " netmask='" + *ip->netmask + "'" : "") +
                             (ip->prefix ? " prefix='" + std::to_string(*ip->prefix) + "'" : "") + "><dhcp>" + text +
                             "</dhcp></ip></network>";
@@ -355,7 +340,7 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
         if (command == modify)
             fail(error_code::operation_unsupported, "DNS HOST records cannot be modified, only added or deleted");
         expect_element(def, text, "host");
-        std::string probe = "<network><name>" + attribute_text(def.name) + "</name><dns>" + text + "</dns></network>";
+        std::string probe = "<network><name>" + xml::detail::escape(def.name) + "</name><dns>" + text + "</dns></network>";
         auto parsed = parse_update_probe(probe);
         if (parsed.dns.hosts.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <host>");
         auto host = parsed.dns.hosts[0];
