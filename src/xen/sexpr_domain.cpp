@@ -137,6 +137,13 @@ std::string format_chardev(const chardev_def& c) {
     return {};
 }
 
+void add_display_inputs(xml::domain_def& def, bool hvm) {
+    if (def.devices.graphics.empty()) return;
+    auto bus = hvm ? xml::input_bus::ps2 : xml::input_bus::xen;
+    def.devices.inputs.push_back({xml::input_type::mouse, bus, {}});
+    def.devices.inputs.push_back({xml::input_type::keyboard, bus, {}});
+}
+
 }  // namespace detail
 
 namespace {
@@ -540,12 +547,7 @@ xml::domain_def domain_from_sexpr(const sexpr& root, int version, const sexpr_ru
         console.path = runtime.console_tty;
         def.devices.consoles.push_back(console);
     }
-    if (!def.devices.graphics.empty()) {
-        // the pointer and keyboard that come with a display (libvirt adds them implicitly)
-        auto bus = hvm ? xml::input_bus::ps2 : xml::input_bus::xen;
-        def.devices.inputs.push_back({xml::input_type::mouse, bus, {}});
-        def.devices.inputs.push_back({xml::input_type::keyboard, bus, {}});
-    }
+    detail::add_display_inputs(def, hvm);
     return def;
 }
 

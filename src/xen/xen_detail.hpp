@@ -17,5 +17,8 @@ namespace virtpp::xen::detail {
 /// "none" and "" are nullopt; anything else is INTERNAL_ERROR naming `what`.
 [[nodiscard]] std::optional<xml::chardev_def> parse_chardev(std::string_view value, std::string_view what);
 [[nodiscard]] std::string format_chardev(const xml::chardev_def& c);
+/// The pointer and keyboard that come with a display, as libvirt adds them implicitly: PS/2 for
+/// HVM guests, Xen's own bus for paravirtual ones. Nothing when the domain has no graphics.
+void add_display_inputs(xml::domain_def& def, bool hvm);
 
 }  // namespace virtpp::xen::detail

@@ -501,11 +501,7 @@ xml::domain_def domain_from_xm_config(const xm_config& c, int version) {
         console.target_type = "xen";
         def.devices.consoles.push_back(console);
     }
-    if (!def.devices.graphics.empty()) {
-        auto bus = hvm ? xml::input_bus::ps2 : xml::input_bus::xen;
-        def.devices.inputs.push_back({xml::input_type::mouse, bus, {}});
-        def.devices.inputs.push_back({xml::input_type::keyboard, bus, {}});
-    }
+    detail::add_display_inputs(def, hvm);
     return def;
 }
 
