@@ -10,6 +10,8 @@ set -u
 BUILD=$(realpath "${1:-build/release}")
 ROUNDS=${2:-5}
 HERE=$(dirname "$(realpath "$0")")
+# shellcheck source=../tests/scripts/lib/libvirtd_root.sh
+source "$HERE/../tests/scripts/lib/libvirtd_root.sh"
 [[ $(id -u) == 0 ]] || { echo "run as root"; exit 1; }
 for t in virsh busybox /usr/sbin/dnsmasq /usr/sbin/libvirtd qemu-system-x86_64; do command -v "$t" >/dev/null || { echo "missing $t"; exit 1; }; done
 
@@ -54,22 +56,7 @@ if [[ $kind == virtppd ]]; then
     DPID=$!
     SOCK=$W/run/libvirt-sock
 else
-    mkdir -p "$W/etc" "$W/var"
-    cp -a /etc/libvirt/. "$W/etc/"
-    mount --bind "$W/etc" /etc/libvirt
-    mkdir -p /etc/libvirt/qemu/networks
-    printf 'user = "root"\ngroup = "root"\n' >/etc/libvirt/qemu.conf
-    mount --bind "$W/var" /var
-    mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/misc
-    ln -sfn /run /var/run
-    cp /etc/passwd /etc/group "$W/"
-    echo "libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin" >>"$W/passwd"
-    echo "libvirt-qemu:x:64055:" >>"$W/group"
-    mount --bind "$W/passwd" /etc/passwd
-    mount --bind "$W/group" /etc/group
-    /usr/sbin/libvirtd -p /run/libvirtd.pid 2>"$W/stderr" &
-    DPID=$!
-    SOCK=/run/libvirt/libvirt-sock
+    libvirtd_start_private "$W"
 fi
 for _ in $(seq 200); do [[ -S $SOCK ]] && break; sleep 0.05; done
 V() { virsh -q -c "qemu+unix:///system?socket=$SOCK" "$@"; }

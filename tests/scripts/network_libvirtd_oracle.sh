@@ -6,6 +6,8 @@
 # be the same, once the generated UUID / MAC and the state directory are set aside.
 set -u
 DATA=$(realpath "$(dirname "$0")/../data/network-driver")
+# shellcheck source=lib/libvirtd_root.sh
+source "$(dirname "$0")/lib/libvirtd_root.sh"
 NETS="private iso6 nodns dnsfull route"
 if [[ -z ${VIRTPP_ORACLE_INNER:-} ]]; then
     BIN=$(realpath "${VIRTPP_BINARY_DIR:?}/tools/virtppd" 2>/dev/null)
@@ -52,23 +54,7 @@ if [[ $kind == virtppd ]]; then
     SOCK=$W/run/libvirt-sock
     CONFDIR=$W/s/cache/dnsmasq RUNDIR=$W/s/run/network
 else
-    mkdir -p "$W/etc" "$W/var"
-    cp -a /etc/libvirt/. "$W/etc/"
-    mount --bind "$W/etc" /etc/libvirt
-    rm -rf /etc/libvirt/qemu/networks
-    mkdir -p /etc/libvirt/qemu/networks
-    printf 'user = "root"\ngroup = "root"\n' >/etc/libvirt/qemu.conf
-    mount --bind "$W/var" /var
-    mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/misc
-    ln -sfn /run /var/run
-    cp /etc/passwd /etc/group "$W/"
-    echo "libvirt-qemu:x:64055:64055::/var/lib/libvirt:/usr/sbin/nologin" >>"$W/passwd"
-    echo "libvirt-qemu:x:64055:" >>"$W/group"
-    mount --bind "$W/passwd" /etc/passwd
-    mount --bind "$W/group" /etc/group
-    /usr/sbin/libvirtd -p /run/libvirtd.pid 2>"$W/stderr" &
-    DPID=$!
-    SOCK=/run/libvirt/libvirt-sock
+    libvirtd_start_private "$W"
     CONFDIR=/var/lib/libvirt/dnsmasq RUNDIR=/run/libvirt/network
 fi
 cleanup() {
