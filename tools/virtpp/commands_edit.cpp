@@ -256,18 +256,20 @@ char ask_reedit(shell& sh, bool relax_available) {
     termios saved{};
     bool raw = ::tcgetattr(STDIN_FILENO, &saved) == 0;
     for (;;) {
-        std::cout << prompt << std::flush;
+        // the terminal goes raw before the prompt shows: a key typed as soon as it shows is read,
+        // not echoed by the cooked terminal and then flushed away (TCSADRAIN keeps type-ahead)
         int c = -1;
         if (raw) {
             termios t = saved;
             t.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
             t.c_cc[VMIN] = 1;
             t.c_cc[VTIME] = 0;
-            ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+            ::tcsetattr(STDIN_FILENO, TCSADRAIN, &t);
         }
+        std::cout << prompt << std::flush;
         unsigned char ch = 0;
         if (::read(STDIN_FILENO, &ch, 1) == 1) c = ch;
-        if (raw) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        if (raw) ::tcsetattr(STDIN_FILENO, TCSADRAIN, &saved);
         std::cout << "\r\n" << std::flush;
         switch (c) {
         case -1: return 'n';

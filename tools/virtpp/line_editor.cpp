@@ -26,10 +26,11 @@ public:
         raw.c_iflag &= ~static_cast<tcflag_t>(IXON | ICRNL);
         raw.c_cc[VMIN] = 1;
         raw.c_cc[VTIME] = 0;
-        active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0;
+        // TCSADRAIN, as readline: keys typed ahead while a command ran stay for the next line
+        active_ = tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
     }
     ~raw_mode() {
-        if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+        if (active_) tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_);
     }
     raw_mode(const raw_mode&) = delete;
     raw_mode& operator=(const raw_mode&) = delete;
