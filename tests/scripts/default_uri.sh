@@ -100,7 +100,9 @@ both probe-no-daemon /dev/null -- uri
 # another user reads $XDG_CONFIG_HOME/libvirt/libvirt.conf
 if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
     chmod -R a+rX "$W/cfg"
-    for tool in virsh "$BIN/virtpp"; do
+    # that user may not reach the build tree (a clone under a 0700 directory): it runs a copy
+    mkdir -p "$W/bin" && cp "$BIN/virtpp" "$W/bin/" && chmod -R a+rX "$W/bin"
+    for tool in virsh "$W/bin/virtpp"; do
         env -u LIBVIRT_DEFAULT_URI runuser -u nobody -- env HOME=/nonexistent XDG_CONFIG_HOME="$W/cfg" "$tool" uri \
             >"$W/user.$(basename "$tool")" 2>&1
     done
