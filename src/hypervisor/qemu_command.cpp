@@ -158,7 +158,9 @@ command_line build_command_line(const xml::domain_def& def, const command_option
     arg(opts.emulator);
     arg("-name", "guest=" + escape_option_value(def.name) + ",debug-threads=on");
     arg("-S");
-    arg("-machine", escape_option_value(def.os.machine.value_or("pc")) + ",usb=off,dump-guest-core=off");
+    // <bios useserial='yes'/>: SeaBIOS writes to the serial port (its sercon, switched on by graphics=off)
+    arg("-machine", escape_option_value(def.os.machine.value_or("pc")) + ",usb=off,dump-guest-core=off" +
+                        (def.os.bios_useserial.value_or(false) ? ",graphics=off" : ""));
     arg("-accel", opts.kvm ? "kvm" : "tcg");
     arg("-m", mib(def.memory_kib));
     unsigned max_cpus = std::max(1U, def.vcpu.count);

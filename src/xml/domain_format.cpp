@@ -228,6 +228,7 @@ void write_os(writer& w, const domain_def& def) {
     if (os.root) w.leaf("root", *os.root);
     if (!def.bootloader)
         for (auto dev : os.boot) w.open("boot").attr("dev", detail::boot_names(dev)).close();
+    if (os.bios_useserial) w.open("bios").attr("useserial", *os.bios_useserial ? "yes" : "no").close();
     w.close();
 }
 

@@ -816,6 +816,13 @@ void parse_os(const element& root, domain_def& def) {
         if (!v) xml_fail(*b, "Invalid value for attribute 'dev' in element 'boot': " + quoted(*dev));
         def.os.boot.push_back(*v);
     }
+    if (const auto* bios = os->child("bios")) {
+        if (auto u = attr(*bios, "useserial")) {
+            if (*u != "yes" && *u != "no")
+                xml_fail(*bios, "Invalid value for attribute 'useserial' in element 'bios': " + quoted(*u));
+            def.os.bios_useserial = *u == "yes";
+        }
+    }
 }
 
 void parse_features(const element& root, domain_def& def) {

@@ -44,6 +44,7 @@ struct os_def {
     std::optional<std::string> cmdline;
     std::optional<std::string> root;
     std::vector<boot_device> boot;  ///< one entry per <boot>, in order
+    std::optional<bool> bios_useserial;  ///< <bios useserial='yes|no'/>: firmware output on the serial port
 };
 
 /// <features>: the switches the 0.3 format defines plus the ones the fixtures use.
