@@ -175,7 +175,9 @@ void stream_pump::run() {
                 }
                 if (n == 0) {
                     guest_eof = true;
-                    send(rpc::message_status::ok, {});  // end of data: the client answers with finish
+                    // end of data: an empty CONTINUE (OK is only the confirmation of the client's
+                    // finish or abort; libvirt's client drops the connection on an OK it did not ask for)
+                    send(rpc::message_status::cont, {});
                 }
             }
         } catch (const error& e) {

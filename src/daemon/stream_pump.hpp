@@ -1,8 +1,8 @@
 // One stream of a client (libvirt's daemonClientStream): moves bytes between a virtpp::stream (a
 // guest's pty, a screenshot file) and the client as VIR_NET_STREAM messages of the call that
-// opened it (same procedure and serial). Status CONTINUE carries data, OK ends it (the guest's
-// side: end of data; the client's: finish, confirmed with an empty OK), ERROR aborts it (the
-// client's abort is confirmed with an empty OK; the daemon's carries a remote_error).
+// opened it (same procedure and serial). Status CONTINUE carries data (empty: the guest's side
+// ended), OK is the client's finish and the daemon's empty confirmation of a finish or an abort,
+// ERROR aborts (the client's, empty; the daemon's carries a remote_error).
 //
 // Flow control, both ways: the pump reads the guest's side only while the client's queue of
 // outgoing packets is under the host's limit (session_host::output_full), and the client's data

@@ -209,7 +209,9 @@ struct client_session::impl {
         if (h.type == message_type::stream_hole) {
             st.failure = make_error_info(error_code::rpc, error_domain::rpc, "Unexpected stream hole");
         } else if (h.status == message_status::cont && h.type == message_type::stream) {
-            if (!body.empty()) st.data.emplace_back(body.begin(), body.end());
+            // an empty CONTINUE is the end of the daemon's data
+            if (body.empty()) st.eof = true;
+            else st.data.emplace_back(body.begin(), body.end());
         } else if (h.status == message_status::ok) {
             if (st.awaiting_confirm) st.confirmed = true;
             else st.eof = true;

@@ -81,7 +81,7 @@ cat >"$W/g.xml" <<XML
 XML
 out=$(V define "$W/g.xml") && ok "define" || bad "define: $out"
 V dumpxml qcon1 | grep -q "<bios useserial='yes'/>" && ok "<bios useserial='yes'/> kept" || bad "useserial lost: $(V dumpxml qcon1 | grep -A8 '<os>')"
-out=$(V console qcon1 </dev/null); [[ $out == *"domain is not running"* ]] && ok "console of a shut-off guest: $out" || bad "console while shut off: $out"
+out=$($DRIVE --timeout 20 --no-escape -- virsh -c "$URI" console qcon1 2>&1); [[ $out == *"domain is not running"* ]] && ok "console of a shut-off guest: $out" || bad "console while shut off: $out"
 
 # ---- stock virsh console: boot messages, then a typed command reaches the guest's shell
 out=$(V start --paused qcon1) && ok "start --paused" || bad "start: $out"
@@ -101,9 +101,9 @@ HOLDER=$!
 BG_PIDS="$HOLDER"
 for _ in $(seq 200); do [ -e "$W/hold" ] && break; sleep 0.05; done
 [ -e "$W/hold" ] && ok "first session open" || bad "first session did not open: $(cat "$W/first.txt")"
-out=$(V console qcon1 </dev/null)
+out=$($DRIVE --timeout 20 --no-escape -- virsh -c "$URI" console qcon1 2>&1)
 [[ $out == *"error: operation failed: Active console session exists for this domain"* ]] && ok "second virsh console refused: $out" || bad "second console: $out"
-out=$(P() { "$CLI" -q -c "$URI" "$@" 2>&1; }; P console qcon1 </dev/null)
+out=$($DRIVE --timeout 20 --no-escape -- "$CLI" -c "$URI" console qcon1 2>&1)
 [[ $out == *"Active console session exists for this domain"* ]] && ok "virtpp console refused too: $out" || bad "virtpp second console: $out"
 t=$($DRIVE --timeout 30 --send 'echo VIRTPP-FORCED-$((2+3))' --expect-after VIRTPP-FORCED-5 -- virsh -c "$URI" console --force qcon1 2>&1)
 rc=$?
@@ -140,7 +140,7 @@ p=$(ppm_ok "$f") && ok "virtpp's screenshot is a 720x400 PPM ($p)" || bad "virtp
 out=$(virsh -c "$URI" screenshot qcon1 --file "$W/s1.ppm" --screen 1 2>&1); [[ $out == *"no screen with index 1"* ]] && ok "screen 1 refused: $(echo "$out" | tail -1)" || bad "screen 1: $out"
 
 # ---- read-only connections
-out=$(virsh -r -c "$ROURI" console qcon1 </dev/null 2>&1); [[ $out == *"read only access prevents virDomainOpenConsole"* ]] && ok "read-only console refused" || bad "read-only console: $out"
+out=$($DRIVE --timeout 20 --no-escape -- virsh -r -c "$ROURI" console qcon1 2>&1); [[ $out == *"read only access prevents virDomainOpenConsole"* ]] && ok "read-only console refused" || bad "read-only console: $out"
 out=$(virsh -r -c "$ROURI" screenshot qcon1 --file "$W/ro.ppm" 2>&1); [[ $out == *"read only access prevents virDomainScreenshot"* ]] && ok "read-only screenshot refused" || bad "read-only screenshot: $out"
 
 # ---- the guest goes away under a session: the session ends

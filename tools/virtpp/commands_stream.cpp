@@ -90,15 +90,16 @@ bool cmd_console(shell& sh, const parsed_command& cmd) {
             return false;
         }
     }
+    // as virsh: the greeting comes first, the open's error (if any) after it
+    sh.print_extra("Connected to domain '" + name + "'\n");
+    sh.print_extra("Escape character is ^] (Ctrl + ])\n");
+    std::fflush(stdout);
     std::shared_ptr<virtpp::stream> st;
     try {
         st = virtpp::open_console(dom->connection(), dom->ref(), dev_name, flags);
     } catch (const virtpp::error&) {
         return false;  // the library's error ("Active console session exists for this domain", ...)
     }
-    sh.print_extra("Connected to domain '" + name + "'\n");
-    sh.print_extra("Escape character is ^] (Ctrl + ])\n");
-    std::fflush(stdout);
 
     int stop_pipe[2];
     if (::pipe2(stop_pipe, O_CLOEXEC) < 0) {

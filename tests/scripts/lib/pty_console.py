@@ -61,9 +61,12 @@ def done(status):
 
 
 deadline = time.monotonic() + a.timeout
-if a.ready:
-    if pump(lambda s: b"Escape character" in s or b"error:" in s, deadline) and b"Escape character" in seen:
+# nothing is typed before the session is open: the command switches the terminal to raw mode
+# then, which drops what was typed before
+if pump(lambda s: b"Escape character" in s or b"error:" in s, deadline) and b"Escape character" in seen:
+    if a.ready:
         open(a.ready, "w").close()
+    time.sleep(0.2)
 ok = True
 start = 0
 for text in a.expect:
