@@ -75,8 +75,15 @@ virtpp::screenshot_data qemu::state::screenshot(const domain_ref& dom, unsigned 
     int fd = ::mkostemp(name.data(), O_CLOEXEC);
     if (fd < 0)
         fail(error_code::system_error, "cannot create screenshot file in '" + driver_->paths.cache_dir + "': " + std::strerror(errno));
+    // PNG where qemu can write it (7.1 and later), as libvirt 9.0 does; PPM from older ones
+    std::string mime = "image/png";
     try {
-        mon->execute("screendump", boost::json::object{{"filename", name}, {"device", "video0"}});
+        try {
+            mon->execute("screendump", boost::json::object{{"filename", name}, {"device", "video0"}, {"format", "png"}});
+        } catch (const virtpp::error&) {
+            mon->execute("screendump", boost::json::object{{"filename", name}, {"device", "video0"}});
+            mime = "image/x-portable-pixmap";
+        }
     } catch (...) {
         ::unlink(name.c_str());
         ::close(fd);
@@ -88,7 +95,7 @@ virtpp::screenshot_data qemu::state::screenshot(const domain_ref& dom, unsigned 
         ::close(fd);
         fail(error_code::system_error, std::string("cannot read screenshot: ") + std::strerror(err));
     }
-    return {"image/x-portable-pixmap", std::make_shared<streams::fd_stream>(fd)};
+    return {mime, std::make_shared<streams::fd_stream>(fd)};
 }
 
 }  // namespace virtpp::hypervisor

@@ -147,7 +147,8 @@ struct qemu::state {
     /// virDomainOpenConsole: the pty of a running guest's console or serial port.
     std::shared_ptr<virtpp::stream> open_console(const domain_ref& dom, const std::optional<std::string>& dev_name,
                                                  unsigned flags);
-    /// virDomainScreenshot: QMP screendump into a file of the driver, as a PPM image stream.
+    /// virDomainScreenshot: QMP screendump into a file of the driver, streamed (PNG, or PPM
+    /// from a qemu older than 7.1).
     virtpp::screenshot_data screenshot(const domain_ref& dom, unsigned screen, unsigned flags);
 
     /// The shared driver (tests look at its directories and guests' processes).
