@@ -389,7 +389,11 @@ client_session::client_session(session_options options, std::weak_ptr<session_ho
     if (options_.max_client_requests == 0) options_.max_client_requests = 1;
 }
 
-client_session::~client_session() = default;
+client_session::~client_session() {
+    // a session dropped without shutdown() (tests, the fuzz target) still ends its streams: their
+    // threads hold the pumps, not the session
+    for (auto& [serial, pump] : streams_) pump->shutdown();
+}
 
 bool client_session::receive(std::span<const std::uint8_t> in) {
     if (!in.empty()) {
