@@ -161,7 +161,6 @@ inline constexpr option_def opts_console[] = {
     {"devname", opt_type::string, 0, "character device name"},
     {"force", opt_type::boolean, 0, "force console connection (disconnect already connected sessions)"},
     {"safe", opt_type::boolean, 0, "only connect if safe console handling is supported"},
-    {"resume", opt_type::boolean, 0, "resume a paused guest after connecting to console"},
 };
 inline constexpr option_def opts_screenshot[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},

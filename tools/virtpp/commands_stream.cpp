@@ -82,14 +82,6 @@ bool cmd_console(shell& sh, const parsed_command& cmd) {
     if (cmd.has("force")) flags |= console_flags::force;
     if (cmd.has("safe")) flags |= console_flags::safe;
 
-    if (cmd.has("resume")) {
-        try {
-            if (dom->info().state == domain_state::paused) dom->resume();
-        } catch (const virtpp::error&) {
-            sh.error("Failed to resume domain '" + name + "'");
-            return false;
-        }
-    }
     // as virsh: the greeting comes first, the open's error (if any) after it
     sh.print_extra("Connected to domain '" + name + "'\n");
     sh.print_extra("Escape character is ^] (Ctrl + ])\n");
