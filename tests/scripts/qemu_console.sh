@@ -8,7 +8,9 @@
 #   - virtpp's own `console` does the same against virtppd;
 #   - stock `virsh screenshot` and virtpp's `screenshot` write a PNG (as libvirt 9.0 with this
 #     qemu) of the guest's VGA text screen, 720x400, complete;
-#   - a read-only connection is refused both.
+#   - a read-only connection is refused both;
+#   - a firmware-only guest with <bootmenu enable='yes'/>: Esc typed into virsh console opens
+#     SeaBIOS's boot menu.
 # Passes with and without /dev/kvm (the guest is type='qemu').
 set -u
 BIN=$(realpath "${VIRTPP_BINARY_DIR:?}/tools/virtppd")
@@ -159,6 +161,34 @@ kill -0 "$S" 2>/dev/null && { bad "console session outlived the guest"; kill "$S
 wait "$S" 2>/dev/null
 out=$(V undefine qcon1) && ok "undefine" || bad "undefine: $out"
 grep -q 'protocol error' "$W/log" && bad "daemon log has protocol errors: $(grep 'protocol error' "$W/log")" || ok "no protocol errors in the daemon's log"
+
+# ---- firmware only: SeaBIOS's boot menu on the serial console, opened by a key typed into it
+cat >"$W/m.xml" <<XML
+<domain type='qemu'>
+  <name>qcon2</name>
+  <memory unit='MiB'>32</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+    <bootmenu enable='yes' timeout='20000'/>
+    <bios useserial='yes' rebootTimeout='0'/>
+  </os>
+  <devices><serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console></devices>
+</domain>
+XML
+out=$(V define "$W/m.xml") && ok "define a firmware-only guest" || bad "define qcon2: $out"
+x=$(V dumpxml --inactive qcon2 | tr -d '\n')
+[[ $x == *"<bootmenu enable='yes' timeout='20000'/>"*"<bios useserial='yes' rebootTimeout='0'/>"* ]] && ok "<bootmenu> and <bios rebootTimeout> kept" || bad "os of qcon2: $(V dumpxml --inactive qcon2 | grep -A6 '<os>')"
+out=$(V start --paused qcon2) && ok "start --paused qcon2" || bad "start qcon2: $out"
+( for _ in $(seq 200); do [ -e "$W/ready3" ] && break; sleep 0.05; done; virsh -q -c "$URI" resume qcon2 >/dev/null 2>&1 ) &
+R=$!
+t=$($DRIVE --ready "$W/ready3" --timeout 60 --expect "SeaBIOS (version" --expect "Press ESC for boot menu" \
+    --key '\x1b' --expect-after "Select boot device" -- virsh -c "$URI" console qcon2 2>&1)
+rc=$?
+[ $rc = 0 ] && ok "Esc typed into virsh console opens SeaBIOS's boot menu" || { bad "boot menu (rc $rc)"; echo "$t" | tail -12; }
+wait "$R" 2>/dev/null
+pgrep -a -f 'guest=qcon2' | grep -q 'menu=on,reboot-timeout=0,splash-time=20000,strict=on' && ok "-boot menu=on,reboot-timeout=0,splash-time=20000,strict=on" || bad "qemu's -boot: $(pgrep -a -f 'guest=qcon2' | grep -o -- '-boot [^ ]*')"
+V destroy qcon2 >/dev/null; V undefine qcon2 >/dev/null
 
 [ "$fail" = 0 ] && echo "all passed" || echo "$fail failed"
 [ "$fail" = 0 ]

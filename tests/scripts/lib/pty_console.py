@@ -2,7 +2,7 @@
 """Drives an interactive console command (stock `virsh console`, `virtpp console`) through a
 pseudo-terminal, as a user at a terminal would.
 
-  pty_console.py [--expect TEXT] [--send LINE --expect-after TEXT] [--ready FILE]
+  pty_console.py [--expect TEXT] [--send LINE | --key KEY] [--expect-after TEXT] [--ready FILE]
                  [--timeout S] [--no-escape] -- COMMAND...
 
 Starts COMMAND on a new pty, touches FILE once the command printed "Escape character" (the
@@ -21,6 +21,7 @@ import time
 ap = argparse.ArgumentParser()
 ap.add_argument("--expect", action="append", default=[])
 ap.add_argument("--send")
+ap.add_argument("--key", help="a key to type instead of a line, as a Python escape (\\x1b for Esc)")
 ap.add_argument("--expect-after")
 ap.add_argument("--ready")
 ap.add_argument("--timeout", type=float, default=60)
@@ -76,13 +77,18 @@ for text in a.expect:
         ok = False
         break
     start = seen.index(want, start) + len(want)
-if ok and a.send is not None:
+if ok and a.key is not None:
+    a.send = ""
+    mark = len(seen)
+    os.write(fd, a.key.encode().decode("unicode_escape").encode("latin-1"))
+elif ok and a.send is not None:
     mark = len(seen)
     os.write(fd, a.send.encode() + b"\r")
+if ok and a.send is not None:
     if a.expect_after:
         want = a.expect_after.encode()
         # the echo of the typed line holds the command, not its output: look past the line
-        if not pump(lambda s: want in s[mark:].replace(a.send.encode(), b"", 1), deadline):
+        if not pump(lambda s: want in (s[mark:].replace(a.send.encode(), b"", 1) if a.send else s[mark:]), deadline):
             print(f"pty_console: did not see {a.expect_after!r} after sending {a.send!r}")
             ok = False
 if not a.no_escape:
