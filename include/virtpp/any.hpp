@@ -218,6 +218,12 @@ public:
     /// Whether a call may wait (I/O, a monitor, a test delay): the daemon runs calls that cannot
     /// on its I/O thread and hands the rest to its worker pool.
     [[nodiscard]] bool calls_may_block() const { return channel().calls_may_block(); }
+    /// The concrete channel when the URI chose driver H2 over transport T2, else null: for what
+    /// lies outside the operation table (streams, see virtpp/stream.hpp).
+    template <class H2, class T2 = transport::local>
+    [[nodiscard]] typename T2::template channel<H2>* driver_channel_if() const noexcept {
+        return channel().template get_if<H2, T2>();
+    }
 };
 using any_domain = basic_domain<hypervisor::any, transport::dynamic>;
 using any_network = basic_network<hypervisor::any, transport::dynamic>;

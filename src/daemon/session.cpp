@@ -1,6 +1,10 @@
 #include "daemon/session.hpp"
 
 #include "daemon/libvirt_procedures.hpp"
+#include "daemon/stream_pump.hpp"
+
+#include <virtpp/rpc/streams.hpp>
+#include <virtpp/stream.hpp>
 
 #include <virtpp/rpc/events.hpp>
 #include <virtpp/version.hpp>
@@ -26,10 +30,13 @@ using bytes = std::vector<std::uint8_t>;
 using bound_call = std::function<void(client_session&, xdr::encoder&)>;
 /// Decodes a call's arguments (raising on malformed input) and binds them.
 using binder = bound_call (*)(std::span<const std::uint8_t> body);
+/// The same for a call that opens a stream: it needs the call's header (the stream's identity).
+using stream_binder = bound_call (*)(std::span<const std::uint8_t> body, const rpc::header& call);
 
 struct table_entry {
     std::int32_t number = 0;
     binder bind = nullptr;
+    stream_binder bind_stream = nullptr;
 };
 
 std::string hex(std::uint32_t v) {
@@ -395,31 +402,71 @@ struct dispatcher {
         };
     }
 
+    // ---- procedures that open a stream
+
+    /// libvirt refuses both on a read-only connection (virCheckReadOnlyGoto).
+    static any_connection stream_connection(client_session& s, std::string_view api, std::int32_t number) {
+        auto conn = open_connection(s);
+        if (conn.read_only()) {
+            if (auto host = s.host_.lock())
+                host->log(3, "client " + s.options_.peer + ": refused " + std::string(api) + " (procedure " +
+                                 std::to_string(number) + ") on a read-only connection");
+            raise(error_code::operation_denied, error_domain::domain, "read only access prevents " + std::string(api));
+        }
+        return conn;
+    }
+    /// Registers the stream under the call's serial; its pump starts once the reply is queued.
+    static void add_stream(client_session& s, const rpc::header& call, std::shared_ptr<virtpp::stream> st) {
+        auto pump = std::make_shared<stream_pump>(std::move(st), call.proc, call.serial, s.host_);
+        std::lock_guard lock(s.mutex_);
+        if (s.streams_.contains(call.serial))
+            raise(error_code::rpc, error_domain::rpc, "a stream with serial " + std::to_string(call.serial) + " is open already");
+        s.streams_.emplace(call.serial, std::move(pump));
+    }
+    static bound_call domain_open_console(std::span<const std::uint8_t> body, const rpc::header& call) {
+        auto a = xdr::from_bytes<rpc::stream_proc::open_console_args>(body);
+        return [a, call](client_session& s, xdr::encoder&) {
+            auto conn = stream_connection(s, "virDomainOpenConsole", call.proc);
+            add_stream(s, call, virtpp::open_console(conn, a.dom, a.dev_name, a.flags));
+        };
+    }
+    static bound_call domain_screenshot(std::span<const std::uint8_t> body, const rpc::header& call) {
+        auto a = xdr::from_bytes<rpc::stream_proc::screenshot_args>(body);
+        return [a, call](client_session& s, xdr::encoder& out) {
+            auto conn = stream_connection(s, "virDomainScreenshot", call.proc);
+            auto shot = virtpp::take_screenshot(conn, a.dom, a.screen, a.flags);
+            add_stream(s, call, std::move(shot.data));
+            xdr::encode(out, rpc::stream_proc::screenshot_ret{shot.mime});
+        };
+    }
+
     // ---- the table, sorted by number at compile time
 
     template <class... Ps>
     static constexpr auto procedure_entries(std::tuple<Ps...>*) {
-        return std::array<table_entry, sizeof...(Ps)>{table_entry{Ps::number, &bind_procedure<Ps>}...};
+        return std::array<table_entry, sizeof...(Ps)>{table_entry{Ps::number, &bind_procedure<Ps>, nullptr}...};
     }
 
     static constexpr auto build_table() {
-        constexpr std::array<table_entry, 16> session_entries{{
-            {rpc::session::connect_open, &connect_open},
-            {rpc::session::connect_close, &connect_close},
-            {rpc::session::auth_list, &auth_list},
-            {rpc::session::connect_get_uri, &connect_get_uri},
-            {rpc::session::connect_get_lib_version, &connect_get_lib_version},
-            {rpc::proc::connect_supports_feature::number, &connect_supports_feature},
-            {rpc::session::connect_register_close_callback, &register_close_callback},
-            {rpc::session::connect_unregister_close_callback, &unregister_close_callback},
-            {rpc::events::connect_domain_event_register, &domain_event_register},
-            {rpc::events::connect_domain_event_deregister, &domain_event_deregister},
-            {rpc::events::connect_domain_event_register_any, &domain_event_register_any},
-            {rpc::events::connect_domain_event_deregister_any, &domain_event_deregister_any},
-            {rpc::events::connect_network_event_register_any, &network_event_register_any},
-            {rpc::events::connect_network_event_deregister_any, &network_event_deregister_any},
-            {rpc::events::connect_domain_event_callback_register_any, &domain_event_callback_register_any},
-            {rpc::events::connect_domain_event_callback_deregister_any, &domain_event_callback_deregister_any},
+        constexpr std::array<table_entry, 18> session_entries{{
+            {rpc::session::connect_open, &connect_open, nullptr},
+            {rpc::session::connect_close, &connect_close, nullptr},
+            {rpc::session::auth_list, &auth_list, nullptr},
+            {rpc::session::connect_get_uri, &connect_get_uri, nullptr},
+            {rpc::session::connect_get_lib_version, &connect_get_lib_version, nullptr},
+            {rpc::proc::connect_supports_feature::number, &connect_supports_feature, nullptr},
+            {rpc::session::connect_register_close_callback, &register_close_callback, nullptr},
+            {rpc::session::connect_unregister_close_callback, &unregister_close_callback, nullptr},
+            {rpc::events::connect_domain_event_register, &domain_event_register, nullptr},
+            {rpc::events::connect_domain_event_deregister, &domain_event_deregister, nullptr},
+            {rpc::events::connect_domain_event_register_any, &domain_event_register_any, nullptr},
+            {rpc::events::connect_domain_event_deregister_any, &domain_event_deregister_any, nullptr},
+            {rpc::events::connect_network_event_register_any, &network_event_register_any, nullptr},
+            {rpc::events::connect_network_event_deregister_any, &network_event_deregister_any, nullptr},
+            {rpc::events::connect_domain_event_callback_register_any, &domain_event_callback_register_any, nullptr},
+            {rpc::events::connect_domain_event_callback_deregister_any, &domain_event_callback_deregister_any, nullptr},
+            {rpc::stream_proc::domain_open_console, nullptr, &domain_open_console},
+            {rpc::stream_proc::domain_screenshot, nullptr, &domain_screenshot},
         }};
         constexpr auto from_table = procedure_entries(static_cast<rpc::procedures*>(nullptr));
         // the daemon's own SUPPORTS_FEATURE (features 10, 14, 15 are the daemon's) replaces the table's
@@ -434,7 +481,7 @@ struct dispatcher {
         return all;
     }
 
-    static binder find(std::int32_t number);
+    static const table_entry* find(std::int32_t number);
 };
 
 namespace {
@@ -445,10 +492,10 @@ static_assert(std::adjacent_find(procedure_table.begin(), procedure_table.end(),
               "virtppd: two handlers for one procedure number");
 }  // namespace
 
-binder dispatcher::find(std::int32_t number) {
+const table_entry* dispatcher::find(std::int32_t number) {
     auto it = std::lower_bound(procedure_table.begin(), procedure_table.end(), number,
                                [](const table_entry& e, std::int32_t n) { return e.number < n; });
-    return it != procedure_table.end() && it->number == number ? it->bind : nullptr;
+    return it != procedure_table.end() && it->number == number ? &*it : nullptr;
 }
 
 std::vector<std::int32_t> served_procedures() {
@@ -464,7 +511,11 @@ client_session::client_session(session_options options, std::weak_ptr<session_ho
     if (options_.max_client_requests == 0) options_.max_client_requests = 1;
 }
 
-client_session::~client_session() = default;
+client_session::~client_session() {
+    // a session dropped without shutdown() (tests, the fuzz target) still ends its streams: their
+    // threads hold the pumps, not the session
+    for (auto& [serial, pump] : streams_) pump->shutdown();
+}
 
 bool client_session::receive(std::span<const std::uint8_t> in) {
     if (!in.empty()) {
@@ -483,7 +534,7 @@ bool client_session::receive(std::span<const std::uint8_t> in) {
         if (used < pending.size()) held_.assign(pending.begin() + static_cast<std::ptrdiff_t>(used), pending.end());
     }
     std::lock_guard lock(mutex_);
-    return !paused_ && !output_blocked_;
+    return !paused_ && !stream_input_full_ && !output_blocked_;
 }
 
 std::size_t client_session::consume(std::span<const std::uint8_t> in) {
@@ -493,7 +544,7 @@ std::size_t client_session::consume(std::span<const std::uint8_t> in) {
     while (used < in.size()) {
         {
             std::lock_guard lock(mutex_);
-            if (paused_) break;  // too many calls wait: the rest stays unframed until one ends
+            if (paused_ || stream_input_full_) break;  // too many calls wait, or a stream's queue is full
         }
         if (length_have_ == 0 && host && host->output_full()) {
             // the client does not read its replies: no more calls from it until it does
@@ -568,8 +619,12 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
         return;
     }
 
+    if (h.type == rpc::message_type::stream || h.type == rpc::message_type::stream_hole) {
+        handle_stream_packet(h, body);
+        return;
+    }
     if (h.type != rpc::message_type::call) {
-        // clients send calls (and keepalive messages); streams and fd passing are not served
+        // clients send calls, stream messages and keepalive messages; fd passing is not served
         throw protocol_error("unexpected message type " + std::to_string(static_cast<int>(h.type)) + " (program " +
                              hex(h.prog) + ", procedure " + std::to_string(h.proc) + ", serial " +
                              std::to_string(h.serial) + ")");
@@ -591,7 +646,7 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
         }
         return;
     }
-    auto bind = dispatcher::find(h.proc);
+    const table_entry* bind = dispatcher::find(h.proc);
     const libvirt_procedure* unserved = nullptr;
     if (bind == nullptr) {
         auto it = std::lower_bound(libvirt_procedures.begin(), libvirt_procedures.end(), h.proc,
@@ -604,7 +659,9 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
     }
     bound_call call;
     try {
-        call = unserved != nullptr ? dispatcher::bind_unserved(*unserved) : bind(body);
+        call = unserved != nullptr            ? dispatcher::bind_unserved(*unserved)
+               : bind->bind_stream != nullptr ? bind->bind_stream(body, h)
+                                              : bind->bind(body);
     } catch (const error& e) {
         // as libvirtd: the call fails, the connection stays (the framing itself was sound)
         if (host) {
@@ -647,6 +704,7 @@ void client_session::handle_packet(std::span<const std::uint8_t> packet) {
                 host->send(std::move(reply));
                 if (close) host->close_after_flush();
             }
+            self->start_stream(h.serial);  // a stream this call opened: its data follows the reply
             self->finish_job();
         },
         size);
@@ -721,10 +779,77 @@ std::vector<std::uint8_t> client_session::ping_packet() { return keepalive_packe
 void client_session::shutdown() {
     drop_event_registrations();
     std::optional<any_connection> dropped;
-    std::lock_guard lock(mutex_);
-    dropped.swap(conn_);
-    waiting_.clear();
-    waiting_bytes_ = 0;
+    std::map<std::uint32_t, std::shared_ptr<stream_pump>> streams;
+    {
+        std::lock_guard lock(mutex_);
+        dropped.swap(conn_);
+        waiting_.clear();
+        waiting_bytes_ = 0;
+        streams.swap(streams_);
+    }
+    // the client is gone: its consoles are free for the next one
+    for (auto& [serial, pump] : streams) pump->shutdown();
+}
+
+void client_session::start_stream(std::uint32_t serial) {
+    std::shared_ptr<stream_pump> pump;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = streams_.find(serial);
+        if (it == streams_.end()) return;
+        pump = it->second;
+    }
+    std::weak_ptr<client_session> weak = weak_from_this();
+    pump->start(
+        [weak] {
+            auto self = weak.lock();
+            if (!self) return;
+            {
+                std::lock_guard lock(self->mutex_);
+                self->stream_input_full_ = false;
+            }
+            if (auto host = self->host_.lock()) host->resume_reading();
+        },
+        [weak, serial, raw = pump.get()] {
+            auto self = weak.lock();
+            if (!self) return;
+            std::shared_ptr<stream_pump> ended;  // released after the lock
+            std::lock_guard lock(self->mutex_);
+            if (auto it = self->streams_.find(serial); it != self->streams_.end() && it->second.get() == raw) {
+                ended = std::move(it->second);
+                self->streams_.erase(it);
+            }
+        });
+}
+
+void client_session::handle_stream_packet(const rpc::header& h, std::span<const std::uint8_t> body) {
+    auto host = host_.lock();
+    std::shared_ptr<stream_pump> pump;
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = streams_.find(h.serial); it != streams_.end() && it->second->procedure() == h.proc) pump = it->second;
+    }
+    if (!pump || h.prog != rpc::remote_program || h.vers != rpc::remote_protocol_version) {
+        // as libvirtd: stream data nobody waits for (a stream that just ended) is dropped
+        if (host && host->logs(1))
+            host->log(1, "client " + options_.peer + ": ignoring unexpected stream data serial=" + std::to_string(h.serial) +
+                             " proc=" + std::to_string(h.proc) + " status=" + std::to_string(static_cast<int>(h.status)));
+        return;
+    }
+    if (h.type == rpc::message_type::stream_hole) {
+        // console and screenshot streams are not sparse: libvirtd closes such a client
+        throw protocol_error("Unexpected stream hole (procedure " + std::to_string(h.proc) + ", serial " + std::to_string(h.serial) + ")");
+    }
+    switch (h.status) {
+    case rpc::message_status::cont:
+        if (!pump->data(body)) {
+            std::lock_guard lock(mutex_);
+            stream_input_full_ = true;
+        }
+        break;
+    case rpc::message_status::ok: pump->finish(); break;
+    default: pump->abort(); break;
+    }
 }
 
 namespace {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,8 @@
 #include <vector>
 
 namespace virtpp::daemon {
+
+class stream_pump;
 
 /// The packet stream of a client broke the protocol; the client is closed.
 class protocol_error : public std::runtime_error {
@@ -130,6 +133,10 @@ private:
     /// Sends the client the messages of one driver event, one per matching registration.
     void relay_event(const event& e);
     void finish_job();
+    /// A stream message of the client (VIR_NET_STREAM / VIR_NET_STREAM_HOLE).
+    void handle_stream_packet(const rpc::header& h, std::span<const std::uint8_t> body);
+    /// The call that opened stream `serial` replied: its pump starts.
+    void start_stream(std::uint32_t serial);
     /// Frames and handles packets until the input ends or the calls in flight reach the limit;
     /// returns how many bytes it took.
     std::size_t consume(std::span<const std::uint8_t> in);
@@ -158,6 +165,9 @@ private:
     std::deque<std::pair<std::function<void()>, std::size_t>> waiting_;
     std::size_t waiting_bytes_ = 0;
     clock::time_point last_received_ = clock::now();
+    /// Open streams by the serial of the call that opened them.
+    std::map<std::uint32_t, std::shared_ptr<stream_pump>> streams_;
+    bool stream_input_full_ = false;  ///< a stream's queue for the guest is full: reading waits
     unsigned pings_sent_ = 0;
     std::vector<event_registration> event_registrations_;
     event_subscription events_;  ///< held while the client has registrations

@@ -158,7 +158,9 @@ command_line build_command_line(const xml::domain_def& def, const command_option
     arg(opts.emulator);
     arg("-name", "guest=" + escape_option_value(def.name) + ",debug-threads=on");
     arg("-S");
-    arg("-machine", escape_option_value(def.os.machine.value_or("pc")) + ",usb=off,dump-guest-core=off");
+    // <bios useserial='yes'/>: SeaBIOS writes to the serial port (its sercon, switched on by graphics=off)
+    arg("-machine", escape_option_value(def.os.machine.value_or("pc")) + ",usb=off,dump-guest-core=off" +
+                        (def.os.bios_useserial.value_or(false) ? ",graphics=off" : ""));
     arg("-accel", opts.kvm ? "kvm" : "tcg");
     arg("-m", mib(def.memory_kib));
     unsigned max_cpus = std::max(1U, def.vcpu.count);
@@ -181,7 +183,14 @@ command_line build_command_line(const xml::domain_def& def, const command_option
     if (def.os.kernel) arg("-kernel", *def.os.kernel);
     if (def.os.initrd) arg("-initrd", *def.os.initrd);
     if (def.os.cmdline) arg("-append", *def.os.cmdline);
-    arg("-boot", "strict=on");
+    {
+        // libvirt's order: menu, reboot-timeout, splash-time (the menu's timeout), strict
+        std::string boot;
+        if (def.os.bootmenu) boot += *def.os.bootmenu ? "menu=on," : "menu=off,";
+        if (def.os.bios_reboot_timeout) boot += "reboot-timeout=" + std::to_string(*def.os.bios_reboot_timeout) + ",";
+        if (def.os.bootmenu_timeout) boot += "splash-time=" + std::to_string(*def.os.bootmenu_timeout) + ",";
+        arg("-boot", boot + "strict=on");
+    }
 
     // Boot order: each <boot dev> gives the next bootindex to the first device of its kind.
     std::optional<unsigned> boot_fd, boot_cd, boot_hd, boot_net;

@@ -6,6 +6,7 @@
 #include <virtpp/rpc/events.hpp>
 #include <virtpp/rpc/message.hpp>
 #include <virtpp/rpc/procedures.hpp>
+#include <virtpp/stream.hpp>
 #include <virtpp/transport/remote.hpp>
 
 #include <poll.h>
@@ -15,6 +16,7 @@
 #include <condition_variable>
 #include <cerrno>
 #include <fcntl.h>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -44,6 +46,20 @@ error_info closed_error() {
     return make_error_info(error_code::internal_error, error_domain::rpc, "client socket is closed");
 }
 
+/// A stream of this client (libvirt's virNetClientStream): what the daemon sent for it, guarded
+/// by the session's mutex and signalled through `wake`.
+struct stream_state {
+    std::int32_t procedure = 0;
+    std::uint32_t serial = 0;
+    std::condition_variable wake;
+    std::deque<std::vector<std::uint8_t>> data;
+    std::size_t front_done = 0;
+    bool eof = false;               ///< the daemon's empty OK: no more data
+    bool awaiting_confirm = false;  ///< finish/abort sent: the next OK (or error) answers it
+    bool confirmed = false;
+    std::optional<error_info> failure;  ///< the daemon's stream error, or the link's
+};
+
 using clock = std::chrono::steady_clock;
 /// How long the link stays quiet after the last call before the background thread watches the
 /// socket (keepalive PINGs, end of stream): back-to-back calls never wake it.
@@ -60,6 +76,7 @@ struct client_session::impl {
 
     std::mutex mutex;  ///< pending, next_serial, dead, reader_busy, idle_since
     std::map<std::uint32_t, waiter*> pending;
+    std::map<std::uint32_t, std::shared_ptr<stream_state>> streams;  ///< open streams by serial
     std::uint32_t next_serial = 0;
     std::optional<error_info> dead;  ///< set once the link is down (or closed)
     bool reader_busy = false;        ///< a thread is reading the socket
@@ -219,6 +236,10 @@ struct client_session::impl {
             w->wake.notify_one();
         }
         pending.clear();
+        for (auto& [serial, st] : streams) {
+            if (!st->failure) st->failure = why;
+            st->wake.notify_all();
+        }
         background_wake.notify_all();
     }
 
@@ -241,7 +262,8 @@ struct client_session::impl {
         send(frame_body(h, xdr::none{}));
     }
 
-    std::vector<std::uint8_t> call(std::int32_t procedure, std::span<const std::uint8_t> args) {
+    std::vector<std::uint8_t> call(std::int32_t procedure, std::span<const std::uint8_t> args,
+                                   const std::shared_ptr<stream_state>& opens = nullptr) {
         waiter w;
         std::uint32_t serial = 0;
         {
@@ -249,6 +271,11 @@ struct client_session::impl {
             if (dead) raise(closed_error());
             serial = next_serial++;
             pending[serial] = &w;
+            if (opens) {
+                opens->procedure = procedure;
+                opens->serial = serial;
+                streams[serial] = opens;
+            }
         }
         header h{remote_program, remote_protocol_version, procedure, message_type::call, serial, message_status::ok};
         try {
@@ -273,11 +300,33 @@ struct client_session::impl {
             w.wake.wait(lock);
         }
         if (!reader_busy) hand_off_locked();
+        if (opens && (w.failure || w.answer.head.status == message_status::error)) streams.erase(serial);
         lock.unlock();
         if (w.failure) raise(*w.failure);
         if (w.answer.head.status == message_status::error)
             raise(from_remote_error(xdr::from_bytes<remote_error>(w.answer.body)));
         return std::move(w.answer.body);
+    }
+
+    /// A stream message, or a reply to a stream's finish/abort (mutex held).
+    void stream_message_locked(stream_state& st, const header& h, std::span<const std::uint8_t> body) {
+        if (h.type == message_type::stream_hole) {
+            st.failure = make_error_info(error_code::rpc, error_domain::rpc, "Unexpected stream hole");
+        } else if (h.status == message_status::cont && h.type == message_type::stream) {
+            // an empty CONTINUE is the end of the daemon's data
+            if (body.empty()) st.eof = true;
+            else st.data.emplace_back(body.begin(), body.end());
+        } else if (h.status == message_status::ok) {
+            if (st.awaiting_confirm) st.confirmed = true;
+            else st.eof = true;
+        } else {
+            try {
+                st.failure = from_remote_error(xdr::from_bytes<remote_error>(body));
+            } catch (const virtpp::error&) {
+                st.failure = make_error_info(error_code::rpc, error_domain::rpc, "stream aborted by the server");
+            }
+        }
+        st.wake.notify_all();
     }
 
     void dispatch(std::span<const std::uint8_t> packet) {
@@ -294,8 +343,14 @@ struct client_session::impl {
             handle_event(h.proc, body);
             return;
         }
-        if (h.type == message_type::message || h.type == message_type::stream || h.type == message_type::stream_hole)
-            return;  // streams: this client opens none
+        if (h.type == message_type::stream || h.type == message_type::stream_hole) {
+            std::lock_guard lock(mutex);
+            auto it = streams.find(h.serial);
+            if (it != streams.end() && it->second->procedure == h.proc && h.prog == remote_program)
+                stream_message_locked(*it->second, h, body);
+            return;  // data of a stream already closed here: dropped
+        }
+        if (h.type == message_type::message) return;  // a message of another program: not ours
         if (h.type != message_type::reply && h.type != message_type::reply_with_fds)
             raise(error_code::rpc, error_domain::rpc,
                   "got unexpected RPC call prog " + std::to_string(static_cast<std::int32_t>(h.prog)) + " vers " +
@@ -303,6 +358,14 @@ struct client_session::impl {
                       std::to_string(static_cast<int>(h.type)));
         std::lock_guard lock(mutex);
         auto it = pending.find(h.serial);
+        if (it == pending.end()) {
+            // libvirtd answers a failed stream finish with a plain error reply of the stream's serial
+            auto st = streams.find(h.serial);
+            if (st != streams.end() && st->second->awaiting_confirm) {
+                stream_message_locked(*st->second, h, body);
+                return;
+            }
+        }
         if (h.prog != remote_program || h.vers != remote_protocol_version || it == pending.end())
             raise(error_code::rpc, error_domain::rpc,
                   "no call waiting for reply with prog " + std::to_string(static_cast<std::int32_t>(h.prog)) + " vers " +
@@ -418,6 +481,115 @@ struct client_session::impl {
         }
     }
 };
+
+namespace {
+
+/// A stream to the daemon: blocking recv, send in messages of at most 256 KiB.
+class remote_stream : public virtpp::stream {
+public:
+    remote_stream(std::shared_ptr<client_session> owner, client_session::impl& s, std::shared_ptr<stream_state> st)
+        : owner_(std::move(owner)), s_(s), st_(std::move(st)) {}
+    ~remote_stream() override { abort(); }
+
+    std::ptrdiff_t recv(std::span<std::uint8_t> buf) override {
+        std::unique_lock lock(s_.mutex);
+        // finish/abort on another thread ends a recv waiting here
+        st_->wake.wait(lock, [&] { return closed_ || !st_->data.empty() || st_->eof || st_->failure.has_value(); });
+        if (closed_) return 0;
+        if (!st_->data.empty()) {
+            auto& front = st_->data.front();
+            std::size_t n = std::min(buf.size(), front.size() - st_->front_done);
+            std::copy_n(front.begin() + static_cast<std::ptrdiff_t>(st_->front_done), n, buf.begin());
+            st_->front_done += n;
+            if (st_->front_done == front.size()) {
+                st_->data.pop_front();
+                st_->front_done = 0;
+            }
+            return static_cast<std::ptrdiff_t>(n);
+        }
+        if (st_->failure) raise(*st_->failure);
+        return 0;
+    }
+
+    std::ptrdiff_t send(std::span<const std::uint8_t> data) override {
+        {
+            std::lock_guard lock(s_.mutex);
+            if (closed_) raise(error_code::operation_invalid, error_domain::streams, "stream is not open");
+            if (st_->failure) raise(*st_->failure);
+        }
+        constexpr std::size_t chunk = 262120;  // VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX
+        auto part = data.first(std::min(chunk, data.size()));
+        s_.send(frame(message_header(message_status::cont), part));
+        return static_cast<std::ptrdiff_t>(part.size());
+    }
+
+    void finish() override { end(message_status::ok, true); }
+    void abort() noexcept override {
+        try {
+            end(message_status::error, false);
+        } catch (...) {
+            // aborting never fails: the stream is gone here whatever the daemon says
+        }
+    }
+
+private:
+    header message_header(message_status status) const {
+        return header{remote_program, remote_protocol_version, st_->procedure, message_type::stream, st_->serial, status};
+    }
+
+    /// Sends finish (OK) or abort (ERROR) and waits for the daemon's confirmation.
+    void end(message_status status, bool report) {
+        std::optional<error_info> failure;
+        {
+            std::unique_lock lock(s_.mutex);
+            if (closed_) return;
+            closed_ = true;
+            st_->wake.notify_all();
+            failure = st_->failure;
+            st_->awaiting_confirm = true;
+            if (failure && report) {
+                s_.streams.erase(st_->serial);
+                raise(*failure);
+            }
+        }
+        if (!failure) {
+            try {
+                s_.send(frame(message_header(status), {}));
+            } catch (const virtpp::error&) {
+                if (report) throw;
+            }
+            std::unique_lock lock(s_.mutex);
+            // an abort is not worth a long wait: the daemon may be stuck or gone
+            auto limit = status == message_status::ok ? std::chrono::seconds(30) : std::chrono::seconds(5);
+            st_->wake.wait_for(lock, limit, [&] { return st_->confirmed || st_->failure.has_value(); });
+            failure = st_->failure;
+            bool confirmed = st_->confirmed;
+            s_.streams.erase(st_->serial);
+            if (!confirmed && !failure && report)
+                failure = make_error_info(error_code::rpc, error_domain::rpc, "no confirmation of the stream's end from the server");
+        } else {
+            std::lock_guard lock(s_.mutex);
+            s_.streams.erase(st_->serial);
+        }
+        if (failure && report) raise(*failure);
+    }
+
+    std::shared_ptr<client_session> owner_;
+    client_session::impl& s_;
+    std::shared_ptr<stream_state> st_;
+    bool closed_ = false;  ///< guarded by the session's mutex
+};
+
+}  // namespace
+
+std::vector<std::uint8_t> client_session::call_with_stream(const std::shared_ptr<client_session>& self, std::int32_t procedure,
+                                                           std::span<const std::uint8_t> args,
+                                                           std::shared_ptr<virtpp::stream>& opened) {
+    auto st = std::make_shared<stream_state>();
+    auto reply = self->impl_->call(procedure, args, st);
+    opened = std::make_shared<remote_stream>(self, *self->impl_, st);
+    return reply;
+}
 
 client_session::client_session(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 

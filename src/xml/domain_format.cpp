@@ -228,6 +228,18 @@ void write_os(writer& w, const domain_def& def) {
     if (os.root) w.leaf("root", *os.root);
     if (!def.bootloader)
         for (auto dev : os.boot) w.open("boot").attr("dev", detail::boot_names(dev)).close();
+    if (os.bootmenu || os.bootmenu_timeout) {
+        w.open("bootmenu");
+        if (os.bootmenu) w.attr("enable", *os.bootmenu ? "yes" : "no");
+        if (os.bootmenu_timeout) w.attr("timeout", std::to_string(*os.bootmenu_timeout));
+        w.close();
+    }
+    if (os.bios_useserial || os.bios_reboot_timeout) {
+        w.open("bios");
+        if (os.bios_useserial) w.attr("useserial", *os.bios_useserial ? "yes" : "no");
+        if (os.bios_reboot_timeout) w.attr("rebootTimeout", std::to_string(*os.bios_reboot_timeout));
+        w.close();
+    }
     w.close();
 }
 

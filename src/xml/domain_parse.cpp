@@ -816,6 +816,30 @@ void parse_os(const element& root, domain_def& def) {
         if (!v) xml_fail(*b, "Invalid value for attribute 'dev' in element 'boot': " + quoted(*dev));
         def.os.boot.push_back(*v);
     }
+    if (const auto* menu = os->child("bootmenu")) {
+        if (auto en = attr(*menu, "enable")) {
+            if (*en != "yes" && *en != "no")
+                xml_fail(*menu, "Invalid value for attribute 'enable' in element 'bootmenu': " + quoted(*en));
+            def.os.bootmenu = *en == "yes";
+        }
+        if (auto t = attr(*menu, "timeout")) {
+            auto v = to_int(*t);
+            if (!v || *v < 0 || *v > 65535) xml_fail(*menu, "invalid value for boot menu timeout, must be in range [0,65535]");
+            def.os.bootmenu_timeout = *v;
+        }
+    }
+    if (const auto* bios = os->child("bios")) {
+        if (auto u = attr(*bios, "useserial")) {
+            if (*u != "yes" && *u != "no")
+                xml_fail(*bios, "Invalid value for attribute 'useserial' in element 'bios': " + quoted(*u));
+            def.os.bios_useserial = *u == "yes";
+        }
+        if (auto t = attr(*bios, "rebootTimeout")) {
+            auto v = to_int(*t);
+            if (!v || *v < -1 || *v > 65535) xml_fail(*bios, "invalid value for rebootTimeout, must be in range [-1,65535]");
+            def.os.bios_reboot_timeout = *v;
+        }
+    }
 }
 
 void parse_features(const element& root, domain_def& def) {

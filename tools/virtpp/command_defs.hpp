@@ -156,6 +156,17 @@ inline constexpr option_def opts_autostart[] = {
     {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
     {"disable", opt_type::boolean, 0, "disable autostarting"},
 };
+inline constexpr option_def opts_console[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"devname", opt_type::string, 0, "character device name"},
+    {"force", opt_type::boolean, 0, "force console connection (disconnect already connected sessions)"},
+    {"safe", opt_type::boolean, 0, "only connect if safe console handling is supported"},
+};
+inline constexpr option_def opts_screenshot[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"file", opt_type::string, 0, "where to store the screenshot"},
+    {"screen", opt_type::integer, 0, "ID of a screen to take screenshot of"},
+};
 inline constexpr option_def opts_create[] = {
     {"file", opt_type::data, opt_flag::required, "file containing an XML domain description"},
     {"console", opt_type::boolean, 0, "attach to console after creation"},
@@ -467,6 +478,7 @@ inline constexpr command_def commands[] = {
     {"attach-disk", "domain", "attach disk device", "Attach new disk device.", opts_attach_disk, 0},
     {"attach-interface", "domain", "attach network interface", "Attach new network interface.", opts_attach_interface, 0},
     {"autostart", "domain", "autostart a domain", "Configure a domain to be automatically started at boot.", opts_autostart, 0},
+    {"console", "domain", "connect to the guest console", "Connect the virtual serial console for the guest", opts_console, 0},
     {"create", "domain", "create a domain from an XML file", "Create a domain.", opts_create, 0},
     {"define", "domain", "define (but don't start) a domain from an XML file", "Define a domain.", opts_define, 0},
     {"destroy", "domain", "destroy (stop) a domain", "Forcefully stop a given domain, but leave its resources intact.", opts_destroy, 0},
@@ -487,6 +499,7 @@ inline constexpr command_def commands[] = {
     {"resume", "domain", "resume a domain", "Resume a previously suspended domain.", opts_resume, 0},
     {"save", "domain", "save a domain state to a file", "Save the RAM state of a running domain.", opts_save, 0},
     {"schedinfo", "domain", "show/set scheduler parameters", "Show/Set scheduler parameters.", opts_schedinfo, 0},
+    {"screenshot", "domain", "take a screenshot of a current domain console and store it into a file", "screenshot of a current domain console", opts_screenshot, 0},
     {"setmaxmem", "domain", "change maximum memory limit", "Change the maximum memory allocation limit in the guest domain.", opts_setmaxmem, 0},
     {"setmem", "domain", "change memory allocation", "Change the current memory allocation in the guest domain.", opts_setmem, 0},
     {"setvcpus", "domain", "change number of virtual CPUs", "Change the number of virtual CPUs in the guest domain.", opts_setvcpus, 0},

@@ -17,9 +17,15 @@
 #include <virtpp/uri.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace virtpp {
+class stream;
+struct screenshot_data;
+}  // namespace virtpp
 
 namespace virtpp::hypervisor {
 
@@ -142,6 +148,14 @@ struct qemu::state {
     std::vector<network_dhcp_lease> perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args&);
     /// source lease: the addresses the guest's networks' dnsmasq leased to its interfaces' MACs
     std::vector<domain_interface> perform(op::domain_interface_addresses, const op::domain_interface_addresses::args&);
+
+    // ---- streams (outside op::all: they hand back a stream; see virtpp/stream.hpp)
+    /// virDomainOpenConsole: the pty of a running guest's console or serial port.
+    std::shared_ptr<virtpp::stream> open_console(const domain_ref& dom, const std::optional<std::string>& dev_name,
+                                                 unsigned flags);
+    /// virDomainScreenshot: QMP screendump into a file of the driver, streamed (PNG, or PPM
+    /// from a qemu older than 7.1).
+    virtpp::screenshot_data screenshot(const domain_ref& dom, unsigned screen, unsigned flags);
 
     /// The shared driver (tests look at its directories and guests' processes).
     [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }

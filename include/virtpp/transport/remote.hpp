@@ -25,6 +25,10 @@
 #include <type_traits>
 #include <vector>
 
+namespace virtpp {
+class stream;
+}  // namespace virtpp
+
 namespace virtpp::rpc {
 
 class client_stream;  // internal: a byte stream to the daemon (src/rpc/client_detail.hpp)
@@ -60,6 +64,14 @@ public:
     /// One call of the remote program: `args` is the XDR body, the result is the reply body.
     /// An error reply raises the server's error unchanged; a dead link raises the transport error.
     [[nodiscard]] std::vector<std::uint8_t> call(std::int32_t procedure, std::span<const std::uint8_t> args);
+
+    /// A call that opens a stream (DOMAIN_OPEN_CONSOLE, DOMAIN_SCREENSHOT): the stream is known
+    /// under the call's serial before the call goes out, so data right behind the reply is kept.
+    /// Returns the reply body; `opened` is the stream (blocking recv/send, finish, abort), which
+    /// keeps the session alive.
+    [[nodiscard]] static std::vector<std::uint8_t> call_with_stream(const std::shared_ptr<client_session>& self,
+                                                                    std::int32_t procedure, std::span<const std::uint8_t> args,
+                                                                    std::shared_ptr<virtpp::stream>& opened);
 
     /// CONNECT_CLOSE then shutdown; later calls raise "client socket is closed".
     void close();
@@ -127,6 +139,7 @@ struct remote {
         }
 
         [[nodiscard]] rpc::client_session& session() const noexcept { return *session_; }
+        [[nodiscard]] const std::shared_ptr<rpc::client_session>& shared_session() const noexcept { return session_; }
 
         [[nodiscard]] event_subscription subscribe_events(event_handler handler) {
             return session_->subscribe_events(std::move(handler));

@@ -44,6 +44,10 @@ struct os_def {
     std::optional<std::string> cmdline;
     std::optional<std::string> root;
     std::vector<boot_device> boot;  ///< one entry per <boot>, in order
+    std::optional<bool> bootmenu;              ///< <bootmenu enable='yes|no'/>
+    std::optional<int> bootmenu_timeout;       ///< <bootmenu timeout='ms'/> (0..65535)
+    std::optional<bool> bios_useserial;        ///< <bios useserial='yes|no'/>: firmware output on the serial port
+    std::optional<int> bios_reboot_timeout;    ///< <bios rebootTimeout='ms'/> (-1..65535)
 };
 
 /// <features>: the switches the 0.3 format defines plus the ones the fixtures use.

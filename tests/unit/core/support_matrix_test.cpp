@@ -82,6 +82,12 @@ std::string generate() {
             << yes(publishes<virtpp::hypervisor::qemu, virtpp::transport::local>)
             << yes(publishes<virtpp::hypervisor::xen, virtpp::transport::local>)
             << yes(publishes<virtpp::hypervisor::remote, virtpp::transport::remote>) << "\n";
+    // streams hand back a virtpp::stream, so they live outside op::all (virtpp/stream.hpp)
+    doc << "\nStreams (`virtpp/stream.hpp`: `open_console`, `take_screenshot`; outside `op::all`; console on\n"
+           "`<serial>`/`<console>` of type pty, screenshot as PPM; see docs/qemu.md and docs/daemon.md):\n\n"
+           "| operation | mutates | test | qemu | xen | remote |\n|---|---|---|---|---|---|\n"
+           "| `virDomainOpenConsole` | yes | NO_SUPPORT | yes | NO_SUPPORT | yes |\n"
+           "| `virDomainScreenshot` | yes | NO_SUPPORT | yes | NO_SUPPORT | yes |\n";
     return doc.str();
 }
 
