@@ -31,6 +31,8 @@ template <class H, class T = transport::local>
 class basic_domain;
 template <class H, class T = transport::local>
 class basic_network;
+template <class H, class T, class Executor>
+class basic_async_connection;
 
 namespace detail {
 /// Where an API's errors come from when the API layer itself raises them (libvirt's VIR_FROM_THIS
@@ -178,6 +180,9 @@ protected:
     }
 
 private:
+    template <class, class, class>
+    friend class basic_async_connection;  // reaches the channel to pipeline remote calls
+
     explicit basic_connection(std::shared_ptr<detail::connection_core<H, T>> core) : core_(std::move(core)) {}
     std::shared_ptr<detail::connection_core<H, T>> core_;
 };

@@ -76,6 +76,11 @@ struct client_session::impl {
 
     std::mutex mutex;  ///< pending, next_serial, dead, reader_busy, idle_since
     std::map<std::uint32_t, waiter*> pending;
+    /// Calls whose completion runs when the reply is in (start_call): nobody waits on a thread, so
+    /// the background thread reads while any is outstanding.
+    std::map<std::uint32_t, client_session::call_completion> async_pending;
+    /// Serials of abandoned calls (cancelled, timed out): their late replies are dropped.
+    std::set<std::uint32_t> abandoned;
     std::map<std::uint32_t, std::shared_ptr<stream_state>> streams;  ///< open streams by serial
     std::uint32_t next_serial = 0;
     std::optional<error_info> dead;  ///< set once the link is down (or closed)
@@ -228,7 +233,18 @@ struct client_session::impl {
 
     /// Marks the link down with `why` and fails every waiting call with it.
     void fail_all(const error_info& why) {
-        std::lock_guard lock(mutex);
+        std::map<std::uint32_t, client_session::call_completion> orphans;
+        {
+            std::lock_guard lock(mutex);
+            fail_all_locked(why);
+            orphans.swap(async_pending);
+            abandoned.clear();
+        }
+        auto failure = std::make_exception_ptr(virtpp::error(why));
+        for (auto& [serial, done] : orphans) done(failure, {});
+    }
+
+    void fail_all_locked(const error_info& why) {
         if (!dead) dead = why;
         for (auto& [serial, w] : pending) {
             w->failure = why;
@@ -246,10 +262,43 @@ struct client_session::impl {
     /// The socket is free: the next waiter reads it. With none, the background thread takes over
     /// at its next turn (within 250 ms): waking it here would cost a context switch per call.
     void hand_off_locked() {
-        if (!pending.empty())
+        if (!pending.empty()) {
             pending.begin()->second->wake.notify_one();
-        else
+        } else {
             idle_since = clock::now();
+            if (!async_pending.empty()) background_wake.notify_all();  // replies still due: it reads now
+        }
+    }
+
+    /// Sends a call whose reply goes to `done` (run on the thread that reads it).
+    std::uint32_t start_call(std::int32_t procedure, std::span<const std::uint8_t> args,
+                             client_session::call_completion done) {
+        std::uint32_t serial = 0;
+        {
+            std::lock_guard lock(mutex);
+            if (dead) raise(closed_error());
+            serial = next_serial++;
+            async_pending.emplace(serial, std::move(done));
+        }
+        header h{remote_program, remote_protocol_version, procedure, message_type::call, serial, message_status::ok};
+        try {
+            send(frame(h, args));
+        } catch (const virtpp::error&) {
+            std::lock_guard lock(mutex);
+            async_pending.erase(serial);
+            throw;
+        }
+        std::lock_guard lock(mutex);
+        background_wake.notify_all();
+        return serial;
+    }
+
+    /// Drops a started call: true when its completion had not run (the caller completes it).
+    bool abandon_call(std::uint32_t serial) {
+        std::lock_guard lock(mutex);
+        if (async_pending.erase(serial) == 0) return false;
+        if (!dead) abandoned.insert(serial);
+        return true;
     }
 
     void send(const std::vector<std::uint8_t>& message) {
@@ -356,7 +405,26 @@ struct client_session::impl {
                   "got unexpected RPC call prog " + std::to_string(static_cast<std::int32_t>(h.prog)) + " vers " +
                       std::to_string(h.vers) + " proc " + std::to_string(h.proc) + " type " +
                       std::to_string(static_cast<int>(h.type)));
-        std::lock_guard lock(mutex);
+        std::unique_lock lock(mutex);
+        if (auto a = async_pending.find(h.serial);
+            a != async_pending.end() && h.prog == remote_program && h.vers == remote_protocol_version) {
+            auto done = std::move(a->second);
+            async_pending.erase(a);
+            lock.unlock();
+            std::exception_ptr failure;
+            if (h.status == message_status::error) {
+                try {
+                    failure = std::make_exception_ptr(virtpp::error(from_remote_error(xdr::from_bytes<remote_error>(body))));
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+                done(failure, {});
+            } else {
+                done(nullptr, std::vector<std::uint8_t>(body.begin(), body.end()));
+            }
+            return;
+        }
+        if (abandoned.erase(h.serial) != 0) return;  // the reply of a call given up: dropped
         auto it = pending.find(h.serial);
         if (it == pending.end()) {
             // libvirtd answers a failed stream finish with a plain error reply of the stream's serial
@@ -461,7 +529,7 @@ struct client_session::impl {
                 background_wake.wait_for(lock, wait);  // a caller reads
                 continue;
             }
-            if (now - idle_since < idle_grace) {
+            if (now - idle_since < idle_grace && async_pending.empty()) {
                 background_wake.wait_for(lock, idle_grace - (now - idle_since));
                 continue;
             }
@@ -592,6 +660,12 @@ std::vector<std::uint8_t> client_session::call_with_stream(const std::shared_ptr
 }
 
 client_session::client_session(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+std::uint32_t client_session::start_call(std::int32_t procedure, std::span<const std::uint8_t> args, call_completion done) {
+    return impl_->start_call(procedure, args, std::move(done));
+}
+
+bool client_session::abandon_call(std::uint32_t serial) { return impl_->abandon_call(serial); }
 
 client_session::~client_session() { close(); }
 

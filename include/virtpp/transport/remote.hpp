@@ -19,6 +19,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -72,6 +74,19 @@ public:
     [[nodiscard]] static std::vector<std::uint8_t> call_with_stream(const std::shared_ptr<client_session>& self,
                                                                     std::int32_t procedure, std::span<const std::uint8_t> args,
                                                                     std::shared_ptr<virtpp::stream>& opened);
+
+    /// How a started call ends: an error (the server's, or the link's), or the reply body. It runs
+    /// once, on the thread that read the reply (or failed the link), with no lock held; it must
+    /// not block: hand the result to an executor (virtpp/async.hpp does).
+    using call_completion = std::function<void(std::exception_ptr, std::vector<std::uint8_t>)>;
+
+    /// Sends one call without waiting: any number may be in flight on the session (pipelined);
+    /// `done` gets the reply. Returns the call's serial. Raises at once when the link is down.
+    std::uint32_t start_call(std::int32_t procedure, std::span<const std::uint8_t> args, call_completion done);
+
+    /// Gives up a started call without touching the link: true when its completion had not run
+    /// and never will (the caller completes it); its reply, if it ever comes, is dropped by serial.
+    bool abandon_call(std::uint32_t serial);
 
     /// CONNECT_CLOSE then shutdown; later calls raise "client socket is closed".
     void close();
