@@ -23,6 +23,7 @@
 #pragma once
 
 #include <virtpp/connection.hpp>
+#include <virtpp/events.hpp>
 #include <virtpp/rpc/procedures.hpp>
 #include <virtpp/transport/remote.hpp>
 
@@ -213,6 +214,19 @@ public:
     [[nodiscard]] executor_type get_executor() const noexcept { return executor_; }
     /// The blocking handle of the same connection.
     [[nodiscard]] const connection_type& connection() const noexcept { return conn_; }
+
+    /// The connection's domain and network events (basic_connection::subscribe_events), each
+    /// posted to this object's executor: on an io_context run by one thread they arrive in order,
+    /// one at a time, on that thread. An event already posted when the subscription is destroyed
+    /// is still delivered.
+    [[nodiscard]] event_subscription subscribe_events(event_handler handler) const
+        requires requires(const connection_type& c, event_handler h) { c.subscribe_events(std::move(h)); }
+    {
+        auto shared = std::make_shared<event_handler>(std::move(handler));
+        return conn_.subscribe_events([ex = executor_, shared](const event& e) {
+            boost::asio::post(ex, [shared, e] { (*shared)(e); });
+        });
+    }
 
     /// Starts Op; the token's completion signature is void(std::exception_ptr, Op::result)
     /// (void(std::exception_ptr) for operations without a result).

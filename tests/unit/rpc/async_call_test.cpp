@@ -280,4 +280,25 @@ TEST_F(async_call_test, in_process_drivers_answer_through_the_same_interface) {
     EXPECT_EQ(code_of(missing), error_code::no_domain);
 }
 
+TEST_F(async_call_test, events_arrive_on_the_executor_in_order) {
+    asio::io_context io;
+    auto blocking = basic_connection<hypervisor::test>::open("test:///default");
+    basic_async_connection conn(io.get_executor(), blocking);
+    std::vector<int> kinds;
+    std::vector<std::thread::id> threads;
+    auto sub = conn.subscribe_events([&](const event& e) {
+        if (auto* d = std::get_if<domain_event>(&e)) {
+            kinds.push_back(d->event);
+            threads.push_back(std::this_thread::get_id());
+        }
+    });
+    auto dom = blocking.lookup_domain_by_name("test");
+    dom.suspend();
+    dom.resume();
+    EXPECT_TRUE(kinds.empty());  // nothing runs until the executor does
+    io.run();
+    EXPECT_EQ(kinds, (std::vector<int>{domain_lifecycle::suspended, domain_lifecycle::resumed}));
+    for (auto id : threads) EXPECT_EQ(id, std::this_thread::get_id());
+}
+
 }  // namespace
