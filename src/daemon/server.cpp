@@ -34,14 +34,6 @@ using tcp = asio::ip::tcp;
 using unix_socket = asio::local::stream_protocol;
 using steady = std::chrono::steady_clock;
 
-std::string user_runtime_base() {
-    if (const char* r = std::getenv("XDG_RUNTIME_DIR"); r != nullptr && *r != '\0') return r;
-    if (const char* c = std::getenv("XDG_CACHE_HOME"); c != nullptr && *c != '\0') return c;
-    if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::string(h) + "/.cache";
-    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr && pw->pw_dir != nullptr) return std::string(pw->pw_dir) + "/.cache";
-    return "/.cache";
-}
-
 std::string default_unix_sock_dir() {
     if (::geteuid() == 0) return "/run/libvirt";
     return user_runtime_base() + "/libvirt";

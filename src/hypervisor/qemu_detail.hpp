@@ -2,6 +2,8 @@
 // the driver's directories and configuration, and the host probe.
 #pragma once
 
+#include "file_io.hpp"
+
 #include <virtpp/error.hpp>
 #include <virtpp/xml/capabilities.hpp>
 #include <virtpp/xml/domain.hpp>
@@ -111,8 +113,10 @@ struct machine_type {
 /// The capabilities document: host, plus one guest per qemu binary found.
 [[nodiscard]] xml::capabilities probe_capabilities(const std::string& cache_dir);
 
-/// Writes a file atomically: temp file, fsync, rename, fsync of the directory.
-void write_file_atomic(const std::string& path, std::string_view content);
+/// Writes a file atomically: temp file, fsync, rename, fsync of the directory (file_io.hpp).
+inline void write_file_atomic(const std::string& path, std::string_view content) {
+    file_io::write_file_atomic(path, content, error_domain::qemu);
+}
 
 // Files of the driver's state directories, opened relative to the directory (openat) and never
 // through a symbolic link (O_NOFOLLOW): FILE must be one path component, not "." or "..", within
@@ -131,7 +135,9 @@ void symlink_at(const std::string& target, const std::string& dir, const std::st
 /// The longest domain name whose files (<name>.xml, .json, .log, .monitor) fit in NAME_MAX.
 inline constexpr std::size_t max_domain_name = 255 - 8;
 /// Reads a whole file; nullopt when it does not exist.
-[[nodiscard]] std::optional<std::string> read_file(const std::string& path);
+[[nodiscard]] inline std::optional<std::string> read_file(const std::string& path) {
+    return file_io::read_file(path, error_domain::qemu);
+}
 /// mkdir -p with mode 0700 for new directories.
 void make_dirs(const std::string& path);
 

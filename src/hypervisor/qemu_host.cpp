@@ -386,36 +386,6 @@ void make_dirs(const std::string& path) {
     }
 }
 
-void write_file_atomic(const std::string& path, std::string_view content) {
-    std::string tmp = path + ".new";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) fail_errno("cannot write", tmp);
-    std::size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            fail_errno("cannot write", tmp);
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        ::unlink(tmp.c_str());
-        fail_errno("cannot write", tmp);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        fail_errno("cannot rename to", path);
-    }
-    std::string dir = path.substr(0, path.rfind('/'));
-    if (int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-}
-
 namespace {
 
 /// The directory's descriptor, closed on scope exit.
@@ -534,28 +504,6 @@ void symlink_at(const std::string& target, const std::string& dir, const std::st
     check_state_file_name(file);
     dir_fd d(dir);
     if (::symlinkat(target.c_str(), d.fd, file.c_str()) != 0) fail_errno("Failed to create symlink", dir + "/" + file);
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        fail_errno("cannot read", path);
-    }
-    std::string out;
-    char buf[8192];
-    for (;;) {
-        ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            fail_errno("cannot read", path);
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fd);
-    return out;
 }
 
 }  // namespace virtpp::hypervisor::qemu_detail

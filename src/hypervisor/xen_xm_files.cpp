@@ -7,7 +7,7 @@
 #include <virtpp/xen/xend_client.hpp>
 #include <virtpp/xen/xm_config.hpp>
 
-#include "hypervisor/qemu_detail.hpp"  // write_file_atomic, read_file
+#include "file_io.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -91,7 +91,7 @@ std::vector<xm_files::state::entry> xm_files::state::definitions() const {
         std::string path = ctx_.xm_config_dir + "/" + f;
         struct stat st{};
         if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 1024 * 1024) continue;
-        auto text = hypervisor::qemu_detail::read_file(path);
+        auto text = file_io::read_file(path, error_domain::xenxm);
         if (!text) continue;
         try {
             out.push_back({path, domain_from_xm_text(*text, version)});
@@ -137,7 +137,7 @@ domain_ref xm_files::state::perform(op::domain_lookup_by_uuid, const op::domain_
 
 void xm_files::state::write(const xml::domain_def& def, const std::string& file) const {
     int version = ctx_.xend_config_version > 0 ? ctx_.xend_config_version : xend_config_version_3_0_3;
-    hypervisor::qemu_detail::write_file_atomic(file, domain_to_xm_text(def, version));
+    file_io::write_file_atomic(file, domain_to_xm_text(def, version), error_domain::xenxm);
 }
 
 domain_ref xm_files::state::perform(op::domain_define_xml, const op::domain_define_xml::args& a) {

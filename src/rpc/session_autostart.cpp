@@ -2,7 +2,7 @@
 #include "rpc/session_autostart.hpp"
 
 #include <virtpp/error.hpp>
-#include <virtpp/rpc/server.hpp>
+#include <virtpp/runtime_dirs.hpp>
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -97,7 +97,7 @@ std::optional<user_daemon> user_daemon_for(const virtpp::uri& u, unsigned /*flag
     bool session = u.is_default() || u.path() == "/session" || u.scheme().rfind("test+", 0) == 0;
     if (!session) return std::nullopt;
     user_daemon d;
-    d.runtime_dir = daemon::user_runtime_base() + "/libvirt";
+    d.runtime_dir = virtpp::user_runtime_base() + "/libvirt";
     d.socket = d.runtime_dir + "/libvirt-sock";  // the user daemon has no read-only socket
     auto autostart = env_or_empty("LIBVIRT_AUTOSTART");
     d.autostart = autostart != "0";
@@ -177,7 +177,7 @@ std::unique_ptr<fd_stream> connect_user_daemon(const user_daemon& d) {
         if (err != ENOENT && err != ECONNREFUSED) break;
         if (!launched) {
             try {
-                spawn_daemon(program, timeout, daemon::user_runtime_base());
+                spawn_daemon(program, timeout, virtpp::user_runtime_base());
             } catch (...) {
                 release();
                 throw;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <virtpp/any.hpp>
+#include <virtpp/runtime_dirs.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -200,9 +201,7 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-/// glib's g_get_user_runtime_dir(), which libvirt's per-user paths start from: $XDG_RUNTIME_DIR,
-/// else the user's cache directory ($XDG_CACHE_HOME, else ~/.cache).
-[[nodiscard]] std::string user_runtime_base();
+using virtpp::user_runtime_base;  // virtpp/runtime_dirs.hpp
 /// The default unix socket directory: /run/libvirt for root, else user_runtime_base()/libvirt.
 [[nodiscard]] std::string default_unix_sock_dir();
 
