@@ -27,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -279,6 +280,12 @@ struct queued_event {
 };
 
 struct event_listeners {
+    /// A remote connection orders one event's callbacks as libvirt's remote driver does: it
+    /// holds one daemon registration per (event id, domain or none), the first made first, and
+    /// runs the callbacks sharing one in the order they were registered.
+    explicit event_listeners(bool remote) : remote(remote) {}
+
+    const bool remote;
     std::mutex mutex;
     std::vector<event_registration> registrations;
     std::deque<queued_event> queue;
@@ -289,13 +296,31 @@ struct event_listeners {
         bool queued = false;
         {
             std::lock_guard lock(mutex);
+            std::vector<std::pair<std::size_t, const event_registration*>> matching;  // (group, registration)
             for (const auto& r : registrations) {
                 if (!matches(r, e)) continue;
-                queue.push_back({wakeups().next_sequence.fetch_add(1), r.callback_id, r.kind, e});
+                matching.emplace_back(remote ? group_of(r) : matching.size(), &r);
+            }
+            std::stable_sort(matching.begin(), matching.end(),
+                             [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (const auto& [group, r] : matching) {
+                queue.push_back({wakeups().next_sequence.fetch_add(1), r->callback_id, r->kind, e});
                 queued = true;
             }
         }
         if (queued) wakeups().wake();
+    }
+
+    /// The index of the first registration sharing r's daemon registration.
+    std::size_t group_of(const event_registration& r) const {
+        auto key = [](const event_registration& x) {
+            bool network = x.kind == registration_kind::network_any;
+            int id = x.kind == registration_kind::domain_legacy ? virtpp::domain_event_id::lifecycle : x.event_id;
+            return std::tuple(network, id, x.only);
+        };
+        for (std::size_t i = 0; i < registrations.size(); ++i)
+            if (key(registrations[i]) == key(r)) return i;
+        return registrations.size();
     }
 
     static bool matches(const event_registration& r, const virtpp::event& e) {
@@ -341,7 +366,7 @@ int register_event_callback(connection& self, registration_kind kind, int event_
         });
     }
     if (!self.ids) self.ids = ids_for(conn);
-    if (!self.events) self.events = std::make_shared<event_listeners>();
+    if (!self.events) self.events = std::make_shared<event_listeners>(conn.driver_name() == "remote");
     auto listeners = self.events;
     bool subscribed = false;
     {
@@ -386,9 +411,12 @@ void deregister_event_callback(connection& self, registration_kind kind, int cal
         }
     }
     if (!found) {
+        // libvirt's two wordings: its remote driver's, and its local drivers'.
+        auto id = std::to_string(callback_id);
+        auto detail = conn.driver_name() == "remote" ? "event callback id " + id + " not registered"
+                                                     : "could not find event callback " + id + " for deletion";
         virtpp::api_boundary(&conn.errors(), [&] {
-            raise_error(virtpp::error_code::invalid_arg, virtpp::error_domain::none,
-                        "could not find event callback " + std::to_string(callback_id) + " for deletion");
+            raise_error(virtpp::error_code::invalid_arg, virtpp::error_domain::none, detail);
         });
     }
     without_gil([&] { ending.reset(); });
@@ -472,6 +500,7 @@ void bind_connection(py::module_& m) {
                  deregister_event_callback(self, static_cast<registration_kind>(kind), callback_id);
              })
         .def("legacyEventRegistration", &legacy_registration)
+        .def("driverName", [](const connection& s) { return std::string(s.get().driver_name()); })
         .def("takeEvents", &take_events)
         .def("is_open", [](const connection& self) { return self.conn.has_value(); })
         .def("same", [](const connection& a, const connection& b) { return a.conn && b.conn && *a.conn == *b.conn; })

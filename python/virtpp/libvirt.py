@@ -360,6 +360,20 @@ class virConnect(object):
         self._network_callbacks().pop(callbackID, None)
         _event_dispatcher.release(self)
 
+    def registerCloseCallback(self, cb: Callable, opaque: _T) -> int:
+        """cb(conn, reason, opaque) when the connection closes other than by close(). An
+        in-process driver's connection never does (libvirt accepts the callback and never calls
+        it); virtpp's remote driver does not report a lost daemon yet: NO_SUPPORT there."""
+        if self._o.driverName() == "remote":
+            _unsupported("virConnectRegisterCloseCallback")
+        self._closeCallback = {"cb": cb, "conn": self, "opaque": opaque}
+        return 0
+
+    def unregisterCloseCallback(self) -> None:
+        if self._o.driverName() == "remote":
+            _unsupported("virConnectUnregisterCloseCallback")
+        self.__dict__.pop('_closeCallback', None)
+
     def _network_callbacks(self) -> Dict[int, Dict[str, Any]]:
         # libvirt-python keeps only the opaque in networkEventCallbackID; the callback lives here.
         if '_networkEventCbData' not in self.__dict__:
