@@ -380,8 +380,15 @@ int register_event_callback(connection& self, registration_kind kind, int event_
                 if (auto l = weak.lock()) l->receive(e);
             });
         });
-        std::lock_guard lock(listeners->mutex);
-        if (!listeners->subscription.active()) listeners->subscription = std::move(sub);
+        virtpp::event_subscription spare;  // another thread subscribed meanwhile: ended outside the lock
+        {
+            std::lock_guard lock(listeners->mutex);
+            if (!listeners->subscription.active())
+                listeners->subscription = std::move(sub);
+            else
+                spare = std::move(sub);
+        }
+        spare.reset();
     }
     std::lock_guard lock(listeners->mutex);
     int id = self.ids->next.fetch_add(1);

@@ -845,13 +845,13 @@ class _EventDispatcher(object):
         self._watch = None  # type: Optional[Tuple[int, Callable]]
 
     def attach(self, conn: virConnect) -> None:
+        # The lock is held across the loop's add/remove calls so that two threads registering
+        # at once add one handle (the loops take only their own locks inside).
         with self._lock:
             self._listeners[id(conn)] = conn
-            start = self._watch is None
-        if start:
-            remove = _impl(2)
-            watch = virEventAddHandle(_core.event_wakeup_fd(), VIR_EVENT_HANDLE_READABLE, self._readable, None)
-            with self._lock:
+            if self._watch is None:
+                remove = _impl(2)
+                watch = virEventAddHandle(_core.event_wakeup_fd(), VIR_EVENT_HANDLE_READABLE, self._readable, None)
                 self._watch = (watch, remove)
 
     def release(self, conn: virConnect) -> None:
@@ -861,12 +861,10 @@ class _EventDispatcher(object):
     def detach(self, conn: virConnect) -> None:
         with self._lock:
             self._listeners.pop(id(conn), None)
-            ending = self._watch if not self._listeners else None
-            if ending is not None:
+            if not self._listeners and self._watch is not None:
+                watch, remove = self._watch
                 self._watch = None
-        if ending is not None:
-            # Removed through the implementation it was added to.
-            ending[1](ending[0])
+                remove(watch)  # through the implementation it was added to
 
     def _readable(self, watch: int, fd: int, events: int, opaque: Any) -> None:
         _core.drain_event_wakeups()
