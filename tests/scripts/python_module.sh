@@ -7,7 +7,10 @@
 # python3-libvirt on the same URI, and the seed's Python example must print the same lines. Then
 # the unittest suites of tests/python (libvirt-python's style: names, errors, threads, events)
 # run against the drop-in, and the package installed by `cmake --install` is checked to load
-# from the prefix. The libvirtd part needs root (skipped otherwise, not the rest).
+# from the prefix. On each URI, tests/python/compare_events.py must also record the same event
+# callbacks with both modules. With VIRTPP_LIBVIRT_PYTHON_TESTS naming a copy of
+# libvirt-python's tests/ folder, all of its tests must pass with the installed drop-in. The
+# libvirtd part needs root (skipped otherwise, not the rest).
 set -uo pipefail
 src=${VIRTPP_SOURCE_DIR:?} bin=${VIRTPP_BINARY_DIR:?}
 export PYTHONDONTWRITEBYTECODE=1   # nothing written into the source tree
