@@ -23,8 +23,8 @@ packages=(
   busybox
   # Xen: Debian's xenstore clients prove the in-test xenstored
   xenstore-utils
-  # the Python module
-  pybind11-dev python3-dev
+  # the Python module (python3-lxml: libvirt-python's test_api_coverage.py imports it at load time)
+  pybind11-dev python3-dev python3-lxml
   # benchmarks
   hyperfine
   # the Debian package and the service: cpack's dpkg-shlibdeps, socket activation in the tests,

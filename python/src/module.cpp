@@ -14,10 +14,20 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -106,8 +116,15 @@ void set_error_handler(py::object function, py::object context) {
 
 /// A Python connection object. Calls take a copy of the handle (a shared pointer) while they hold
 /// the GIL, so close() from another thread never pulls the connection from under a running call.
+struct event_listeners;
+struct callback_ids;
+
 struct connection {
     std::optional<virtpp::any_connection> conn;
+    /// The event callbacks registered on this connection (null until the first).
+    std::shared_ptr<event_listeners> events;
+    /// Where callback ids come from: one counter per driver state, as libvirt numbers them.
+    std::shared_ptr<callback_ids> ids;
 
     virtpp::any_connection get() const {
         if (!conn) raise_error(virtpp::error_code::invalid_conn, virtpp::error_domain::none, "the connection is closed");
@@ -210,6 +227,249 @@ std::vector<domain> wrap_domains(const std::vector<virtpp::any_domain>& doms) {
     return out;
 }
 
+// ---- events ---------------------------------------------------------------------------------
+// Library threads (the thread that changed a domain of the in-process test driver, a remote
+// session's event thread) never run Python: their handler queues the event on the connection
+// that registered for it and writes a byte to the wake-up pipe. The Python layer watches the
+// pipe's read end with the application's event loop (default, registered, asyncio), and there,
+// holding the GIL, takes the queued events and calls the callbacks.
+
+/// The process's wake-up pipe (non-blocking both ends: a full pipe already means "wake up").
+struct wakeup_pipe {
+    int read_fd = -1;
+    int write_fd = -1;
+    std::atomic<std::uint64_t> next_sequence{0};
+
+    wakeup_pipe() {
+        int fds[2];
+        if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) == 0) {
+            read_fd = fds[0];
+            write_fd = fds[1];
+        }
+    }
+    void wake() noexcept {
+        const char byte = 1;
+        [[maybe_unused]] auto written = ::write(write_fd, &byte, 1);  // EAGAIN: a wake-up is pending
+    }
+    void drain() noexcept {
+        char buf[256];
+        while (::read(read_fd, buf, sizeof buf) > 0) {
+        }
+    }
+};
+wakeup_pipe& wakeups() {
+    static auto* p = new wakeup_pipe();  // never destroyed: library threads may still write at exit
+    return *p;
+}
+
+/// What a registration is: libvirt-python's three kinds of event callbacks.
+enum class registration_kind { domain_any = 0, domain_legacy = 1, network_any = 2 };
+
+struct event_registration {
+    int callback_id = 0;
+    registration_kind kind = registration_kind::domain_any;
+    int event_id = 0;
+    std::optional<virtpp::uuid> only;  ///< one domain or network, by UUID, as libvirt matches
+};
+
+struct queued_event {
+    std::uint64_t sequence = 0;  ///< process-wide: callbacks of several connections keep the order
+    int callback_id = 0;
+    registration_kind kind = registration_kind::domain_any;
+    virtpp::event what;
+};
+
+struct event_listeners {
+    /// A remote connection orders one event's callbacks as libvirt's remote driver does: it
+    /// holds one daemon registration per (event id, domain or none), the first made first, and
+    /// runs the callbacks sharing one in the order they were registered.
+    explicit event_listeners(bool remote) : remote(remote) {}
+
+    const bool remote;
+    std::mutex mutex;
+    std::vector<event_registration> registrations;
+    std::deque<queued_event> queue;
+    virtpp::event_subscription subscription;
+
+    /// Runs on a library thread: queues the event for every matching registration, no Python.
+    void receive(const virtpp::event& e) {
+        bool queued = false;
+        {
+            std::lock_guard lock(mutex);
+            std::vector<std::pair<std::size_t, const event_registration*>> matching;  // (group, registration)
+            for (const auto& r : registrations) {
+                if (!matches(r, e)) continue;
+                matching.emplace_back(remote ? group_of(r) : matching.size(), &r);
+            }
+            std::stable_sort(matching.begin(), matching.end(),
+                             [](const auto& a, const auto& b) { return a.first < b.first; });
+            for (const auto& [group, r] : matching) {
+                queue.push_back({wakeups().next_sequence.fetch_add(1), r->callback_id, r->kind, e});
+                queued = true;
+            }
+        }
+        if (queued) wakeups().wake();
+    }
+
+    /// The index of the first registration sharing r's daemon registration.
+    std::size_t group_of(const event_registration& r) const {
+        auto key = [](const event_registration& x) {
+            bool network = x.kind == registration_kind::network_any;
+            int id = x.kind == registration_kind::domain_legacy ? virtpp::domain_event_id::lifecycle : x.event_id;
+            return std::tuple(network, id, x.only);
+        };
+        for (std::size_t i = 0; i < registrations.size(); ++i)
+            if (key(registrations[i]) == key(r)) return i;
+        return registrations.size();
+    }
+
+    static bool matches(const event_registration& r, const virtpp::event& e) {
+        if (const auto* d = std::get_if<virtpp::domain_event>(&e)) {
+            if (r.kind == registration_kind::network_any) return false;
+            int wanted = r.kind == registration_kind::domain_legacy ? virtpp::domain_event_id::lifecycle : r.event_id;
+            return d->id == wanted && (!r.only || *r.only == d->dom.uuid);
+        }
+        const auto& n = std::get<virtpp::network_event>(e);
+        return r.kind == registration_kind::network_any && n.id == r.event_id && (!r.only || *r.only == n.net.uuid);
+    }
+};
+
+/// libvirt numbers callbacks per driver state: all connections to the in-process
+/// test:///default share one counter (and it starts again once they have all closed); a remote
+/// connection has its own.
+struct callback_ids {
+    std::atomic<int> next{0};
+};
+std::shared_ptr<callback_ids> ids_for(const virtpp::any_connection& c) {
+    if (c.driver_name() != "test" || c.uri() != "test:///default") return std::make_shared<callback_ids>();
+    static std::mutex mutex;
+    static auto* shared = new std::weak_ptr<callback_ids>();
+    std::lock_guard lock(mutex);
+    auto ids = shared->lock();
+    if (!ids) {
+        ids = std::make_shared<callback_ids>();
+        *shared = ids;
+    }
+    return ids;
+}
+
+/// Adds a registration; the first one subscribes to the driver's events (which may raise
+/// NO_SUPPORT for a driver without them, and for a remote driver asks the daemon).
+int register_event_callback(connection& self, registration_kind kind, int event_id, const std::optional<py::bytes>& only) {
+    auto conn = self.get();
+    std::optional<virtpp::uuid> filter;
+    if (only) {
+        filter = virtpp::api_boundary(&conn.errors(), [&] {
+            return uuid_from_bytes(*only, kind == registration_kind::network_any ? virtpp::error_domain::network
+                                                                                 : virtpp::error_domain::domain,
+                                   "virConnectDomainEventRegisterAny");
+        });
+    }
+    if (!self.ids) self.ids = ids_for(conn);
+    if (!self.events) self.events = std::make_shared<event_listeners>(conn.driver_name() == "remote");
+    auto listeners = self.events;
+    bool subscribed = false;
+    {
+        std::lock_guard lock(listeners->mutex);
+        subscribed = listeners->subscription.active();
+    }
+    if (!subscribed) {
+        std::weak_ptr<event_listeners> weak = listeners;
+        auto sub = without_gil([&] {
+            return conn.subscribe_events([weak](const virtpp::event& e) {
+                if (auto l = weak.lock()) l->receive(e);
+            });
+        });
+        virtpp::event_subscription spare;  // another thread subscribed meanwhile: ended outside the lock
+        {
+            std::lock_guard lock(listeners->mutex);
+            if (!listeners->subscription.active())
+                listeners->subscription = std::move(sub);
+            else
+                spare = std::move(sub);
+        }
+        spare.reset();
+    }
+    std::lock_guard lock(listeners->mutex);
+    int id = self.ids->next.fetch_add(1);
+    listeners->registrations.push_back({id, kind, event_id, filter});
+    return id;
+}
+
+/// Removes a registration (INVALID_ARG naming the id when there is none of that kind); the last
+/// one ends the subscription and drops the events not yet taken.
+void deregister_event_callback(connection& self, registration_kind kind, int callback_id) {
+    auto conn = self.get();
+    virtpp::event_subscription ending;
+    bool found = false;
+    if (self.events) {
+        std::lock_guard lock(self.events->mutex);
+        auto& regs = self.events->registrations;
+        auto it = std::find_if(regs.begin(), regs.end(), [&](const event_registration& r) {
+            return r.callback_id == callback_id && r.kind == kind;
+        });
+        if (it != regs.end()) {
+            found = true;
+            regs.erase(it);
+            auto& q = self.events->queue;
+            q.erase(std::remove_if(q.begin(), q.end(), [&](const queued_event& e) { return e.callback_id == callback_id; }),
+                    q.end());
+            if (regs.empty()) ending = std::move(self.events->subscription);
+        }
+    }
+    if (!found) {
+        // libvirt's two wordings: its remote driver's, and its local drivers'.
+        auto id = std::to_string(callback_id);
+        auto detail = conn.driver_name() == "remote" ? "event callback id " + id + " not registered"
+                                                     : "could not find event callback " + id + " for deletion";
+        virtpp::api_boundary(&conn.errors(), [&] {
+            raise_error(virtpp::error_code::invalid_arg, virtpp::error_domain::none, detail);
+        });
+    }
+    without_gil([&] { ending.reset(); });
+}
+
+/// The legacy registration's id (domainEventRegister has one per connection), or -1.
+int legacy_registration(const connection& self) {
+    if (!self.events) return -1;
+    std::lock_guard lock(self.events->mutex);
+    for (const auto& r : self.events->registrations)
+        if (r.kind == registration_kind::domain_legacy) return r.callback_id;
+    return -1;
+}
+
+/// The events queued for this connection, oldest first, as (sequence, callback id, kind,
+/// Domain or Network, callback arguments): the arguments libvirt-python passes for that event id.
+py::list take_events(const connection& self) {
+    py::list out;
+    if (!self.events || !self.conn) return out;
+    std::deque<queued_event> taken;
+    {
+        std::lock_guard lock(self.events->mutex);
+        taken.swap(self.events->queue);
+    }
+    for (auto& q : taken) {
+        if (auto* d = std::get_if<virtpp::domain_event>(&q.what)) {
+            py::tuple args;
+            switch (d->id) {
+            case virtpp::domain_event_id::lifecycle: args = py::make_tuple(d->event, d->detail); break;
+            case virtpp::domain_event_id::rtc_change: args = py::make_tuple(d->rtc_offset); break;
+            case virtpp::domain_event_id::device_removed:
+            case virtpp::domain_event_id::device_added:
+            case virtpp::domain_event_id::device_removal_failed: args = py::make_tuple(d->device_alias); break;
+            default: args = py::make_tuple(); break;  // reboot, control-error: no arguments
+            }
+            out.append(py::make_tuple(q.sequence, q.callback_id, static_cast<int>(q.kind),
+                                      domain{virtpp::any_domain(*self.conn, d->dom)}, args));
+        } else {
+            auto& n = std::get<virtpp::network_event>(q.what);
+            out.append(py::make_tuple(q.sequence, q.callback_id, static_cast<int>(q.kind),
+                                      network{virtpp::any_network(*self.conn, n.net)}, py::make_tuple(n.event, n.detail)));
+        }
+    }
+    return out;
+}
+
 void bind_connection(py::module_& m) {
     using namespace virtpp;
     namespace o = virtpp::op;
@@ -224,8 +484,31 @@ void bind_connection(py::module_& m) {
              [](connection& self) {
                  auto closing = std::move(self.conn);
                  self.conn.reset();
-                 without_gil([&] { closing.reset(); });  // the last reference may wait for the transport
+                 // Closing drops the connection's event registrations, as libvirt's close does.
+                 auto listeners = std::move(self.events);
+                 virtpp::event_subscription ending;
+                 if (listeners) {
+                     std::lock_guard lock(listeners->mutex);
+                     ending = std::move(listeners->subscription);
+                     listeners->registrations.clear();
+                     listeners->queue.clear();
+                 }
+                 without_gil([&] {
+                     ending.reset();
+                     closing.reset();  // the last reference may wait for the transport
+                 });
              })
+        .def("eventRegister",
+             [](connection& self, int kind, int event_id, std::optional<py::bytes> only) {
+                 return register_event_callback(self, static_cast<registration_kind>(kind), event_id, only);
+             })
+        .def("eventDeregister",
+             [](connection& self, int kind, int callback_id) {
+                 deregister_event_callback(self, static_cast<registration_kind>(kind), callback_id);
+             })
+        .def("legacyEventRegistration", &legacy_registration)
+        .def("driverName", [](const connection& s) { return std::string(s.get().driver_name()); })
+        .def("takeEvents", &take_events)
         .def("is_open", [](const connection& self) { return self.conn.has_value(); })
         .def("same", [](const connection& a, const connection& b) { return a.conn && b.conn && *a.conn == *b.conn; })
         .def("getType", [](const connection& s) { return call<o::connect_get_type>(s.get(), {}); })
@@ -499,6 +782,9 @@ PYBIND11_MODULE(_core, m) {
         return error_tuple(*e);
     });
     m.def("reset_last_error", [] { virtpp::reset_last_error(); });
+    /// The wake-up pipe's read end, for the event loop to watch, and how to empty it.
+    m.def("event_wakeup_fd", [] { return wakeups().read_fd; });
+    m.def("drain_event_wakeups", [] { wakeups().drain(); });
     /// Reports and raises an error the Python layer detects (NO_SUPPORT for a name the library lacks).
     m.def("raise_error", [](int code, int domain, const std::string& detail) {
         virtpp::api_boundary(nullptr, [&] {

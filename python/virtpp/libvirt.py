@@ -10,6 +10,7 @@ import os as _os
 import select as _select
 import threading as _threading
 import time as _time
+import traceback as _traceback
 from types import TracebackType  # noqa: F401  (libvirt-python's module has these names too)
 from typing import Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar, Union, overload  # noqa: F401
 
@@ -177,9 +178,11 @@ class virConnect(object):
         return id(self._o)
 
     def close(self) -> int:
-        """Closes the connection; domains and networks obtained from it stay usable."""
+        """Closes the connection; domains and networks obtained from it stay usable. Its event
+        callbacks are dropped."""
         self._o.close()
         self._o = _ClosedConnection()
+        _event_dispatcher.detach(self)
         return 0
 
     def isAlive(self) -> int:
@@ -290,6 +293,110 @@ class virConnect(object):
 
     def networkDefineXML(self, xml: str) -> 'virNetwork':
         return virNetwork(self, _obj=self._o.networkDefineXML(xml))
+
+    # -- event callbacks (called from the application's event loop, see _EventDispatcher)
+    def domainEventRegisterAny(self, dom: Optional['virDomain'], eventID: int, cb: Callable, opaque: _T) -> int:
+        """Calls cb(conn, dom, <the event's values>, opaque) for each event eventID of dom (None:
+        every domain), from the event loop. Returns the callback id."""
+        if not isinstance(eventID, int) or not 0 <= eventID < _DOMAIN_EVENT_ID_COUNT:
+            _unknown_event_id("virConnectDomainEventRegisterAny")
+        _event_loop_required()
+        if not hasattr(self, 'domainEventCallbackID'):
+            self.domainEventCallbackID = {}  # type: Dict[int, Dict[str, Any]]
+        cbData = {"cb": cb, "conn": self, "opaque": opaque}
+        ret = self._o.eventRegister(_KIND_DOMAIN, eventID, None if dom is None else dom.UUID())
+        self.domainEventCallbackID[ret] = cbData
+        _event_dispatcher.attach(self)
+        return ret
+
+    def domainEventDeregisterAny(self, callbackID: int) -> None:
+        """Removes a callback domainEventRegisterAny returned the id of."""
+        self._o.eventDeregister(_KIND_DOMAIN, callbackID)
+        self.__dict__.get('domainEventCallbackID', {}).pop(callbackID, None)
+        _event_dispatcher.release(self)
+
+    def domainEventRegister(self, cb: _DomainCB, opaque: _T) -> None:
+        """The legacy form: cb(conn, dom, event, detail, opaque) for every lifecycle event."""
+        callbacks = self.__dict__.get('domainEventCallbacks')
+        if callbacks is not None:
+            callbacks[cb] = opaque
+            return
+        _event_loop_required()
+        self._o.eventRegister(_KIND_LEGACY, VIR_DOMAIN_EVENT_ID_LIFECYCLE, None)
+        self.domainEventCallbacks = {cb: opaque}  # type: Dict[_DomainCB, _T]
+        _event_dispatcher.attach(self)
+
+    def domainEventDeregister(self, cb: _DomainCB) -> None:
+        """Removes a legacy callback (KeyError when cb is not registered, as libvirt-python)."""
+        callbacks = self.__dict__.get('domainEventCallbacks')
+        if callbacks is None:
+            return
+        del callbacks[cb]
+        if callbacks:
+            return
+        del self.domainEventCallbacks
+        legacy = self._o.legacyEventRegistration()
+        if legacy >= 0:
+            self._o.eventDeregister(_KIND_LEGACY, legacy)
+        _event_dispatcher.release(self)
+
+    def networkEventRegisterAny(self, net: Optional['virNetwork'], eventID: int, cb: Callable, opaque: _T) -> int:
+        """Calls cb(conn, net, event, detail, opaque) for each lifecycle event of net (None: every
+        network), from the event loop. Returns the callback id."""
+        if not isinstance(eventID, int) or not 0 <= eventID < _NETWORK_EVENT_ID_COUNT:
+            _unknown_event_id("virConnectNetworkEventRegisterAny")
+        _event_loop_required()
+        if not hasattr(self, 'networkEventCallbackID'):
+            self.networkEventCallbackID = {}  # type: Dict[int, _T]
+        ret = self._o.eventRegister(_KIND_NETWORK, eventID, None if net is None else net.UUID())
+        self.networkEventCallbackID[ret] = opaque
+        self._network_callbacks()[ret] = {"cb": cb, "conn": self, "opaque": opaque}
+        _event_dispatcher.attach(self)
+        return ret
+
+    def networkEventDeregisterAny(self, callbackID: int) -> None:
+        self._o.eventDeregister(_KIND_NETWORK, callbackID)
+        self.__dict__.get('networkEventCallbackID', {}).pop(callbackID, None)
+        self._network_callbacks().pop(callbackID, None)
+        _event_dispatcher.release(self)
+
+    def registerCloseCallback(self, cb: Callable, opaque: _T) -> int:
+        """cb(conn, reason, opaque) when the connection closes other than by close(). An
+        in-process driver's connection never does (libvirt accepts the callback and never calls
+        it); virtpp's remote driver does not report a lost daemon yet: NO_SUPPORT there."""
+        if self._o.driverName() == "remote":
+            _unsupported("virConnectRegisterCloseCallback")
+        self._closeCallback = {"cb": cb, "conn": self, "opaque": opaque}
+        return 0
+
+    def unregisterCloseCallback(self) -> None:
+        if self._o.driverName() == "remote":
+            _unsupported("virConnectUnregisterCloseCallback")
+        self.__dict__.pop('_closeCallback', None)
+
+    def _network_callbacks(self) -> Dict[int, Dict[str, Any]]:
+        # libvirt-python keeps only the opaque in networkEventCallbackID; the callback lives here.
+        if '_networkEventCbData' not in self.__dict__:
+            self._networkEventCbData = {}  # type: Dict[int, Dict[str, Any]]
+        return self._networkEventCbData
+
+    def _has_event_callbacks(self) -> bool:
+        return bool(self.__dict__.get('domainEventCallbackID') or self.__dict__.get('domainEventCallbacks')
+                    or self.__dict__.get('_networkEventCbData'))
+
+    def _dispatch_event(self, callbackID: int, kind: int, obj: Any, args: Tuple) -> None:
+        """Runs the callback of one queued event with libvirt-python's arguments."""
+        if kind == _KIND_DOMAIN:
+            cbData = self.__dict__.get('domainEventCallbackID', {}).get(callbackID)
+            if cbData is not None:
+                cbData["cb"](self, virDomain(self, _obj=obj), *args, cbData["opaque"])
+        elif kind == _KIND_LEGACY:
+            for cb, opaque in list(self.__dict__.get('domainEventCallbacks', {}).items()):
+                cb(self, virDomain(self, _obj=obj), args[0], args[1], opaque)
+        else:
+            cbData = self._network_callbacks().get(callbackID)
+            if cbData is not None:
+                cbData["cb"](self, virNetwork(self, _obj=obj), *args, cbData["opaque"])
 
     # -- errors
     def virConnGetLastError(self) -> Optional[Tuple]:
@@ -589,8 +696,7 @@ class virNetwork(object):
 
 # ---- events ------------------------------------------------------------------------------------
 # The event loop API: a default implementation (poll(2) in Python, the GIL released while it
-# waits) or one the application registers. virtpp's library raises no events yet, so registering
-# a domain event callback raises NO_SUPPORT; handles and timeouts added here work for real.
+# waits) or one the application registers; domain and network event callbacks run on it.
 
 class _DefaultEventLoop(object):
     _POLL_OF = {VIR_EVENT_HANDLE_READABLE: _select.POLLIN, VIR_EVENT_HANDLE_WRITABLE: _select.POLLOUT,
@@ -706,6 +812,78 @@ class _DefaultEventLoop(object):
         for timer, t in due:
             t[1](timer, t[2])
 
+
+# What the native layer's registrations are (its registration_kind).
+_KIND_DOMAIN, _KIND_LEGACY, _KIND_NETWORK = 0, 1, 2
+# libvirt 9.0's VIR_DOMAIN_EVENT_ID_LAST and VIR_NETWORK_EVENT_ID_LAST.
+_DOMAIN_EVENT_ID_COUNT = 27
+_NETWORK_EVENT_ID_COUNT = 1
+
+
+def _unknown_event_id(c_api: str) -> None:
+    # libvirt-python refuses an id it has no callback shape for before calling libvirt: the
+    # error carries no libvirt error, only the call's name.
+    _core.reset_last_error()
+    raise libvirtError("%s() failed" % c_api)
+
+
+def _event_loop_required() -> None:
+    if _event_impl is None:
+        _core.raise_error(VIR_ERR_INTERNAL_ERROR, VIR_FROM_NONE, "could not initialize domain event timer")
+
+
+class _EventDispatcher(object):
+    """Delivers the events the native layer queued, on the application's event loop: while any
+    connection has a callback, the wake-up pipe the library writes to is a handle of the
+    registered loop (as libvirt's event timer is), and its callback runs the connections'
+    callbacks in the order the events happened. Connections with callbacks are kept alive, as
+    libvirt keeps the data of a registered callback."""
+
+    def __init__(self) -> None:
+        self._lock = _threading.Lock()
+        self._listeners = {}  # type: Dict[int, virConnect]
+        self._watch = None  # type: Optional[Tuple[int, Callable]]
+
+    def attach(self, conn: virConnect) -> None:
+        # The lock is held across the loop's add/remove calls so that two threads registering
+        # at once add one handle (the loops take only their own locks inside).
+        with self._lock:
+            self._listeners[id(conn)] = conn
+            if self._watch is None:
+                remove = _impl(2)
+                watch = virEventAddHandle(_core.event_wakeup_fd(), VIR_EVENT_HANDLE_READABLE, self._readable, None)
+                self._watch = (watch, remove)
+
+    def release(self, conn: virConnect) -> None:
+        if not conn._has_event_callbacks():
+            self.detach(conn)
+
+    def detach(self, conn: virConnect) -> None:
+        with self._lock:
+            self._listeners.pop(id(conn), None)
+            if not self._listeners and self._watch is not None:
+                watch, remove = self._watch
+                self._watch = None
+                remove(watch)  # through the implementation it was added to
+
+    def _readable(self, watch: int, fd: int, events: int, opaque: Any) -> None:
+        _core.drain_event_wakeups()
+        with self._lock:
+            listeners = list(self._listeners.values())
+        pending = []
+        for conn in listeners:
+            if conn._o.is_open():
+                pending.extend((item, conn) for item in conn._o.takeEvents())
+        pending.sort(key=lambda entry: entry[0][0])
+        for (sequence, callbackID, kind, obj, args), conn in pending:
+            try:
+                conn._dispatch_event(callbackID, kind, obj, args)
+            except Exception:
+                # As libvirt-python: the callback's exception is printed, the loop goes on.
+                _traceback.print_exc()
+
+
+_event_dispatcher = _EventDispatcher()
 
 _event_lock = _threading.Lock()
 _default_loop = None  # type: Optional[_DefaultEventLoop]

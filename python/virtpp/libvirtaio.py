@@ -100,12 +100,17 @@ class virEventAsyncIOImpl(object):
             handle.events = events
             self.loop.call_soon_threadsafe(handle.apply)
 
-    def _remove_handle(self, watch: int) -> int:
-        handle = self.callbacks.pop(watch, None)
-        if not isinstance(handle, _Handle):
+    def _remove(self, ident: int) -> int:
+        # Handles and timeouts share one numbering, so either removal finds either kind (a loop
+        # wrapper that routes one to the other still leaves nothing behind).
+        entry = self.callbacks.pop(ident, None)
+        if entry is None:
             return -1
-        self.loop.call_soon_threadsafe(handle.close)
+        self.loop.call_soon_threadsafe(entry.close)
         return 0
+
+    def _remove_handle(self, watch: int) -> int:
+        return self._remove(watch)
 
     def _add_timeout(self, interval: int, cb: Callable, opaque: Any) -> int:
         timer = self._new_id()
@@ -121,11 +126,7 @@ class virEventAsyncIOImpl(object):
             self.loop.call_soon_threadsafe(timeout.schedule)
 
     def _remove_timeout(self, timer: int) -> int:
-        timeout = self.callbacks.pop(timer, None)
-        if not isinstance(timeout, _Timeout):
-            return -1
-        self.loop.call_soon_threadsafe(timeout.close)
-        return 0
+        return self._remove(timer)
 
 
 _current_impl = None  # type: Optional[virEventAsyncIOImpl]

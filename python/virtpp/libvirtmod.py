@@ -55,4 +55,15 @@ def _entry(c_api):
 for _c_api in _names.LIBVIRTMOD_FUNCTIONS:
     globals()[_c_api] = _entry(_c_api)
 
-del _owner, _methods, _method, _c_api, _function
+# libvirt-python's classes hand these its private callback data (cbData dicts, the connection
+# itself), a shape the virConnect methods do not take: register through the methods instead.
+for _c_api in ("virConnectDomainEventRegister", "virConnectDomainEventDeregister",
+               "virConnectDomainEventRegisterAny", "virConnectNetworkEventRegisterAny",
+               "virConnectRegisterCloseCallback"):
+    def _refuse(*args, _api=_c_api, **kwargs):
+        _libvirt._unsupported(_api)
+
+    _refuse.__name__ = _refuse.__qualname__ = _c_api
+    globals()[_c_api] = _refuse
+
+del _owner, _methods, _method, _c_api, _function, _refuse

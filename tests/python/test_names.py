@@ -61,8 +61,8 @@ class TestNames(unittest.TestCase):
         dom = conn.lookupByName("test")
         for call, api in ((lambda: dom.screenshot(None, 0), "virDomainScreenshot"),
                           (lambda: conn.storagePoolLookupByName("default-pool"), "virStoragePoolLookupByName"),
-                          (lambda: conn.domainEventRegisterAny(dom, 0, lambda *a: None, None),
-                           "virConnectDomainEventRegisterAny"),
+                          (lambda: conn.storagePoolEventRegisterAny(None, 0, lambda *a: None, None),
+                           "virConnectStoragePoolEventRegisterAny"),
                           (lambda: libvirtmod.virDomainScreenshot(dom._o, None, 0), "virDomainScreenshot"),
                           (lambda: dom.migrate3(conn, {libvirt.VIR_MIGRATE_PARAM_COMPRESSION: "xbzrle"}, 0),
                            "virDomainMigrate3 parameter compression")):
