@@ -402,6 +402,10 @@ network_ref driver::assign(xml::network_def def, bool live) {
 
 void driver::check_startable(const xml::network_def& def) {
     require_root("cannot start network '" + def.name + "'");
+    // libvirt shapes the bridge's traffic with tc at start (virNetDevBandwidthSet); virtpp has no
+    // tc layer yet, and a network without its limits would be a silent lie
+    if (def.bandwidth)
+        fail(error_code::no_support, "network '" + def.name + "' has a <bandwidth>: virtpp cannot apply bandwidth limits (tc) yet");
     if (!uses_bridge_device(def)) {
         if (def.forward->mode == xml::network_forward_mode::bridge) {
             const std::string& br = def.bridge && def.bridge->name ? *def.bridge->name : def.forward->dev.value_or("");
