@@ -486,6 +486,30 @@ void update_forward_interface(xml::network_def& def, unsigned command, const std
     else fwd.dev = fwd.interfaces.front();
 }
 
+/// virNetworkDefUpdatePortGroup: by name; one default at most.
+void update_portgroup(xml::network_def& def, unsigned command, const std::string& text) {
+    expect_element(def, text, "portgroup");
+    auto parsed = parse_update_probe("<network><name>" + xml::detail::escape(def.name) + "</name>" + text + "</network>");
+    if (parsed.portgroups.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <portgroup>");
+    auto pg = parsed.portgroups.front();
+    auto& groups = def.portgroups;
+    auto named = std::find_if(groups.begin(), groups.end(), [&](const xml::network_portgroup& g) { return g.name == pg.name; });
+    auto deflt = std::find_if(groups.begin(), groups.end(), [](const xml::network_portgroup& g) { return g.is_default; });
+    const bool adding = command != modify && command != del;
+    if (named == groups.end() && !adding)
+        fail(error_code::operation_invalid, "couldn't find a portgroup entry in network '" + def.name + "' matching <portgroup name='" +
+                                                pg.name + "'>");
+    if (named != groups.end() && adding)
+        fail(error_code::operation_invalid, "there is an existing portgroup entry in network '" + def.name +
+                                                "' that matches \"<portgroup name='" + pg.name + "'>\"");
+    if (command != del && pg.is_default && deflt != groups.end() && deflt != named)
+        fail(error_code::operation_invalid, "a different portgroup entry in network '" + def.name +
+                                                "' is already set as the default. Only one default is allowed.");
+    if (command == modify) *named = pg;
+    else if (command == del) groups.erase(named);
+    else groups.insert(command == add_first ? groups.begin() : groups.end(), pg);
+}
+
 /// virNetworkDefUpdateIPDHCPHost's delete: the first host whose every given field (mac, name,
 /// ip) is equal; a host without a mac matches any mac.
 void delete_dhcp_host(xml::network_def& def, xml::network_ip& ip, const std::string& text) {
@@ -513,8 +537,6 @@ void check_update(unsigned command, unsigned section) {
         fail(error_code::invalid_arg, "unrecognized network update command code " + std::to_string(command));
     if (section < section_bridge || section > section_dns_srv)
         fail(error_code::operation_unsupported, "can't update unrecognized section of network");
-    if (section == section_portgroup)
-        fail(error_code::no_support, "can't update network section 9 (portgroup): virtpp does not read <portgroup> yet");
 }
 
 void apply_update(xml::network_def& def, unsigned command, unsigned section, int parent_index, const std::string& text) {
@@ -530,6 +552,7 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
     case section_forward_interface: return update_forward_interface(def, command, text);
     case section_dns_txt: return update_dns_txt(def, command, text);
     case section_dns_srv: return update_dns_srv(def, command, text);
+    case section_portgroup: return update_portgroup(def, command, text);
     default: break;
     }
     if (unsupported)

@@ -185,7 +185,7 @@ for c in "net-update iso add ip-dhcp-host \"$h8\" --live --config|net-update iso
          "net-update iso add ip-dhcp-range \"<range start='192.168.151.200' end='192.168.151.210'/>\" --live|net-update iso delete ip-dhcp-range \"<range start='192.168.151.200' end='192.168.151.210'/>\" --live" \
          "net-update iso add-last dns-txt \"<txt name='t8' value='v8'/>\" --live|net-update iso delete dns-txt \"<txt name='t8'/>\" --live" \
          "net-update iso add ip-dhcp-host \"$h8\" --live|net-update iso delete ip-dhcp-host \"<host name='guest8'/>\" --live" \
-         "net-update iso modify dns-txt \"<txt name='t8'/>\"|" "net-update iso add portgroup \"<portgroup name='p'/>\"|"; do
+         "net-update iso modify dns-txt \"<txt name='t8'/>\"|" "net-update iso add portgroup \"<portgroup name='p'/>\" --live|net-update iso delete portgroup \"<portgroup name='p'/>\" --live"; do
     do_it=${c%%|*} undo=${c#*|}
     if [[ -n $undo ]]; then same_change "$do_it" "$undo"; else same "$do_it"; fi
 done
