@@ -11,6 +11,8 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -172,9 +174,17 @@ std::string dnsmasq_config(const xml::network_def& def, const dnsmasq_files& fil
     if (want_dns) {
         for (const auto& t : def.dns.txts) c += "txt-record=" + t.name + "," + t.value + "\n";
         for (const auto& s : def.dns.srvs) {
-            // libvirtd 9.0 writes the name only (target, port, priority and weight are not passed on)
             c += "srv-host=_" + s.service + "._" + s.protocol;
             if (s.domain) c += "." + *s.domain;
+            // a target "." means the service is not offered (RFC 2782): nothing more, as libvirt;
+            // port, priority and weight go by position, so a later one brings the earlier ones
+            // (an unset port as dnsmasq's default, 1)
+            if (s.target && *s.target != ".") {
+                c += "," + *s.target;
+                if (s.port || s.priority || s.weight) c += "," + std::to_string(s.port ? s.port : 1);
+                if (s.priority || s.weight) c += "," + std::to_string(s.priority);
+                if (s.weight) c += "," + std::to_string(s.weight);
+            }
             c += "\n";
         }
     }
@@ -231,7 +241,10 @@ std::string dnsmasq_addnhosts(const xml::network_def& def) {
 
 namespace {
 constexpr unsigned modify = 1, del = 2, add_first = 4;  // 3: add-last
-constexpr unsigned section_dhcp_host = 4, section_dns_host = 10;
+// virNetworkUpdateSection
+constexpr unsigned section_bridge = 1, section_domain = 2, section_ip = 3, section_dhcp_host = 4, section_dhcp_range = 5,
+                   section_forward = 6, section_forward_interface = 7, section_forward_pf = 8, section_portgroup = 9,
+                   section_dns_host = 10, section_dns_txt = 11, section_dns_srv = 12;
 [[noreturn]] void fail(error_code code, std::string_view detail) { raise(code, error_domain::network, detail); }
 
 /// Parses the throwaway network around an update's element. Its line numbers mean nothing to the
@@ -268,18 +281,282 @@ void expect_element(const xml::network_def& def, std::string_view text, std::str
         fail(error_code::xml_error, "unexpected element <" + name + ">, expecting <" + std::string(expected) +
                                         ">, while updating network '" + def.name + "'");
 }
+
+/// The update's element as a bare tree: deletes name records by some of their fields only
+/// (libvirt's "partial" parse), which the network parser, made for whole definitions, refuses.
+xml::detail::element update_element(std::string_view text) {
+    return xml::detail::parse_document(text, "(network_update_xml)", error_domain::network);
+}
+
+/// An address in its canonical text, nullopt when TEXT is none.
+std::optional<std::string> canonical_ip(const std::string& text) {
+    unsigned char buf[sizeof(in6_addr)];
+    char out[INET6_ADDRSTRLEN];
+    int family = text.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    if (::inet_pton(family, text.c_str(), buf) != 1 || !::inet_ntop(family, buf, out, sizeof out)) return std::nullopt;
+    return std::string(out);
+}
+
+std::string lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// virNetworkIPDefByIndex: the <ip> at PARENT_INDEX among all of them, or for -1 the one with
+/// DHCP ranges or hosts, else the first IPv4, else the first IPv6.
+xml::network_ip& ip_by_index(xml::network_def& def, int parent_index, std::string_view what) {
+    if (parent_index >= 0) {
+        if (static_cast<std::size_t>(parent_index) >= def.ips.size())
+            fail(error_code::operation_invalid, "couldn't update " + std::string(what) + " entry - no <ip> element found at index " +
+                                                    std::to_string(parent_index) + " in network '" + def.name + "'");
+        return def.ips[static_cast<std::size_t>(parent_index)];
+    }
+    for (auto& ip : def.ips)
+        if (!ip.dhcp_ranges.empty() || !ip.dhcp_hosts.empty()) return ip;
+    for (auto& ip : def.ips)
+        if (!is_ipv6(ip)) return ip;
+    if (!def.ips.empty()) return def.ips.front();
+    fail(error_code::operation_invalid, "couldn't update " + std::string(what) + " entry - no <ip> element found in network '" +
+                                            def.name + "'");
+}
+
+/// virNetworkDefUpdateCheckMultiDHCP: DHCP lives on one <ip> per address family.
+void check_single_dhcp(const xml::network_def& def, const xml::network_ip& chosen) {
+    for (const auto& ip : def.ips)
+        if (&ip != &chosen && is_ipv6(ip) == is_ipv6(chosen) && (!ip.dhcp_ranges.empty() || !ip.dhcp_hosts.empty()))
+            fail(error_code::operation_invalid, std::string("dhcp is supported only for a single ") +
+                                                    (is_ipv6(chosen) ? "IPv6" : "IPv4") + " address on each network");
+}
+
+/// The throwaway network holding TEXT inside <dhcp> of IP, so the parser's checks apply.
+xml::network_ip parse_in_dhcp(const xml::network_def& def, const xml::network_ip& ip, const std::string& text) {
+    std::string probe = "<network><name>" + xml::detail::escape(def.name) + "</name><ip address='" + ip.address + "'" +
+                        (ip.netmask ? " netmask='" + *ip.netmask + "'" : "") +
+                        (ip.prefix ? " prefix='" + std::to_string(*ip.prefix) + "'" : "") + "><dhcp>" + text +
+                        "</dhcp></ip></network>";
+    auto parsed = parse_update_probe(probe);
+    if (parsed.ips.empty()) fail(error_code::xml_error, "wrong XML element type");
+    return parsed.ips.front();
+}
+
+void update_dhcp_range(xml::network_def& def, unsigned command, int parent_index, const std::string& text) {
+    expect_element(def, text, "range");
+    auto& ip = ip_by_index(def, parent_index, "dhcp range");
+    if (command == modify)
+        fail(error_code::operation_unsupported, "dhcp ranges cannot be modified, only added or deleted");
+    auto parsed = parse_in_dhcp(def, ip, text);
+    if (parsed.dhcp_ranges.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <range>");
+    const auto range = parsed.dhcp_ranges.front();
+    auto& ranges = ip.dhcp_ranges;
+    auto it = std::find(ranges.begin(), ranges.end(), range);
+    if (command == del) {
+        if (it == ranges.end())
+            fail(error_code::operation_invalid, "couldn't locate a matching dhcp range entry in network '" + def.name + "'");
+        ranges.erase(it);
+        return;
+    }
+    check_single_dhcp(def, ip);
+    if (it != ranges.end())
+        fail(error_code::operation_invalid, "there is an existing dhcp range entry in network '" + def.name +
+                                                "' that matches \"<range start='" + range.start + "' end='" + range.end + "'/>\"");
+    ranges.insert(command == add_first ? ranges.begin() : ranges.end(), range);
+}
+
+void update_dns_txt(xml::network_def& def, unsigned command, const std::string& text) {
+    if (command == modify)
+        fail(error_code::operation_unsupported, "DNS TXT records cannot be modified, only added or deleted");
+    expect_element(def, text, "txt");
+    auto e = update_element(text);
+    const bool adding = command != del;
+    const auto* name = e.attr("name");
+    if (!name) fail(error_code::xml_detail, "missing required name attribute in DNS TXT record of network " + def.name);
+    if (name->find_first_of(" ,") != std::string::npos)
+        fail(error_code::xml_detail, "prohibited character in DNS TXT record name '" + *name + "' of network " + def.name);
+    const auto* value = e.attr("value");
+    if (!value && adding)
+        fail(error_code::xml_detail, "missing required value attribute in DNS TXT record named '" + *name + "' of network " +
+                                         def.name);
+    auto& txts = def.dns.txts;
+    auto it = std::find_if(txts.begin(), txts.end(), [&](const xml::network_dns_txt& t) { return t.name == *name; });
+    if (!adding) {
+        if (it == txts.end()) fail(error_code::operation_invalid, "couldn't locate a matching DNS TXT record in network " + def.name);
+        txts.erase(it);
+        return;
+    }
+    if (it != txts.end())
+        fail(error_code::operation_invalid, "there is already a DNS TXT record with name '" + *name + "' in network " + def.name);
+    txts.insert(command == add_first ? txts.begin() : txts.end(), xml::network_dns_txt{*name, *value});
+}
+
+void update_dns_srv(xml::network_def& def, unsigned command, const std::string& text) {
+    if (command == modify)
+        fail(error_code::operation_unsupported, "DNS SRV records cannot be modified, only added or deleted");
+    expect_element(def, text, "srv");
+    auto e = update_element(text);
+    const bool adding = command != del;
+    const std::string& net = def.name;
+    auto opt = [&](std::string_view key) -> std::optional<std::string> {
+        if (const auto* v = e.attr(key)) return *v;
+        return std::nullopt;
+    };
+    auto service = opt("service"), protocol = opt("protocol"), domain = opt("domain"), target = opt("target");
+    // virNetworkDNSSrvDefParseXML's checks, in its order
+    if (!service && adding) fail(error_code::xml_detail, "missing required service attribute in DNS SRV record of network '" + net + "'");
+    if (service) {
+        if (service->size() > 512 - 30)
+            fail(error_code::xml_detail, "service attribute '" + *service + "' in network '" + net + "' is too long, limit is 482 bytes");
+        if (service->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+/*") != std::string::npos)
+            fail(error_code::xml_detail, "invalid character in service attribute '" + *service + "' in DNS SRV record of network '" + net + "'");
+    }
+    const std::string service_text = service.value_or("(null)");  // glibc's printf of NULL, as libvirt prints it
+    if (!protocol && adding)
+        fail(error_code::xml_detail, "missing required protocol attribute in DNS SRV record '" + service_text + "' of network '" + net + "'");
+    if (protocol && protocol->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-+/") != std::string::npos)
+        fail(error_code::xml_detail, "invalid character in protocol attribute '" + *protocol + "' in DNS SRV record of network '" + net + "'");
+    xml::network_dns_srv srv{service.value_or(""), protocol.value_or(""), domain, target, 0, 0, 0};
+    auto number = [&](std::string_view key, unsigned min, const std::string& invalid) -> unsigned {
+        auto v = opt(key);
+        if (!v) return 0;
+        if (!target)
+            fail(error_code::xml_detail, "DNS SRV " + std::string(key) + " attribute not permitted without target for service '" +
+                                             service_text + "' in network '" + net + "'");
+        char* end = nullptr;
+        errno = 0;
+        unsigned long n = v->empty() || !std::isdigit(static_cast<unsigned char>(v->front())) ? 0 : std::strtoul(v->c_str(), &end, 10);
+        if (!end || *end || errno || n < min || n > 65535)
+            fail(error_code::xml_detail, invalid + " attribute for service '" + service_text + "' in network '" + net + "'");
+        return static_cast<unsigned>(n);
+    };
+    srv.port = number("port", 1, "invalid DNS SRV port");
+    srv.priority = number("priority", 0, "Invalid DNS SRV priority");
+    srv.weight = number("weight", 0, "invalid DNS SRV weight");
+    // a record matches when every field given (domain, service, protocol, target) is equal
+    auto matches = [&](const xml::network_dns_srv& r) {
+        return (!domain || r.domain == domain) && (!service || r.service == *service) && (!protocol || r.protocol == *protocol) &&
+               (!target || r.target == target);
+    };
+    auto& srvs = def.dns.srvs;
+    std::size_t found = 0, found_at = 0;
+    for (std::size_t i = 0; i < srvs.size(); ++i)
+        if (matches(srvs[i])) {
+            ++found;
+            found_at = i;
+        }
+    if (adding) {
+        if (found > 0)
+            fail(error_code::operation_invalid, "there is already at least one DNS SRV record matching all specified fields in network " + net);
+        srvs.insert(command == add_first ? srvs.begin() : srvs.end(), srv);
+        return;
+    }
+    if (found == 0) fail(error_code::operation_invalid, "couldn't locate a matching DNS SRV record in network " + net);
+    if (found > 1)
+        fail(error_code::operation_invalid, "multiple DNS SRV records matching all specified fields were found in network " + net);
+    srvs.erase(srvs.begin() + static_cast<std::ptrdiff_t>(found_at));
+}
+
+void update_forward_interface(xml::network_def& def, unsigned command, const std::string& text) {
+    expect_element(def, text, "interface");
+    if (command == modify)
+        fail(error_code::operation_unsupported, "forward interface entries cannot be modified, only added or deleted");
+    auto e = update_element(text);
+    const auto* dev = e.attr("dev");
+    if (!dev) fail(error_code::xml_error, "missing dev attribute in <interface> element");
+    // a definition without <forward> is isolated: libvirt keeps the list but writes none of it
+    if (!def.forward)
+        fail(error_code::operation_unsupported, "network '" + def.name + "' has no <forward> element to update the interfaces of");
+    auto& fwd = *def.forward;
+    if (fwd.interfaces.empty() && fwd.dev) fwd.interfaces.push_back(*fwd.dev);
+    auto it = std::find(fwd.interfaces.begin(), fwd.interfaces.end(), *dev);
+    if (command == del) {
+        if (it == fwd.interfaces.end())
+            fail(error_code::operation_invalid, "couldn't find an interface entry in network '" + def.name +
+                                                    "' matching <interface dev='" + *dev + "'>");
+        fwd.interfaces.erase(it);
+    } else {
+        if (it != fwd.interfaces.end())
+            fail(error_code::operation_invalid, "there is an existing interface entry in network '" + def.name +
+                                                    "' that matches \"<interface dev='" + *dev + "'>\"");
+        fwd.interfaces.insert(command == add_first ? fwd.interfaces.begin() : fwd.interfaces.end(), *dev);
+    }
+    using mode = xml::network_forward_mode;
+    if ((fwd.mode == mode::nat || fwd.mode == mode::route || fwd.mode == mode::open) && fwd.interfaces.size() > 1)
+        fail(error_code::xml_error, "multiple forwarding interfaces specified for network '" + def.name + "', only one is supported");
+    // libvirt's dev= is the first interface
+    if (fwd.interfaces.empty()) fwd.dev.reset();
+    else fwd.dev = fwd.interfaces.front();
+}
+
+/// virNetworkDefUpdatePortGroup: by name; one default at most.
+void update_portgroup(xml::network_def& def, unsigned command, const std::string& text) {
+    expect_element(def, text, "portgroup");
+    auto parsed = parse_update_probe("<network><name>" + xml::detail::escape(def.name) + "</name>" + text + "</network>");
+    if (parsed.portgroups.size() != 1) fail(error_code::xml_error, "wrong XML element type - expected <portgroup>");
+    auto pg = parsed.portgroups.front();
+    auto& groups = def.portgroups;
+    auto named = std::find_if(groups.begin(), groups.end(), [&](const xml::network_portgroup& g) { return g.name == pg.name; });
+    auto deflt = std::find_if(groups.begin(), groups.end(), [](const xml::network_portgroup& g) { return g.is_default; });
+    const bool adding = command != modify && command != del;
+    if (named == groups.end() && !adding)
+        fail(error_code::operation_invalid, "couldn't find a portgroup entry in network '" + def.name + "' matching <portgroup name='" +
+                                                pg.name + "'>");
+    if (named != groups.end() && adding)
+        fail(error_code::operation_invalid, "there is an existing portgroup entry in network '" + def.name +
+                                                "' that matches \"<portgroup name='" + pg.name + "'>\"");
+    if (command != del && pg.is_default && deflt != groups.end() && deflt != named)
+        fail(error_code::operation_invalid, "a different portgroup entry in network '" + def.name +
+                                                "' is already set as the default. Only one default is allowed.");
+    if (command == modify) *named = pg;
+    else if (command == del) groups.erase(named);
+    else groups.insert(command == add_first ? groups.begin() : groups.end(), pg);
+}
+
+/// virNetworkDefUpdateIPDHCPHost's delete: the first host whose every given field (mac, name,
+/// ip) is equal; a host without a mac matches any mac.
+void delete_dhcp_host(xml::network_def& def, xml::network_ip& ip, const std::string& text) {
+    auto e = update_element(text);
+    std::optional<std::string> mac, name, address;
+    if (const auto* m = e.attr("mac")) mac = lower(*m);
+    if (const auto* n = e.attr("name")) name = *n;
+    if (const auto* a = e.attr("ip")) {
+        address = canonical_ip(*a);
+        if (!address) fail(error_code::xml_error, "Invalid IP address in static host definition for network '" + def.name + "'");
+    }
+    auto& hosts = ip.dhcp_hosts;
+    auto it = std::find_if(hosts.begin(), hosts.end(), [&](const xml::network_dhcp_host& h) {
+        return (!mac || !h.mac || lower(*h.mac) == *mac) && (!name || h.name == name) &&
+               (!address || (h.ip && canonical_ip(*h.ip) == address));
+    });
+    if (it == hosts.end())
+        fail(error_code::operation_invalid, "couldn't locate a matching dhcp host entry in network '" + def.name + "'");
+    hosts.erase(it);
+}
 }  // namespace
 
 void check_update(unsigned command, unsigned section) {
     if (command < modify || command > add_first)
         fail(error_code::invalid_arg, "unrecognized network update command code " + std::to_string(command));
-    if (section != section_dhcp_host && section != section_dns_host)
-        fail(error_code::no_support, "can't update network section " + std::to_string(section) +
-                                         ": virtpp updates ip-dhcp-host and dns-host");
+    if (section < section_bridge || section > section_dns_srv)
+        fail(error_code::operation_unsupported, "can't update unrecognized section of network");
 }
 
 void apply_update(xml::network_def& def, unsigned command, unsigned section, int parent_index, const std::string& text) {
     check_update(command, section);
+    const char* unsupported = nullptr;  // what libvirt 9.0 cannot update either
+    switch (section) {
+    case section_bridge: unsupported = "bridge"; break;
+    case section_domain: unsupported = "domain"; break;
+    case section_ip: unsupported = "ip"; break;
+    case section_forward: unsupported = "forward"; break;
+    case section_forward_pf: unsupported = "forward pf"; break;
+    case section_dhcp_range: return update_dhcp_range(def, command, parent_index, text);
+    case section_forward_interface: return update_forward_interface(def, command, text);
+    case section_dns_txt: return update_dns_txt(def, command, text);
+    case section_dns_srv: return update_dns_srv(def, command, text);
+    case section_portgroup: return update_portgroup(def, command, text);
+    default: break;
+    }
+    if (unsupported)
+        fail(error_code::operation_unsupported, "can't update '" + std::string(unsupported) + "' section of network '" + def.name + "'");
     // the element is parsed inside a throwaway network, so the usual checks apply
     if (section == section_dhcp_host) {
         expect_element(def, text, "host");
@@ -297,6 +574,7 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
         if (!ip)
             fail(error_code::operation_invalid, "couldn't update dhcp host entry - no <ip> element found in network '" + def.name +
                                                     "' with a <dhcp> element");
+        if (command == del) return delete_dhcp_host(def, *ip, text);
         std::string probe = "<network><name>" + xml::detail::escape(def.name) + "</name><ip address='" + ip->address + "'" +
                             (ip->netmask ? " netmask='" + *ip->netmask + "'" : "") +
                             (ip->prefix ? " prefix='" + std::to_string(*ip->prefix) + "'" : "") + "><dhcp>" + text +
@@ -313,14 +591,8 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
             return (host.mac && h.mac && *h.mac == *host.mac) || (host.name && h.name && *h.name == *host.name) ||
                    (host.ip && h.ip && *h.ip == *host.ip);
         };
-        auto exact = [&](const xml::network_dhcp_host& h) { return h == host; };
         auto& hosts = ip->dhcp_hosts;
-        if (command == del) {
-            auto it = std::find_if(hosts.begin(), hosts.end(), exact);
-            if (it == hosts.end())
-                fail(error_code::operation_invalid, "couldn't locate a matching dhcp host entry in network '" + def.name + "'");
-            hosts.erase(it);
-        } else if (command == modify) {
+        if (command == modify) {
             // the entry with this mac, ip or name takes the new fields (virNetworkDefUpdateIPDHCPHost)
             auto it = std::find_if(hosts.begin(), hosts.end(), same);
             if (it == hosts.end())

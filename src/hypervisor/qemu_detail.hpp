@@ -123,7 +123,9 @@ inline void write_file_atomic(const std::string& path, std::string_view content)
 // NAME_MAX, else the call fails before touching anything.
 void check_state_file_name(std::string_view file);
 /// write_file_atomic inside DIR.
-void write_file_atomic_at(const std::string& dir, const std::string& file, std::string_view content);
+/// DURABLE false skips the fsyncs, for files regenerated from other state at every use (still
+/// replaced atomically: readers see the old or the new content).
+void write_file_atomic_at(const std::string& dir, const std::string& file, std::string_view content, bool durable = true);
 /// A regular file of DIR, nullopt when it does not exist.
 [[nodiscard]] std::optional<std::string> read_file_at(const std::string& dir, const std::string& file);
 /// Removes FILE from DIR; true when it is gone (also when it was not there), else errno is set.

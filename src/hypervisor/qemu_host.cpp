@@ -407,7 +407,7 @@ void check_state_file_name(std::string_view file) {
     if (bad) fail(error_code::internal_error, "refusing state file name '" + std::string(file) + "': not a single file name");
 }
 
-void write_file_atomic_at(const std::string& dir, const std::string& file, std::string_view content) {
+void write_file_atomic_at(const std::string& dir, const std::string& file, std::string_view content, bool durable) {
     check_state_file_name(file);
     std::string tmp = file + ".new";
     check_state_file_name(tmp);
@@ -427,7 +427,7 @@ void write_file_atomic_at(const std::string& dir, const std::string& file, std::
         }
         done += static_cast<std::size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if ((durable && ::fsync(fd) != 0) || ::close(fd) != 0) {
         int e = errno;
         ::unlinkat(d.fd, tmp.c_str(), 0);
         errno = e;
@@ -439,7 +439,7 @@ void write_file_atomic_at(const std::string& dir, const std::string& file, std::
         errno = e;
         fail_errno("cannot rename to", dir + "/" + file);
     }
-    ::fsync(d.fd);
+    if (durable) ::fsync(d.fd);
 }
 
 std::optional<std::string> read_file_at(const std::string& dir, const std::string& file) {

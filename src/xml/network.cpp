@@ -450,6 +450,70 @@ network_forward parse_forward(const element& e, const std::string& net) {
     return fwd;
 }
 
+// virNetDevBandwidthParse (allowFloor false, as for networks and portgroups): checks and messages
+// in libvirt's order. A <bandwidth> with neither child is no bandwidth.
+std::optional<network_bandwidth> parse_bandwidth(const element& e) {
+    const element* in = nullptr;
+    const element* out = nullptr;
+    for (const auto& c : e.children) {
+        if (c.name == "inbound") {
+            if (in) fail(error_code::xml_detail, c, "Only one child <inbound> element allowed");
+            in = &c;
+        } else if (c.name == "outbound") {
+            if (out) fail(error_code::xml_detail, c, "Only one child <outbound> element allowed");
+            out = &c;
+        }
+    }
+    auto rate = [](const element& r) {
+        network_bandwidth_rate v;
+        auto number = [&](std::string_view key, unsigned long long& into) {
+            const auto* text = r.attr(key);
+            if (!text) return false;
+            auto parsed = parse_decimal<unsigned long long>(*text);
+            if (!parsed)
+                fail(error_code::config_unsupported, r, "could not convert bandwidth " + std::string(key) + " value '" + *text + "'");
+            into = *parsed;
+            return true;
+        };
+        bool average = r.attr("average") != nullptr, floor = r.attr("floor") != nullptr;
+        if (average) number("average", v.average);
+        else if (!floor) fail(error_code::xml_detail, r, "Missing mandatory average or floor attributes");
+        if ((r.attr("peak") || r.attr("burst")) && !average)
+            fail(error_code::config_unsupported, r, "'peak' and 'burst' require 'average' attribute");
+        number("peak", v.peak);
+        number("burst", v.burst);
+        number("floor", v.floor);
+        return v;
+    };
+    network_bandwidth bw;
+    if (in) {
+        bw.inbound = rate(*in);
+        if (bw.inbound->floor) fail(error_code::config_unsupported, *in, "floor attribute is not supported for this config");
+    }
+    if (out) {
+        bw.outbound = rate(*out);
+        if (bw.outbound->floor) fail(error_code::config_unsupported, *out, "'floor' attribute allowed only in <inbound> element");
+    }
+    if (!bw.inbound && !bw.outbound) return std::nullopt;
+    return bw;
+}
+
+// virNetworkPortGroupParseXML: name required; default='yes' (any case) marks the default one.
+network_portgroup parse_portgroup(const element& e) {
+    network_portgroup pg;
+    const auto* name = e.attr("name");
+    if (!name) fail_xml(e, "Missing required name attribute in portgroup");
+    pg.name = *name;
+    if (const auto* d = e.attr("default")) {
+        std::string lower = *d;
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        pg.is_default = lower == "yes";
+    }
+    pg.trust_guest_rx_filters = parse_yes_no(e, "trustGuestRxFilters");
+    if (const auto* b = e.child("bandwidth")) pg.bandwidth = parse_bandwidth(*b);
+    return pg;
+}
+
 network_dns parse_dns(const element& e, const std::string& net) {
     network_dns dns;
     dns.enable = parse_yes_no(e, "enable");
@@ -593,6 +657,9 @@ network_def parse_network_xml_unreported(std::string_view xml) {
         if (*parsed > 0) def.mtu = *parsed;
     }
     if (const auto* dns = root.child("dns")) def.dns = parse_dns(*dns, net);
+
+    if (const auto* b = root.child("bandwidth")) def.bandwidth = parse_bandwidth(*b);
+    for (const auto* pg : root.children_named("portgroup")) def.portgroups.push_back(parse_portgroup(*pg));
 
     for (const auto* ip : root.children_named("ip")) def.ips.push_back(parse_ip_element(*ip, net));
 
@@ -746,6 +813,23 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
             out.add(1, "</dns>");
         }
     }
+    // virNetDevBandwidthFormat: a rate without average or floor is not written
+    auto bandwidth = [&](const network_bandwidth& bw, int depth) {
+        out.add(depth, "<bandwidth>");
+        auto rate = [&](const std::optional<network_bandwidth_rate>& r, std::string_view element) {
+            if (!r || (!r->average && !r->floor)) return;
+            std::string line = "<" + std::string(element);
+            if (r->average) line += attr("average", std::to_string(r->average));
+            if (r->peak) line += attr("peak", std::to_string(r->peak));
+            if (r->floor) line += attr("floor", std::to_string(r->floor));
+            if (r->burst) line += attr("burst", std::to_string(r->burst));
+            out.add(depth + 1, line + "/>");
+        };
+        rate(bw.inbound, "inbound");
+        rate(bw.outbound, "outbound");
+        out.add(depth, "</bandwidth>");
+    };
+    if (def.bandwidth) bandwidth(*def.bandwidth, 1);
     for (const auto& ip : def.ips) {
         std::string line = "<ip";
         if (ip.family) line += attr("family", *ip.family);
@@ -777,6 +861,14 @@ std::string format_network_xml(const network_def& def, network_format_flags /*fl
         line += attr("gateway", r.gateway);
         if (r.metric) line += attr("metric", std::to_string(*r.metric));
         out.add(1, line + "/>");
+    }
+    for (const auto& pg : def.portgroups) {
+        std::string line = "<portgroup" + attr("name", pg.name);
+        if (pg.is_default) line += attr("default", "yes");
+        if (pg.trust_guest_rx_filters) line += attr("trustGuestRxFilters", yes_no(*pg.trust_guest_rx_filters));
+        out.add(1, line + ">");
+        if (pg.bandwidth) bandwidth(*pg.bandwidth, 2);
+        out.add(1, "</portgroup>");
     }
     out.add(0, "</network>");
     return std::move(out.out_);

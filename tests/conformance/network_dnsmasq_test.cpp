@@ -176,4 +176,66 @@ TEST(NetworkUpdate, ErrorsAsLibvirt) {
                                  "' that matches \"<host mac='52:54:00:00:00:01' name='(null)' ip='192.168.152.60'/>\""));
 }
 
+
+// the sections beyond hosts, with libvirt 9.0's matching (compared live with libvirtd by
+// script.network_libvirtd_oracle; these pin the rules without a daemon)
+TEST(NetworkUpdate, RangesRecordsPortgroupsAndPartialDeletes) {
+    auto def = xml::parse_network_xml(slurp(data_dir / "upd.xml"));
+    auto& ip = def.ips[0];
+    net::apply_update(def, 4, 5, -1, "<range start='192.168.150.200' end='192.168.150.210'/>");
+    ASSERT_EQ(ip.dhcp_ranges.size(), 2U);
+    EXPECT_EQ(ip.dhcp_ranges[0].start, "192.168.150.200");
+    EXPECT_THROW(net::apply_update(def, 3, 5, -1, "<range start='192.168.150.200' end='192.168.150.210'/>"), virtpp::error);
+    EXPECT_THROW(net::apply_update(def, 1, 5, -1, "<range start='192.168.150.200' end='192.168.150.210'/>"), virtpp::error);
+    net::apply_update(def, 2, 5, -1, "<range start='192.168.150.200' end='192.168.150.210'/>");
+    EXPECT_EQ(ip.dhcp_ranges.size(), 1U);
+    // TXT: by name; a delete needs no value
+    net::apply_update(def, 3, 11, -1, "<txt name='t2' value='two'/>");
+    EXPECT_EQ(def.dns.txts.back().value, "two");
+    net::apply_update(def, 2, 11, -1, "<txt name='t1'/>");
+    ASSERT_EQ(def.dns.txts.size(), 1U);
+    EXPECT_EQ(def.dns.txts[0].name, "t2");
+    // SRV: a delete by the fields given; an add clashing on them is refused
+    net::apply_update(def, 3, 12, -1, "<srv service='ldap' protocol='tcp' target='l.test' port='389' priority='1' weight='2'/>");
+    EXPECT_THROW(net::apply_update(def, 3, 12, -1, "<srv service='ldap' protocol='tcp'/>"), virtpp::error);
+    EXPECT_THROW(net::apply_update(def, 3, 12, -1, "<srv service='x' protocol='udp' port='5'/>"), virtpp::error);
+    net::apply_update(def, 2, 12, -1, "<srv service='www'/>");
+    ASSERT_EQ(def.dns.srvs.size(), 1U);
+    EXPECT_EQ(def.dns.srvs[0].port, 389U);
+    // a DHCP host deleted by its name alone, then by its address alone
+    net::apply_update(def, 3, 4, -1, "<host mac='52:54:00:00:00:77' name='h7' ip='192.168.150.77'/>");
+    net::apply_update(def, 2, 4, -1, "<host name='h7'/>");
+    EXPECT_EQ(ip.dhcp_hosts.size(), 1U);
+    net::apply_update(def, 2, 4, -1, "<host ip='192.168.150.5'/>");
+    EXPECT_TRUE(ip.dhcp_hosts.empty());
+    // portgroups: by name, one default
+    net::apply_update(def, 3, 9, -1, "<portgroup name='eng' default='yes'/>");
+    EXPECT_THROW(net::apply_update(def, 4, 9, -1, "<portgroup name='ops' default='yes'/>"), virtpp::error);
+    net::apply_update(def, 1, 9, -1, "<portgroup name='eng'><bandwidth><outbound average='7'/></bandwidth></portgroup>");
+    ASSERT_EQ(def.portgroups.size(), 1U);
+    EXPECT_FALSE(def.portgroups[0].is_default);
+    EXPECT_EQ(def.portgroups[0].bandwidth->outbound->average, 7U);
+    net::apply_update(def, 2, 9, -1, "<portgroup name='eng'/>");
+    EXPECT_TRUE(def.portgroups.empty());
+    // what libvirt cannot update either, and the dnsmasq line of an SRV record with a target
+    EXPECT_THROW(net::apply_update(def, 3, 1, -1, "<bridge name='x'/>"), virtpp::error);
+    auto conf = net::dnsmasq_config(def, net::files_of(net::paths{}, def.name));
+    EXPECT_NE(conf.find("srv-host=_ldap._tcp,l.test,389,1,2\n"), std::string::npos) << conf;
+}
+
+TEST(NetworkXml, BandwidthAndPortgroupsRoundTrip) {
+    auto def = xml::parse_network_xml(slurp(data_dir / "pg.xml"));
+    ASSERT_EQ(def.portgroups.size(), 4U);
+    EXPECT_TRUE(def.portgroups[0].is_default);  // default='YES': any case
+    EXPECT_FALSE(def.portgroups[3].bandwidth);  // <bandwidth/> without rates is none
+    auto text = xml::format_network_xml(def);
+    EXPECT_NE(text.find("  <portgroup name='engineering' default='yes'>\n    <bandwidth>\n"
+                        "      <inbound average='1000' peak='5000' burst='5120'/>\n"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(xml::parse_network_xml(text), def);
+    EXPECT_THROW((void)xml::parse_network_xml("<network><name>b</name><bandwidth><inbound peak='5'/></bandwidth></network>"),
+                 virtpp::error);
+}
+
 }  // namespace

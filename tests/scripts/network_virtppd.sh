@@ -182,10 +182,19 @@ for c in "net-update iso add ip-dhcp-host \"$h8\" --live --config|net-update iso
          "net-update iso add dns-host \"$d8\" --live|net-update iso delete dns-host \"$d8\" --live" \
          "net-update iso add ip-dhcp-host \"<host mac='52:54:00:aa:00:07' ip='10.9.9.9'/>\" --live|" \
          "net-update iso modify dns-host \"$d8\"|" "net-update iso add ip-dcp-host \"$h8\"|" \
-         "net-update iso add ip-dhcp-range \"<range start='192.168.151.20' end='192.168.151.30'/>\"|"; do
+         "net-update iso add ip-dhcp-range \"<range start='192.168.151.200' end='192.168.151.210'/>\" --live|net-update iso delete ip-dhcp-range \"<range start='192.168.151.200' end='192.168.151.210'/>\" --live" \
+         "net-update iso add-last dns-txt \"<txt name='t8' value='v8'/>\" --live|net-update iso delete dns-txt \"<txt name='t8'/>\" --live" \
+         "net-update iso add ip-dhcp-host \"$h8\" --live|net-update iso delete ip-dhcp-host \"<host name='guest8'/>\" --live" \
+         "net-update iso modify dns-txt \"<txt name='t8'/>\"|" "net-update iso add portgroup \"<portgroup name='p'/>\" --live|net-update iso delete portgroup \"<portgroup name='p'/>\" --live"; do
     do_it=${c%%|*} undo=${c#*|}
     if [[ -n $undo ]]; then same_change "$do_it" "$undo"; else same "$do_it"; fi
 done
+pid_before=$(cat "$W/s/run/network/iso.pid")
+V net-update iso add-last ip-dhcp-range "<range start='192.168.151.220' end='192.168.151.230'/>" --live >/dev/null &&
+    grep -q "^dhcp-range=192.168.151.220,192.168.151.230," "$W/s/cache/dnsmasq/iso.conf" &&
+    [[ $(cat "$W/s/run/network/iso.pid") != "$pid_before" ]] && kill -0 "$(cat "$W/s/run/network/iso.pid")" &&
+    ok "live ip-dhcp-range update restarts dnsmasq with the new range" || bad "live range update: $(grep dhcp-range "$W/s/cache/dnsmasq/iso.conf")"
+V net-update iso delete ip-dhcp-range "<range start='192.168.151.220' end='192.168.151.230'/>" --live >/dev/null || bad "range delete"
 "$CLI" -c "qemu+unix:///system?socket=$W/run/libvirt-sock" "net-update iso add ip-dhcp-host \"$h8\" --live" >/dev/null &&
     grep -q "52:54:00:aa:00:08,192.168.151.8,guest8" "$W/s/cache/dnsmasq/iso.hostsfile" && ok "virtpp net-update reaches dnsmasq's hostsfile" ||
     bad "virtpp net-update: $(cat "$W/s/cache/dnsmasq/iso.hostsfile")"

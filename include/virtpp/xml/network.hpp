@@ -115,6 +115,25 @@ struct network_route {
     friend bool operator==(const network_route&, const network_route&) = default;
 };
 
+/// <inbound>/<outbound> of <bandwidth> (virNetDevBandwidthRate): kbytes/s, kbytes; 0 = not given.
+struct network_bandwidth_rate {
+    unsigned long long average = 0, peak = 0, floor = 0, burst = 0;
+    friend bool operator==(const network_bandwidth_rate&, const network_bandwidth_rate&) = default;
+};
+/// <bandwidth>: a QoS the network's bridge (or a portgroup's interfaces) would get through tc.
+struct network_bandwidth {
+    std::optional<network_bandwidth_rate> inbound, outbound;
+    friend bool operator==(const network_bandwidth&, const network_bandwidth&) = default;
+};
+/// <portgroup name default trustGuestRxFilters>: settings a guest interface picks by name.
+struct network_portgroup {
+    std::string name;
+    bool is_default = false;
+    std::optional<bool> trust_guest_rx_filters;
+    std::optional<network_bandwidth> bandwidth;
+    friend bool operator==(const network_portgroup&, const network_portgroup&) = default;
+};
+
 struct network_def {
     std::string name;
     std::optional<virtpp::uuid> uuid;  ///< the driver generates one at define time when absent
@@ -126,6 +145,8 @@ struct network_def {
     network_dns dns;
     std::vector<network_ip> ips;
     std::vector<network_route> routes;
+    std::optional<network_bandwidth> bandwidth;
+    std::vector<network_portgroup> portgroups;
 
     friend bool operator==(const network_def&, const network_def&) = default;
 };

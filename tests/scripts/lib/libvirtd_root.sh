@@ -10,7 +10,9 @@ libvirtd_start_private() {
     # no network definitions from the host: each run defines its own
     rm -rf /etc/libvirt/qemu/networks
     mkdir -p /etc/libvirt/qemu/networks
-    printf 'user = "root"\ngroup = "root"\n' >/etc/libvirt/qemu.conf
+    # guests: qemu's log written by libvirtd itself (no virtlogd daemon), and no cgroups (the
+    # namespace's fresh sysfs hides the host's; virtppd does not use cgroups either)
+    printf 'user = "root"\ngroup = "root"\nstdio_handler = "file"\ncgroup_controllers = [ ]\n' >/etc/libvirt/qemu.conf
     mount --bind "$w/var" /var
     mkdir -p /var/lib/libvirt /var/log/libvirt /var/cache/libvirt /var/lib/misc
     ln -sfn /run /var/run
