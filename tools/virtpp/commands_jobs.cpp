@@ -133,7 +133,7 @@ bool cmd_domjobinfo(shell& sh, const parsed_command& cmd) {
     } catch (const virtpp::error& e) {
         if (e.code() != error_code::no_support) return false;
         if (flags != 0 || rawstats) {
-            sh.reset_last_error();
+            // virsh reports this, then (as the command failed) the library's error it kept
             sh.error("Optional flags or --rawstats are not supported by the daemon");
             return false;
         }
@@ -230,7 +230,11 @@ bool cmd_domjobabort(shell& sh, const parsed_command& cmd) {
     unsigned flags = cmd.has("postcopy") ? 1U : 0U;  // VIR_DOMAIN_ABORT_JOB_POSTCOPY
     try {
         dom->call<op::domain_abort_job>({dom->ref(), flags});
-    } catch (const virtpp::error&) {
+    } catch (const virtpp::error& e) {
+        // with flags virsh calls virDomainAbortJobFlags: a driver without jobs names that API
+        if (flags != 0 && e.code() == error_code::no_support)
+            sh.set_pending_error(error_code::no_support,
+                                 "this function is not supported by the connection driver: virDomainAbortJobFlags");
         return false;
     }
     return true;
