@@ -4,6 +4,7 @@
 // docs/support-matrix.md are all built from the list at the end of this file.
 #pragma once
 
+#include <virtpp/job.hpp>
 #include <virtpp/types.hpp>
 #include <virtpp/xml/node_info.hpp>
 
@@ -192,6 +193,14 @@ struct domain_interface_addresses {
     using result = std::vector<domain_interface>;
 };
 
+// ---- jobs (docs/jobs.md) ----------------------------------------------------------------------
+/// virDomainGetJobInfo: progress of the domain's running job (type none when idle).
+struct domain_get_job_info { VIRTPP_OP_TRAITS("virDomainGetJobInfo", false); struct args { domain_ref dom; }; using result = job_info; };
+/// virDomainGetJobStats: the same as libvirt's named statistics; flags: job_stats_flags.
+struct domain_get_job_stats { VIRTPP_OP_TRAITS("virDomainGetJobStats", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = job_stats; };
+/// virDomainAbortJob: cancels the running save, dump or outgoing migration.
+struct domain_abort_job { VIRTPP_OP_TRAITS("virDomainAbortJob", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
+
 #undef VIRTPP_OP_TRAITS
 
 /// Every operation a driver may provide, in one list.
@@ -216,6 +225,7 @@ using all = std::tuple<
     network_lookup_by_name, network_lookup_by_uuid, network_create_xml, network_define_xml, network_undefine,
     network_create, network_destroy, network_get_xml_desc, network_get_bridge_name, network_get_autostart,
     network_set_autostart, network_is_active, network_is_persistent, network_update, network_get_dhcp_leases,
-    domain_interface_addresses>;
+    domain_interface_addresses,
+    domain_get_job_info, domain_get_job_stats, domain_abort_job>;
 
 }  // namespace virtpp::op

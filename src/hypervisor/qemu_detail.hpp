@@ -53,6 +53,9 @@ struct driver_config {
     std::string migration_host;                  ///< the host name given to the source (default: ours)
     int migration_port_min = 49152;
     int migration_port_max = 49215;
+    /// virtpp's own key: the stream rate (MiB/s) of save and dump, which libvirt leaves
+    /// unlimited (0, the default); a limit keeps a slow disk usable, and makes progress visible.
+    std::uint64_t save_max_bandwidth = 0;
 };
 /// Parses qemu.conf text (`key = "value"` lines, # comments). Bad syntax raises CONF_SYNTAX.
 [[nodiscard]] driver_config parse_driver_config(std::string_view text, std::string_view file_name);

@@ -461,6 +461,7 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
         was_running = o->state == domain_state::running;
         o->async_job = "domain save";
     }
+    job_scope tracked(*driver_, o, job_operation::save, "domain save", job_stats_kind::save_dump);
     def.id.reset();
     std::string xml_text = xml::format_domain_xml(def, {.inactive = true, .secure = true});
     int fd = open_for_write(a.path);
@@ -487,6 +488,7 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
             o->state = domain_state::paused;
             o->reason = reason::paused_save;
         }
+        set_file_stream_rate(*driver_, *mon);
         mon->execute("getfd", json::object{{"fdname", "virtpp-save"}}, fd);
         mon->execute("migrate", json::object{{"uri", "fd:virtpp-save"}});
         wait_migration(*driver_, o, *mon, "domain save");
@@ -503,6 +505,7 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
         ::unlink(a.path.c_str());
         fail(error_code::system_error, "failed to finish save image '" + a.path + "'");
     }
+    tracked.complete();
     g.stop(o, domain_state::shutoff, reason::shutoff_saved, "saved");
 }
 
@@ -537,6 +540,13 @@ void qemu::state::perform(op::domain_restore, const op::domain_restore::args& a)
     auto [o, created] = g.existing_or_transient(def);
     std::unique_lock job(o->job);
     if (o->active()) fail(error_code::operation_invalid, "domain '" + def.name + "' is already active");
+    job_scope tracked(*driver_, o, job_operation::restore, "start", job_stats_kind::restore);
+    tracked.update([&](job_record& r) {
+        struct stat st {};
+        r.restore_fd = fd;
+        r.restore_total = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+        r.abort_refusal = "cannot abort VM start; use virDomainDestroy instead";
+    });
     xml::domain_def saved_config = o->config;
     {
         std::lock_guard lock(driver_->mutex);
@@ -561,23 +571,90 @@ void qemu::state::perform(op::domain_restore, const op::domain_restore::args& a)
         o->state = domain_state::running;
         o->reason = reason::running_restored;
     }
+    tracked.complete();
     g.write_status(*o);
 }
 
 void qemu::state::perform(op::domain_core_dump, const op::domain_core_dump::args& a) {
+    // VIR_DUMP_* flags
+    constexpr unsigned crash = 1U << 0, live = 1U << 1, bypass_cache = 1U << 2, reset = 1U << 3, memory_only = 1U << 4;
+    if (a.flags & ~(crash | live | bypass_cache | reset | memory_only))
+        fail(error_code::invalid_arg, "unsupported flags in function qemuDomainCoreDumpWithFormat");
+    if ((a.flags & crash) && (a.flags & reset)) fail(error_code::invalid_arg, "crash and reset flags are mutually exclusive");
+    if ((a.flags & memory_only) && (a.flags & (live | bypass_cache)))
+        fail(error_code::operation_invalid, "live and bypass-cache are not supported with memory-only dump");
     JOB(a.dom);
     auto mon = g.running_monitor(o);
+    bool was_running;
+    {
+        std::lock_guard lock(driver_->mutex);
+        was_running = o->state == domain_state::running;
+    }
+    job_scope tracked(*driver_, o, job_operation::dump, "domain core dump",
+                      (a.flags & memory_only) ? job_stats_kind::memory_dump : job_stats_kind::save_dump);
+    if (a.flags & memory_only) tracked.update([](job_record& r) { r.abort_refusal = "cannot abort memory-only dump"; });
     int fd = open_for_write(a.path);
-    try {
-        mon->execute("getfd", json::object{{"fdname", "virtpp-dump"}}, fd);
-        mon->execute("dump-guest-memory", json::object{{"paging", false}, {"protocol", "fd:virtpp-dump"}},
-                     -1, std::chrono::minutes(10));
-    } catch (...) {
+    auto discard = [&] {
         ::close(fd);
         ::unlink(a.path.c_str());
+    };
+    bool paused_here = false;
+    try {
+        // as libvirt: the guest's CPUs stop for a dump that is not live
+        if (was_running && !(a.flags & live)) {
+            mon->execute("stop");
+            paused_here = true;
+            std::lock_guard lock(driver_->mutex);
+            o->state = domain_state::paused;
+            o->reason = reason::paused_dump;
+        }
+        mon->execute("getfd", json::object{{"fdname", "virtpp-dump"}}, fd);
+        if (a.flags & memory_only) {
+            // an ELF core of guest memory, written by qemu in the background; query-dump says how far
+            mon->execute("dump-guest-memory", json::object{{"paging", false}, {"protocol", "fd:virtpp-dump"}, {"detach", true}});
+            for (;;) {
+                {
+                    std::lock_guard lock(driver_->mutex);
+                    if (o->stopping || !o->live)
+                        fail(error_code::operation_aborted, "domain core dump job: the domain was destroyed while the job ran");
+                }
+                auto st = mon->execute("query-dump");
+                tracked.update([&](job_record& r) { record_dump_sample(r, st); });
+                std::string status = st.as_object().contains("status") ? json::value_to<std::string>(st.at("status")) : "";
+                if (status == "completed") break;
+                if (status == "failed") fail(error_code::operation_failed, "memory-only dump failed");
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        } else {
+            // the guest's whole state as a migration stream, as libvirt dumps it
+            set_file_stream_rate(*driver_, *mon);
+            mon->execute("migrate", json::object{{"uri", "fd:virtpp-dump"}});
+            wait_migration(*driver_, o, *mon, "domain core dump");
+        }
+        if (::fsync(fd) != 0 && errno != EINVAL) {
+            int e = errno;
+            fail(error_code::system_error, "unable to save file " + a.path + ": " + std::strerror(e));
+        }
+    } catch (...) {
+        discard();
+        undo_outgoing_stream(*driver_, o, *mon, "domain core dump", false, paused_here || (was_running && !(a.flags & memory_only)),
+                             reason::running_unpaused);
         throw;
     }
     ::close(fd);
+    tracked.complete();
+    if (a.flags & crash) {
+        g.stop(o, domain_state::shutoff, reason::shutoff_crashed, "crashed");
+        return;
+    }
+    if (a.flags & reset) mon->execute("system_reset");
+    // a completed migration stream leaves qemu paused (postmigrate) even when it ran live
+    if (paused_here || (was_running && !(a.flags & memory_only))) {
+        mon->execute("cont");
+        std::lock_guard lock(driver_->mutex);
+        o->state = domain_state::running;
+        o->reason = reason::running_unpaused;
+    }
 }
 
 bool qemu::state::perform(op::domain_has_managed_save_image, const op::domain_has_managed_save_image::args& a) {

@@ -5,6 +5,7 @@
 #include <virtpp/hypervisor/qemu.hpp>
 
 #include "hypervisor/qemu_detail.hpp"
+#include "hypervisor/qemu_jobs.hpp"
 #include "hypervisor/qemu_monitor.hpp"
 #include "hypervisor/network_driver.hpp"
 
@@ -44,6 +45,8 @@ struct domain_obj {
     bool stopping = false;          ///< the driver is ending this process: its exit is no crash
     bool fake_reboot = false;       ///< a powerdown that is a reboot (virDomainReboot with ACPI)
     std::string async_job;          ///< the long job running ("domain save"), for destroy's message
+    std::optional<job_record> running_job;   ///< its progress, for GetJobStats and AbortJob
+    std::optional<job_stats> completed_job;  ///< the last job that completed (GetJobStats COMPLETED)
 
     /// Where a migration of this guest stands between its steps (each step holds the job).
     enum class migration_stage { none, outgoing_done, incoming } migration = migration_stage::none;

@@ -255,6 +255,12 @@ driver_config parse_driver_config(std::string_view text, std::string_view file_n
                 raise(error_code::conf_syntax, error_domain::conf,
                       where + ": " + std::string(key) + " must be a port number between 1 and 65535");
             (key == "migration_port_min" ? cfg.migration_port_min : cfg.migration_port_max) = port;
+        } else if (key == "save_max_bandwidth") {
+            std::uint64_t mib = 0;
+            auto [ptr, ec] = std::from_chars(str.data(), str.data() + str.size(), mib);
+            if (ec != std::errc() || ptr != str.data() + str.size() || mib > (1ULL << 40))
+                raise(error_code::conf_syntax, error_domain::conf, where + ": save_max_bandwidth must be a number of MiB/s");
+            cfg.save_max_bandwidth = mib;
         }
         if (end == text.size()) break;
     }

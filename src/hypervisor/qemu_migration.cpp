@@ -258,6 +258,7 @@ op::migrate_cookie qemu::state::perform(op::domain_migrate_perform, const op::do
         def = *o->live;
         o->async_job = "migration out";
     }
+    job_scope tracked(*driver_, o, job_operation::migration_out, "migration out", job_stats_kind::migration);
     auto end_job = [&] {
         std::lock_guard lock(driver_->mutex);
         o->async_job.clear();
@@ -275,6 +276,7 @@ op::migrate_cookie qemu::state::perform(op::domain_migrate_perform, const op::do
         }
         mon->execute("migrate", json::object{{"uri", "tcp:" + uri_host(target.host) + ":" + std::to_string(target.port)}});
         wait_migration(*driver_, o, *mon, "migration out");
+        tracked.complete();
     } catch (...) {
         end_job();
         undo_outgoing_stream(*driver_, o, *mon, "migration out", true, was_running, reason::running_migration_canceled);

@@ -1017,15 +1017,63 @@ struct ops {
 
 namespace qemu_detail {
 
-/// Waits for an outgoing migration stream (save) to finish; a destroy meanwhile aborts the job.
+/// The job record of a long job for its duration (GetJobStats, AbortJob read it): made at
+/// construction, kept as the completed job's statistics by complete(), dropped at destruction.
+class job_scope {
+public:
+    job_scope(qemu::driver& d, obj_ptr o, int operation, std::string name, job_stats_kind kind) : d_(d), o_(std::move(o)) {
+        job_record r;
+        r.operation = operation;
+        r.name = std::move(name);
+        r.kind = kind;
+        r.started_ms = wall_ms();
+        std::lock_guard lock(d_.mutex);
+        o_->running_job = std::move(r);
+    }
+    job_scope(const job_scope&) = delete;
+    job_scope& operator=(const job_scope&) = delete;
+    ~job_scope() {
+        std::lock_guard lock(d_.mutex);
+        o_->running_job.reset();
+    }
+    /// Changes the record under the driver mutex.
+    template <class F>
+    void update(F&& f) {
+        std::lock_guard lock(d_.mutex);
+        if (o_->running_job) f(*o_->running_job);
+    }
+    void complete() {
+        std::lock_guard lock(d_.mutex);
+        if (o_->running_job) o_->completed_job = stats_of(*o_->running_job, job_type::completed);
+    }
+
+private:
+    qemu::driver& d_;
+    obj_ptr o_;
+};
+
+/// Waits for an outgoing migration stream (save, dump, migration) to finish, recording its
+/// progress in the guest's job record; a destroy meanwhile aborts the job, and so does
+/// virDomainAbortJob (the stream is cancelled: the caller's undo resumes the guest).
 inline void wait_migration(qemu::driver& d, const obj_ptr& o, qmp_monitor& mon, const std::string& job) {
     auto aborted = [&] {
         fail(error_code::operation_aborted, job + " job: the domain was destroyed while the job ran");
     };
+    bool cancel_sent = false;
     for (;;) {
+        bool cancel = false;
         {
             std::lock_guard lock(d.mutex);
             if (o->stopping || !o->live) aborted();
+            cancel = !cancel_sent && o->running_job && o->running_job->abort_requested;
+        }
+        if (cancel) {
+            try {
+                mon.execute("migrate_cancel");
+            } catch (const virtpp::error&) {
+                aborted();
+            }
+            cancel_sent = true;
         }
         json::value st;
         try {
@@ -1034,15 +1082,29 @@ inline void wait_migration(qemu::driver& d, const obj_ptr& o, qmp_monitor& mon, 
             aborted();
         }
         std::string status = st.as_object().contains("status") ? json::value_to<std::string>(st.at("status")) : "";
+        {
+            std::lock_guard lock(d.mutex);
+            if (o->running_job) record_migration_sample(*o->running_job, st);
+        }
         if (status == "completed") return;
         if (status == "failed" || status == "cancelled") {
             std::lock_guard lock(d.mutex);
             if (o->stopping || !o->live) aborted();
+            if (cancel_sent) fail(error_code::operation_aborted, "job '" + job + "' canceled by client");
             std::string why = st.as_object().contains("error-desc") ? json::value_to<std::string>(st.at("error-desc")) : status;
             fail(error_code::operation_failed, job + " job failed: " + why);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
+}
+
+/// Sets the rate of a stream into a file (save, dump): unlimited as libvirt, unless qemu.conf's
+/// save_max_bandwidth says otherwise.
+inline void set_file_stream_rate(qemu::driver& d, qmp_monitor& mon) {
+    constexpr std::uint64_t mib = 1024 * 1024;
+    std::uint64_t limit = d.config.save_max_bandwidth;
+    std::uint64_t bytes_per_s = limit > 0 ? limit * mib : (INT64_MAX / mib) * mib;
+    mon.execute("migrate-set-parameters", json::object{{"max-bandwidth", bytes_per_s}});
 }
 
 /// After a failed outgoing stream (save, migration): a destroy meanwhile is the error to report;

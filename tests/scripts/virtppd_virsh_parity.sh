@@ -85,6 +85,7 @@ SESSIONS=(
   "suspend test; domstate test; resume test; domstate test"
   "suspend nosuchdom"
   "save test $W/test.save; list --all; restore $W/test.save; list --all"
+  "domjobinfo test; domjobinfo test --completed; domjobabort test"
   "shutdown test; list --all; start test; list --all"
   "define $W/dom.xml; list --all; start newdom; list --all; destroy newdom; undefine newdom; list --all"
   "define $W/nosuchfile.xml"

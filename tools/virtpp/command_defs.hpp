@@ -199,6 +199,17 @@ inline constexpr option_def opts_domid[] = {
 inline constexpr option_def opts_domname[] = {
     {"domain", opt_type::data, opt_flag::required, "domain id or uuid"},
 };
+inline constexpr option_def opts_domjobabort[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"postcopy", opt_type::boolean, 0, "interrupt post-copy migration"},
+};
+inline constexpr option_def opts_domjobinfo[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"completed", opt_type::boolean, 0, "return statistics of a recently completed job"},
+    {"keep-completed", opt_type::boolean, 0, "don't destroy statistics of a recently completed job when reading"},
+    {"anystats", opt_type::boolean, 0, "print statistics for any kind of job (even failed ones)"},
+    {"rawstats", opt_type::boolean, 0, "print the raw data returned by libvirt"},
+};
 inline constexpr option_def opts_domuuid[] = {
     {"domain", opt_type::data, opt_flag::required, "domain id or name"},
 };
@@ -486,6 +497,8 @@ inline constexpr command_def commands[] = {
     {"detach-disk", "domain", "detach disk device", "Detach disk device.", opts_detach_disk, 0},
     {"detach-interface", "domain", "detach network interface", "Detach network interface.", opts_detach_interface, 0},
     {"domid", "domain", "convert a domain name or UUID to domain id", "", opts_domid, 0},
+    {"domjobabort", "domain", "abort active domain job", "Aborts the currently running domain job", opts_domjobabort, 0},
+    {"domjobinfo", "domain", "domain job information", "Returns information about jobs running on a domain.", opts_domjobinfo, 0},
     {"domname", "domain", "convert a domain id or UUID to domain name", "", opts_domname, 0},
     {"domuuid", "domain", "convert a domain name or id to domain UUID", "", opts_domuuid, 0},
     {"domxml-from-native", "domain", "Convert native config to domain XML", "Convert native guest configuration format to domain XML format.", opts_domxml_from_native, 0},

@@ -1,5 +1,6 @@
 // Domain management commands (virsh's "domain" group).
 #include "command_util.hpp"
+#include "job_watch.hpp"
 #include "domain_strings.hpp"
 #include "shell.hpp"
 
@@ -225,7 +226,10 @@ bool cmd_save(shell& sh, const parsed_command& cmd) {
         sh.error("--xml is not supported by virtpp");
         return false;
     }
-    if (!attempt_call(sh, [&] { dom->save(*to); }, "Failed to save domain '" + name + "' to " + *to)) return false;
+    if (!watch_job(sh, *dom, cmd.has("verbose"), "Save", [&] { dom->save(*to); })) {
+        sh.error("Failed to save domain '" + name + "' to " + *to);
+        return false;
+    }
     sh.print_extra("\nDomain '" + name + "' saved to " + *to + "\n");
     return true;
 }
@@ -256,8 +260,10 @@ bool cmd_dump(shell& sh, const parsed_command& cmd) {
     if (cmd.has("bypass-cache")) flags |= 1U << 2;
     if (cmd.has("reset")) flags |= 1U << 3;
     if (cmd.has("memory-only")) flags |= 1U << 4;
-    if (!attempt_call(sh, [&] { dom->core_dump(*to, flags); }, "Failed to core dump domain '" + name + "' to " + *to))
+    if (!watch_job(sh, *dom, cmd.has("verbose"), "Dump", [&] { dom->core_dump(*to, flags); })) {
+        sh.error("Failed to core dump domain '" + name + "' to " + *to);
         return false;
+    }
     sh.print_extra("\nDomain '" + name + "' dumped to " + *to + "\n");
     return true;
 }

@@ -1,6 +1,7 @@
 // vcpupin, schedinfo and migrate (virsh's "domain" group): CPU affinity, scheduler parameters
 // and moving a domain to another connection.
 #include "command_util.hpp"
+#include "job_watch.hpp"
 #include "drivers.hpp"
 #include "table.hpp"
 #include "xml_scan.hpp"
@@ -399,17 +400,7 @@ bool cmd_migrate(shell& sh, const parsed_command& cmd) {
         return false;
     }
     sh.debug(shell::debug_info, "Failed to setup keepalive on connection\n");
-    try {
-        (void)dom->migrate(*dest, flags, std::move(params));
-    } catch (const virtpp::error&) {
-        return false;
-    }
-    if (cmd.has("verbose")) {
-        std::cout.flush();
-        std::cerr << "\rMigration: [100 %]";
-        std::cerr.flush();
-    }
-    return true;
+    return watch_job(sh, *dom, cmd.has("verbose"), "Migration", [&] { (void)dom->migrate(*dest, flags, std::move(params)); });
 }
 
 constexpr handler_entry handlers[] = {

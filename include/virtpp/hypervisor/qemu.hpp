@@ -95,6 +95,12 @@ struct qemu::state {
     void perform(op::domain_core_dump, const op::domain_core_dump::args&);
     bool perform(op::domain_has_managed_save_image, const op::domain_has_managed_save_image::args&);
 
+    // ---- jobs: progress of save, restore, dump and outgoing migration, read while they run
+    // (without the guest's job lock), and abort (docs/jobs.md)
+    job_info perform(op::domain_get_job_info, const op::domain_get_job_info::args&);
+    job_stats perform(op::domain_get_job_stats, const op::domain_get_job_stats::args&);
+    void perform(op::domain_abort_job, const op::domain_abort_job::args&);
+
     // ---- domain properties
     domain_info perform(op::domain_get_info, const op::domain_get_info::args&);
     domain_state_info perform(op::domain_get_state, const op::domain_get_state::args&);

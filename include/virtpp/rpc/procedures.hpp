@@ -25,6 +25,7 @@ inline constexpr std::size_t security_model = 257;
 inline constexpr std::size_t security_doi = 257;
 inline constexpr std::size_t security_label = 4097;
 inline constexpr std::size_t domain_messages = 2048;
+inline constexpr std::size_t job_stats = 64;  ///< REMOTE_DOMAIN_JOB_STATS_MAX
 }  // namespace limits
 
 /// `char text<N>` as libvirt sends C strings in the security calls: every byte (NUL included) a
@@ -119,6 +120,7 @@ struct ip_addr_wire { std::int32_t type = 0; std::string addr; std::uint32_t pre
 struct iface_wire { std::string name; std::optional<std::string> hwaddr; xdr::array<ip_addr_wire, 2048> addrs; };
 struct iface_addrs_args { domain_ref dom; std::uint32_t source = 0; std::uint32_t flags = 0; };
 struct iface_addrs_ret { xdr::array<iface_wire, 2048> ifaces; };
+struct job_stats_ret { std::int32_t type = 0; xdr::array<typed_param, limits::job_stats> params; };
 struct migrate_confirm3_args { domain_ref dom; xdr::opaque<limits::migrate_cookie> cookie_in; std::uint64_t flags = 0; std::int32_t cancelled = 0; };
 }  // namespace wire
 
@@ -490,6 +492,19 @@ struct domain_interface_addresses
     }
 };
 
+// ---- jobs
+struct domain_get_job_info : p<op::domain_get_job_info, 163> {};
+struct domain_get_job_stats : p<op::domain_get_job_stats, 298, op::domain_get_job_stats::args, wire::job_stats_ret> {
+    static wire::job_stats_ret to_wire(const job_stats& s) { return {s.type, {s.params}}; }
+    static job_stats from_wire(const wire::job_stats_ret& r) { return {r.type, r.params.items}; }
+};
+/// virDomainAbortJobFlags is what virtpp's client sends (libvirtd has it since 8.5); the older
+/// virDomainAbortJob, without flags, is served for stock clients.
+struct domain_abort_job_flags : p<op::domain_abort_job, 442> {};
+struct domain_abort_job : served_only<p<op::domain_abort_job, 164, wire::dom_only>> {
+    static op::domain_abort_job::args to_op(const wire::dom_only& a) { return {a.dom, 0}; }
+};
+
 }  // namespace proc
 
 /// Every procedure carried by an operation. Session procedures (open, close, auth list, get URI,
@@ -523,7 +538,8 @@ using procedures = std::tuple<
     proc::network_create_xml, proc::network_define_xml, proc::network_undefine, proc::network_create,
     proc::network_destroy, proc::network_get_xml_desc, proc::network_get_bridge_name,
     proc::network_get_autostart, proc::network_set_autostart, proc::network_is_active,
-    proc::network_is_persistent, proc::network_update, proc::network_get_dhcp_leases, proc::domain_interface_addresses>;
+    proc::network_is_persistent, proc::network_update, proc::network_get_dhcp_leases, proc::domain_interface_addresses,
+    proc::domain_get_job_info, proc::domain_get_job_stats, proc::domain_abort_job, proc::domain_abort_job_flags>;
 
 /// Session procedures handled by the daemon and the client themselves.
 namespace session {

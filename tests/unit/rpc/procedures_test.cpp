@@ -107,3 +107,41 @@ TEST(rpc_procedures, migration_steps_keep_cookies_and_uris) {
 }
 
 }  // namespace
+
+namespace {
+
+// The job procedures: libvirt's numbers, remote_domain_get_job_info_ret's twelve fields (4 + 11 x 8
+// bytes), GET_JOB_STATS' typed parameters, and ABORT_JOB's flags through ABORT_JOB_FLAGS.
+TEST(rpc_procedures, jobs_carry_libvirts_layouts) {
+    EXPECT_EQ(client_procedure_t<op::domain_get_job_info>::number, 163);
+    EXPECT_EQ(client_procedure_t<op::domain_get_job_stats>::number, 298);
+    EXPECT_EQ(client_procedure_t<op::domain_abort_job>::number, 442);
+    EXPECT_EQ(proc::domain_abort_job::number, 164);
+
+    using I = proc::domain_get_job_info;
+    job_info info{job_type::unbounded, 1500, 0, 300, 100, 200, 300, 100, 200, 0, 0, 0};
+    auto bytes = xdr::to_bytes(I::to_wire(info));
+    EXPECT_EQ(bytes.size(), 4u + 11 * 8);
+    EXPECT_EQ(I::from_wire(xdr::from_bytes<I::ret>(bytes)), info);
+
+    using S = proc::domain_get_job_stats;
+    job_stats stats{job_type::completed,
+                    {{"operation", std::int32_t{job_operation::save}}, {"time_elapsed", std::uint64_t{42}},
+                     {"data_total", std::uint64_t{4096}}, {"data_remaining", std::uint64_t{0}}}};
+    auto back = S::from_wire(xdr::from_bytes<S::ret>(xdr::to_bytes(S::to_wire(stats))));
+    EXPECT_EQ(back, stats);
+    EXPECT_EQ(back.i32(job_field::operation), job_operation::save);
+    auto derived = job_info_from_stats(back);
+    EXPECT_EQ(derived.type, job_type::completed);
+    EXPECT_EQ(derived.time_elapsed, 42u);
+    EXPECT_EQ(derived.data_total, 4096u);
+
+    using A = proc::domain_abort_job_flags;
+    domain_ref dom{"g", *uuid::parse("6d1b52a8-6f8e-4a4c-9d77-5c4a0e0b6a01"), 3};
+    auto abort = A::to_op(xdr::from_bytes<A::args>(xdr::to_bytes(A::from_op({dom, 1}))));
+    EXPECT_EQ(abort.dom, dom);
+    EXPECT_EQ(abort.flags, 1u);
+    EXPECT_EQ(proc::domain_abort_job::to_op({dom}).flags, 0u);
+}
+
+}  // namespace
