@@ -79,7 +79,7 @@ for s in "list" "dominfo test" "suspend test" "net-list --all" "destroy test; li
     compare "quiet: $s" run_quiet "$s"
 done
 for s in "suspend test" "destroy test" "start test" "setmem test 1M" "net-destroy default" "net-autostart default" \
-         "list" "dominfo test" "undefine test"; do
+         "list" "dominfo test" "undefine test" "domcapabilities" "sysinfo"; do
     compare "readonly: $s" run_ro "$s"
 done
 
