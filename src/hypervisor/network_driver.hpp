@@ -126,6 +126,11 @@ public:
 
     [[nodiscard]] const paths& files() const noexcept { return paths_; }
 
+    /// SIGHUP: definitions read again from the config directory (new ones appear, inactive ones
+    /// whose file is gone vanish, inactive ones take their file's content); running networks
+    /// keep running as they are. Then autostart, as libvirt's networkStateReload.
+    void reload();
+
 private:
     std::shared_ptr<network_obj> find_name(const std::string& name) const;
     std::shared_ptr<network_obj> find_uuid(const virtpp::uuid& id) const;

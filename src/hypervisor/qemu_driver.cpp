@@ -2,6 +2,7 @@
 // re-attaching to guests a previous driver left running.
 #include "hypervisor/fd_io.hpp"
 #include "hypervisor/qemu_ops.hpp"
+#include "hypervisor/smbios.hpp"
 
 #include <virtpp/xml/schema.hpp>
 
@@ -204,6 +205,18 @@ int qemu::state::perform(op::connect_get_max_vcpus, const op::connect_get_max_vc
     if (a.type && *a.type != "qemu" && *a.type != "kvm")
         fail(error_code::invalid_arg, "unknown type '" + *a.type + "'");
     return 255;
+}
+
+std::string qemu::state::perform(op::connect_get_sysinfo, const op::connect_get_sysinfo::args& a) {
+    if (a.flags != 0) {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "%x", a.flags);
+        raise(error_code::invalid_arg, error_domain::qemu,
+              std::string("unsupported flags (0x") + hex + ") in function qemuConnectGetSysinfo");
+    }
+    const auto& sysinfo = smbios::host_sysinfo();
+    if (!sysinfo) raise(error_code::config_unsupported, error_domain::qemu, "Host SMBIOS information is not available");
+    return *sysinfo;
 }
 
 std::string qemu::state::perform(op::connect_get_capabilities, const op::none&) {
@@ -859,6 +872,72 @@ interface_stats qemu::state::perform(op::domain_interface_stats, const op::domai
 security_label qemu::state::perform(op::domain_get_security_label, const op::domain_get_security_label::args& a) {
     (void)ops{*driver_}.lookup(a.dom);
     return {};
+}
+
+}  // namespace virtpp::hypervisor
+
+// ---- SIGHUP ---------------------------------------------------------------------------------
+
+namespace virtpp::hypervisor {
+
+void qemu::state::reload() {
+    ops g{*driver_};
+    std::vector<std::string> on_disk;
+    for (const auto& f : ops::files_ending(driver_->paths.config_dir, ".xml")) {
+        xml::domain_def def;
+        try {
+            auto text = read_file_at(driver_->paths.config_dir, f);
+            if (!text) continue;
+            def = xml::parse_domain_xml(*text);
+        } catch (const virtpp::error&) {
+            continue;  // a broken file is skipped, as at start-up
+        }
+        if (!def.uuid || def.name + ".xml" != f) continue;
+        on_disk.push_back(def.name);
+        struct stat st {};
+        bool autostart = ::lstat(g.autostart_link(def.name).c_str(), &st) == 0;
+        obj_ptr o;
+        {
+            std::lock_guard lock(driver_->mutex);
+            o = g.find_name(def.name);
+            if (!o) {
+                if (g.find(*def.uuid)) continue;  // the UUID is another guest's: left out
+                o = std::make_shared<domain_obj>();
+                o->config = std::move(def);
+                o->persistent = true;
+                o->autostart = autostart;
+                driver_->domains.add(o);
+                driver_->emit_lifecycle(*o, domain_lifecycle::defined, domain_lifecycle::defined_detail::added);
+                continue;
+            }
+        }
+        // a known guest: its persistent definition follows the file (a running guest's live
+        // definition is untouched; the new one applies from its next start)
+        std::unique_lock job(o->job);
+        std::lock_guard lock(driver_->mutex);
+        if (*o->current().uuid != *def.uuid) continue;
+        o->config = std::move(def);
+        o->persistent = true;
+        o->autostart = autostart;
+    }
+    // a guest whose file is gone: an inactive one vanishes, a running one becomes transient
+    std::vector<obj_ptr> gone;
+    {
+        std::lock_guard lock(driver_->mutex);
+        for (const auto& o : driver_->domains.owners())
+            if (o->persistent && std::find(on_disk.begin(), on_disk.end(), o->config.name) == on_disk.end())
+                gone.push_back(o);
+    }
+    for (auto& o : gone) {
+        std::unique_lock job(o->job);
+        std::lock_guard lock(driver_->mutex);
+        if (!o->persistent) continue;
+        driver_->emit_lifecycle(*o, domain_lifecycle::undefined, domain_lifecycle::undefined_detail::removed);
+        o->persistent = false;
+        o->autostart = false;
+        if (!o->active()) driver_->domains.remove(*o);
+    }
+    if (driver_->networks) driver_->networks->reload();
 }
 
 }  // namespace virtpp::hypervisor

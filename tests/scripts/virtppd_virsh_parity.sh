@@ -92,6 +92,9 @@ SESSIONS=(
   "undefine nosuchdom"
   "nodeinfo"
   "capabilities"
+  "sysinfo"
+  "domcapabilities"
+  "domcapabilities --virttype kvm --arch x86_64"
   "hostname"
   "uri"
   "version"
@@ -114,6 +117,8 @@ SESSIONS=(
 )
 RO_SESSIONS=(
   "list --all"
+  "sysinfo"
+  "domcapabilities"
   "dominfo test"
   "suspend test"
   "destroy test"
