@@ -307,7 +307,7 @@ domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_x
     ops g{*driver_};
     if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_DEFINE_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
-    g.fill_defaults(def);
+    g.fill_defaults(def, a.xml);
     obj_ptr o;
     {
         std::lock_guard lock(driver_->mutex);
@@ -337,7 +337,7 @@ domain_ref qemu::state::perform(op::domain_create_xml, const op::domain_create_x
     ops g{*driver_};
     if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_START_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
-    g.fill_defaults(def);
+    g.fill_defaults(def, a.xml);
     obj_ptr o;
     {
         std::lock_guard lock(driver_->mutex);
