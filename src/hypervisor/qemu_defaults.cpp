@@ -13,7 +13,7 @@
 //     guest has graphics (the command line puts cirrus-vga there).
 #include "hypervisor/qemu_defaults.hpp"
 
-#include "xml/tree.hpp"
+#include "hypervisor/disk_order.hpp"
 
 #include <algorithm>
 #include <exception>
@@ -102,45 +102,11 @@ void complete_pc_devices(xml::domain_def& def, std::string_view source_xml) {
     if (!is_pc_machine(def)) return;
     auto& dev = def.devices;
 
-    // each disk's bus attribute as written, in document order (the parsed def fills absent ones)
-    std::vector<std::optional<std::string>> written_bus;
-    for (const auto& d : dev.disks) written_bus.push_back(d.target_bus);
-    if (!source_xml.empty()) {
-        try {
-            auto root = xml::detail::parse_document(source_xml, "domain");
-            std::vector<std::optional<std::string>> seen;
-            if (const auto* devices = root.child("devices"))
-                for (const auto* disk : devices->children_named("disk")) {
-                    const auto* target = disk->child("target");
-                    const std::string* bus = target ? target->attr("bus") : nullptr;
-                    seen.push_back(bus ? std::optional<std::string>(*bus) : std::nullopt);
-                }
-            if (seen.size() == written_bus.size()) written_bus = std::move(seen);
-        } catch (const std::exception&) {
-            // already parsed once: cannot fail here; the parsed buses stand
-        }
-    }
-
-    // disks in libvirt's order, set as it parses them: a disk goes before the first disk with the
-    // same bus attribute as written (absent counts as one more kind) and a higher target index,
-    // else just after the last one with that attribute, else at the end
-    {
-        std::vector<xml::disk_def> ordered;
-        std::vector<std::optional<std::string>> ordered_bus;
-        for (std::size_t n = 0; n < dev.disks.size(); ++n) {
-            auto index = target_index(dev.disks[n].target_dev).value_or(0);
-            std::optional<std::size_t> at;
-            for (std::size_t i = ordered.size(); i-- > 0;) {
-                if (ordered_bus[i] != written_bus[n]) continue;
-                if (target_index(ordered[i].target_dev).value_or(0) > index) at = i;
-                else if (!at) at = i + 1;
-            }
-            std::size_t pos = at.value_or(ordered.size());
-            ordered.insert(ordered.begin() + static_cast<std::ptrdiff_t>(pos), std::move(dev.disks[n]));
-            ordered_bus.insert(ordered_bus.begin() + static_cast<std::ptrdiff_t>(pos), written_bus[n]);
-        }
-        dev.disks = std::move(ordered);
-    }
+    // disks in libvirt's order, set as it parses them
+    detail::order_disks_as_parsed(def, source_xml, [](const xml::disk_def& d) -> long {
+        auto i = target_index(d.target_dev);
+        return i ? static_cast<long>(*i) : -1;
+    });
 
     // drive addresses, and the disk controllers they need
     std::set<unsigned> scsi, fdc, ide, sata;
