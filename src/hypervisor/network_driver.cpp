@@ -711,7 +711,6 @@ void driver::load() {
 void driver::reload() {
     if (!privileged_) return;  // an unprivileged driver has no networks of its own (as load())
     std::lock_guard lock(mutex_);
-    std::vector<std::string> on_disk;
     for (const auto& name : xml_files(paths_.config_dir)) {
         try {
             auto text = read_state(paths_.config_dir + "/" + name + ".xml");
@@ -725,7 +724,6 @@ void driver::reload() {
             if (o && !def.uuid) def.uuid = o->config.uuid;  // a file without one keeps the known UUID
             if (o && def.uuid != o->config.uuid) {
                 log_("network config file '" + name + ".xml' changed the network's UUID: ignored");
-                on_disk.push_back(name);
                 continue;
             }
             if (!o && def.uuid && find_uuid(*def.uuid)) {
@@ -744,22 +742,11 @@ void driver::reload() {
             o->persistent = true;
             struct stat st {};
             o->autostart = ::lstat((paths_.autostart_dir + "/" + name + ".xml").c_str(), &st) == 0;
-            on_disk.push_back(name);
         } catch (const std::exception& e) {
             log_("ignoring network config file '" + name + ".xml': " + e.what());
         }
     }
-    auto kept = [&](const network_obj& o) {
-        return std::find(on_disk.begin(), on_disk.end(), o.config.name) != on_disk.end();
-    };
-    // a definition whose file is gone: an inactive network vanishes, a running one becomes transient
-    std::erase_if(networks_, [&](const auto& o) { return o->persistent && !o->active() && !kept(*o); });
-    for (auto& o : networks_)
-        if (o->persistent && !kept(*o)) {
-            o->persistent = false;
-            o->autostart = false;
-            o->next.reset();
-        }
+    // a network whose file is gone stays defined, as in libvirtd (its reload only adds and updates)
     for (auto& o : networks_) {
         if (!o->autostart || o->active()) continue;
         try {

@@ -127,8 +127,9 @@ public:
     [[nodiscard]] const paths& files() const noexcept { return paths_; }
 
     /// SIGHUP: definitions read again from the config directory (new ones appear, inactive ones
-    /// whose file is gone vanish, inactive ones take their file's content); running networks
-    /// keep running as they are. Then autostart, as libvirt's networkStateReload.
+    /// take their file's content, a running one takes it when it stops; one whose file is gone
+    /// stays, as in libvirtd); running networks keep running. Then autostart, as libvirt's
+    /// networkStateReload.
     void reload();
 
 private:

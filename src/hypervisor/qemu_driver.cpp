@@ -882,7 +882,6 @@ namespace virtpp::hypervisor {
 
 void qemu::state::reload() {
     ops g{*driver_};
-    std::vector<std::string> on_disk;
     for (const auto& f : ops::files_ending(driver_->paths.config_dir, ".xml")) {
         xml::domain_def def;
         try {
@@ -893,7 +892,6 @@ void qemu::state::reload() {
             continue;  // a broken file is skipped, as at start-up
         }
         if (!def.uuid || def.name + ".xml" != f) continue;
-        on_disk.push_back(def.name);
         struct stat st {};
         bool autostart = ::lstat(g.autostart_link(def.name).c_str(), &st) == 0;
         obj_ptr o;
@@ -920,23 +918,7 @@ void qemu::state::reload() {
         o->persistent = true;
         o->autostart = autostart;
     }
-    // a guest whose file is gone: an inactive one vanishes, a running one becomes transient
-    std::vector<obj_ptr> gone;
-    {
-        std::lock_guard lock(driver_->mutex);
-        for (const auto& o : driver_->domains.owners())
-            if (o->persistent && std::find(on_disk.begin(), on_disk.end(), o->config.name) == on_disk.end())
-                gone.push_back(o);
-    }
-    for (auto& o : gone) {
-        std::unique_lock job(o->job);
-        std::lock_guard lock(driver_->mutex);
-        if (!o->persistent) continue;
-        driver_->emit_lifecycle(*o, domain_lifecycle::undefined, domain_lifecycle::undefined_detail::removed);
-        o->persistent = false;
-        o->autostart = false;
-        if (!o->active()) driver_->domains.remove(*o);
-    }
+    // a guest whose file is gone stays defined, as in libvirtd (its reload only adds and updates)
     if (driver_->networks) driver_->networks->reload();
 }
 

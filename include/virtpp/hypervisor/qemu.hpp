@@ -161,8 +161,8 @@ struct qemu::state {
     virtpp::screenshot_data screenshot(const domain_ref& dom, unsigned screen, unsigned flags);
 
     /// libvirtd's SIGHUP for this driver: persistent guest and network definitions are read
-    /// again from disk (new files appear, an inactive guest or network whose file is gone
-    /// vanishes, changed files replace inactive definitions); running guests are untouched.
+    /// again from disk (new files appear, edited ones replace the persistent definition; as in
+    /// libvirtd a definition whose file is gone stays); running guests are untouched.
     void reload();
 
     /// The shared driver (tests look at its directories and guests' processes).
