@@ -29,6 +29,14 @@ struct none {
 struct connect_get_type { VIRTPP_OP_TRAITS("virConnectGetType", false); using args = none; using result = std::string; };
 struct connect_get_version { VIRTPP_OP_TRAITS("virConnectGetVersion", false); using args = none; using result = std::uint64_t; };
 struct connect_get_hostname { VIRTPP_OP_TRAITS("virConnectGetHostname", false); using args = none; using result = std::string; };
+/// The host's SMBIOS as <sysinfo> XML.
+struct connect_get_sysinfo { VIRTPP_OP_TRAITS("virConnectGetSysinfo", false); struct args { unsigned flags = 0; }; using result = std::string; };
+/// <domainCapabilities> for one emulator/arch/machine/virttype; libvirt refuses it on read-only connections.
+struct connect_get_domain_capabilities {
+    VIRTPP_OP_TRAITS("virConnectGetDomainCapabilities", true);
+    struct args { std::optional<std::string> emulatorbin, arch, machine, virttype; unsigned flags = 0; };
+    using result = std::string;
+};
 struct connect_get_max_vcpus {
     VIRTPP_OP_TRAITS("virConnectGetMaxVcpus", false);
     struct args { std::optional<std::string> type; };
@@ -207,7 +215,8 @@ struct domain_abort_job { VIRTPP_OP_TRAITS("virDomainAbortJob", true); struct ar
 using all = std::tuple<
     connect_get_type, connect_get_version, connect_get_hostname, connect_get_max_vcpus, connect_get_capabilities,
     node_get_info, node_get_security_model, node_get_cpu_map, connect_supports_feature,
-    connect_domain_xml_from_native, connect_domain_xml_to_native,
+    connect_domain_xml_from_native, connect_domain_xml_to_native, connect_get_sysinfo,
+    connect_get_domain_capabilities,
     connect_num_of_domains, connect_list_domains, connect_num_of_defined_domains, connect_list_defined_domains,
     connect_list_all_domains, connect_num_of_networks, connect_list_networks, connect_num_of_defined_networks,
     connect_list_defined_networks, connect_list_all_networks,

@@ -714,6 +714,55 @@ void driver::load() {
     }
 }
 
+void driver::reload() {
+    if (!privileged_) return;  // an unprivileged driver has no networks of its own (as load())
+    std::lock_guard lock(mutex_);
+    for (const auto& name : xml_files(paths_.config_dir)) {
+        try {
+            auto text = read_state(paths_.config_dir + "/" + name + ".xml");
+            if (!text) continue;
+            auto def = xml::parse_network_xml(*text);
+            if (def.name != name) {
+                log_("network config file '" + name + ".xml' names network '" + def.name + "': ignored");
+                continue;
+            }
+            auto o = find_name(name);
+            if (o && !def.uuid) def.uuid = o->config.uuid;  // a file without one keeps the known UUID
+            if (o && def.uuid != o->config.uuid) {
+                log_("network config file '" + name + ".xml' changed the network's UUID: ignored");
+                continue;
+            }
+            if (!o && def.uuid && find_uuid(*def.uuid)) {
+                log_("network config file '" + name + ".xml' reuses another network's UUID: ignored");
+                continue;
+            }
+            fill_defaults(def);
+            if (!o) {
+                o = std::make_shared<network_obj>();
+                networks_.push_back(o);
+            }
+            if (o->active())
+                o->next = std::move(def);  // a running network takes it when it stops, as a redefinition
+            else
+                o->config = std::move(def);
+            o->persistent = true;
+            struct stat st {};
+            o->autostart = ::lstat((paths_.autostart_dir + "/" + name + ".xml").c_str(), &st) == 0;
+        } catch (const std::exception& e) {
+            log_("ignoring network config file '" + name + ".xml': " + e.what());
+        }
+    }
+    // a network whose file is gone stays defined, as in libvirtd (its reload only adds and updates)
+    for (auto& o : networks_) {
+        if (!o->autostart || o->active()) continue;
+        try {
+            start_locked(*o);
+        } catch (const std::exception& e) {
+            log_("cannot autostart network '" + o->config.name + "': " + e.what());
+        }
+    }
+}
+
 void driver::define_default_if_none() {
     if (!networks_.empty() || ::geteuid() != 0) return;
     // With a test's state directory, the host's own network namespace is never changed: the

@@ -126,6 +126,12 @@ public:
 
     [[nodiscard]] const paths& files() const noexcept { return paths_; }
 
+    /// SIGHUP: definitions read again from the config directory (new ones appear, inactive ones
+    /// take their file's content, a running one takes it when it stops; one whose file is gone
+    /// stays, as in libvirtd); running networks keep running. Then autostart, as libvirt's
+    /// networkStateReload.
+    void reload();
+
 private:
     std::shared_ptr<network_obj> find_name(const std::string& name) const;
     std::shared_ptr<network_obj> find_uuid(const virtpp::uuid& id) const;

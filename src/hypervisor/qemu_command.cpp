@@ -341,7 +341,11 @@ command_line build_command_line(const xml::domain_def& def, const command_option
             dev["driver"] = in.type == xml::input_type::tablet ? "usb-tablet" : in.type == xml::input_type::mouse ? "usb-mouse" : "usb-kbd";
             dev["id"] = "input" + std::to_string(i);
             dev["bus"] = "usb.0";
-            dev["port"] = std::to_string(usb_port++);
+            // the port the definition names (the QEMU driver fills it in at define), else the next
+            if (in.address && in.address->type == xml::address_type::usb && in.address->port)
+                dev["port"] = *in.address->port;
+            else
+                dev["port"] = std::to_string(usb_port++);
         } else if (bus == xml::input_bus::virtio) {
             dev["driver"] = in.type == xml::input_type::tablet ? "virtio-tablet-pci" : in.type == xml::input_type::mouse ? "virtio-mouse-pci" : "virtio-keyboard-pci";
             dev["id"] = "input" + std::to_string(i);

@@ -2,6 +2,7 @@
 // re-attaching to guests a previous driver left running.
 #include "hypervisor/fd_io.hpp"
 #include "hypervisor/qemu_ops.hpp"
+#include "hypervisor/smbios.hpp"
 
 #include <virtpp/xml/schema.hpp>
 
@@ -206,6 +207,18 @@ int qemu::state::perform(op::connect_get_max_vcpus, const op::connect_get_max_vc
     return 255;
 }
 
+std::string qemu::state::perform(op::connect_get_sysinfo, const op::connect_get_sysinfo::args& a) {
+    if (a.flags != 0) {
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "%x", a.flags);
+        raise(error_code::invalid_arg, error_domain::qemu,
+              std::string("unsupported flags (0x") + hex + ") in function qemuConnectGetSysinfo");
+    }
+    const auto& sysinfo = smbios::host_sysinfo();
+    if (!sysinfo) raise(error_code::config_unsupported, error_domain::qemu, "Host SMBIOS information is not available");
+    return *sysinfo;
+}
+
 std::string qemu::state::perform(op::connect_get_capabilities, const op::none&) {
     {
         std::lock_guard lock(driver_->mutex);
@@ -294,7 +307,7 @@ domain_ref qemu::state::perform(op::domain_define_xml, const op::domain_define_x
     ops g{*driver_};
     if (a.flags & (1U << 0)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_DEFINE_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
-    g.fill_defaults(def);
+    g.fill_defaults(def, a.xml);
     obj_ptr o;
     {
         std::lock_guard lock(driver_->mutex);
@@ -324,7 +337,7 @@ domain_ref qemu::state::perform(op::domain_create_xml, const op::domain_create_x
     ops g{*driver_};
     if (a.flags & (1U << 4)) xml::validate_document(a.xml, xml::document_kind::domain);  // VIR_DOMAIN_START_VALIDATE
     auto def = xml::parse_domain_xml(a.xml);
-    g.fill_defaults(def);
+    g.fill_defaults(def, a.xml);
     obj_ptr o;
     {
         std::lock_guard lock(driver_->mutex);
@@ -936,6 +949,54 @@ interface_stats qemu::state::perform(op::domain_interface_stats, const op::domai
 security_label qemu::state::perform(op::domain_get_security_label, const op::domain_get_security_label::args& a) {
     (void)ops{*driver_}.lookup(a.dom);
     return {};
+}
+
+}  // namespace virtpp::hypervisor
+
+// ---- SIGHUP ---------------------------------------------------------------------------------
+
+namespace virtpp::hypervisor {
+
+void qemu::state::reload() {
+    ops g{*driver_};
+    for (const auto& f : ops::files_ending(driver_->paths.config_dir, ".xml")) {
+        xml::domain_def def;
+        try {
+            auto text = read_file_at(driver_->paths.config_dir, f);
+            if (!text) continue;
+            def = xml::parse_domain_xml(*text);
+        } catch (const virtpp::error&) {
+            continue;  // a broken file is skipped, as at start-up
+        }
+        if (!def.uuid || def.name + ".xml" != f) continue;
+        struct stat st {};
+        bool autostart = ::lstat(g.autostart_link(def.name).c_str(), &st) == 0;
+        obj_ptr o;
+        {
+            std::lock_guard lock(driver_->mutex);
+            o = g.find_name(def.name);
+            if (!o) {
+                if (g.find(*def.uuid)) continue;  // the UUID is another guest's: left out
+                o = std::make_shared<domain_obj>();
+                o->config = std::move(def);
+                o->persistent = true;
+                o->autostart = autostart;
+                driver_->domains.add(o);
+                driver_->emit_lifecycle(*o, domain_lifecycle::defined, domain_lifecycle::defined_detail::added);
+                continue;
+            }
+        }
+        // a known guest: its persistent definition follows the file (a running guest's live
+        // definition is untouched; the new one applies from its next start)
+        std::unique_lock job(o->job);
+        std::lock_guard lock(driver_->mutex);
+        if (*o->current().uuid != *def.uuid) continue;
+        o->config = std::move(def);
+        o->persistent = true;
+        o->autostart = autostart;
+    }
+    // a guest whose file is gone stays defined, as in libvirtd (its reload only adds and updates)
+    if (driver_->networks) driver_->networks->reload();
 }
 
 }  // namespace virtpp::hypervisor

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hypervisor/qemu_driver.hpp"
+#include "hypervisor/qemu_defaults.hpp"
 #include "hypervisor/qemu_process.hpp"
 #include "xml/tree.hpp"
 
@@ -224,7 +225,8 @@ struct ops {
     // -- definitions
 
     /// libvirt's post-parse for the QEMU driver: type, arch, emulator, machine, uuid, MACs, balloon, console.
-    void fill_defaults(xml::domain_def& def) {
+    /// source_xml: the definition as written, when the caller has it (see complete_pc_devices).
+    void fill_defaults(xml::domain_def& def, std::string_view source_xml = {}) {
         if (def.type == xml::domain_virt_type::kqemu)
             fail(error_code::config_unsupported, "kqemu acceleration is not supported: use domain type 'qemu' or 'kvm'");
         if (def.type != xml::domain_virt_type::qemu && def.type != xml::domain_virt_type::kvm)
@@ -278,6 +280,7 @@ struct ops {
             c.address.reset();
             def.devices.consoles.push_back(c);
         }
+        complete_pc_devices(def, source_xml);
     }
 
     /// libvirt's rules for a new definition against the existing ones (caller holds d.mutex).

@@ -1,6 +1,7 @@
 // hypervisor::test: domains. Lifecycle, properties, save/restore, devices and migration, with the
 // state transitions and error codes/messages of libvirt 9.0's test driver (see docs/test-driver.md
 // for where this driver does more than 9.0's).
+#include "hypervisor/disk_order.hpp"
 #include "hypervisor/fd_io.hpp"
 #include "hypervisor/test_detail.hpp"
 #include "hypervisor/network_driver.hpp"
@@ -191,30 +192,9 @@ void add_implicit_disk_controllers(xml::domain_def& def) {
     }
 }
 
-/// virDomainDiskInsert's order: a disk goes before the first disk of its bus whose target sorts
-/// after it (by virDiskNameToIndex), else after the last disk of its bus, else at the end.
-void order_disks(xml::domain_def& def) {
-    auto index_of = [](const xml::disk_def& d) -> long {
-        auto i = disk_index(d.target_dev);
-        return i ? static_cast<long>(*i) : -1;
-    };
-    std::vector<xml::disk_def> ordered;
-    ordered.reserve(def.devices.disks.size());
-    for (auto& disk : def.devices.disks) {
-        std::optional<std::size_t> at;
-        long mine = index_of(disk);
-        for (std::size_t k = ordered.size(); k-- > 0;) {
-            if (ordered[k].target_bus != disk.target_bus) continue;
-            if (index_of(ordered[k]) > mine) at = k;
-            else if (!at) at = k + 1;
-        }
-        ordered.insert(at ? ordered.begin() + static_cast<std::ptrdiff_t>(*at) : ordered.end(), std::move(disk));
-    }
-    def.devices.disks = std::move(ordered);
-}
-
-/// What the test driver's post-parse fills in a definition.
-void fill_defaults(xml::domain_def& def) {
+/// What the test driver's post-parse fills in a definition. source_xml: the definition as
+/// written, for libvirt's disk order (detail::order_disks_as_parsed).
+void fill_defaults(xml::domain_def& def, std::string_view source_xml = {}) {
     def.id.reset();  // parsed as inactive: a runtime id in the XML means nothing
     if (!def.uuid) def.uuid = virtpp::uuid::generate();
     if (!def.os.arch) def.os.arch = "i686";
@@ -222,7 +202,10 @@ void fill_defaults(xml::domain_def& def) {
     for (auto& net : def.devices.interfaces)
         if (!net.mac) net.mac = random_mac();
     name_interfaces(def);
-    order_disks(def);
+    detail::order_disks_as_parsed(def, source_xml, [](const xml::disk_def& d) -> long {
+        auto i = disk_index(d.target_dev);
+        return i ? static_cast<long>(*i) : -1;
+    });
     assign_drive_addresses(def);
     add_implicit_disk_controllers(def);
 }
@@ -294,7 +277,7 @@ domain_obj* test::state::impl::check_domain_conflicts(const xml::domain_def& def
 
 xml::domain_def test::state::impl::parse_domain(std::string_view xml) const {
     auto def = xml::parse_domain_xml(xml);
-    fill_defaults(def);
+    fill_defaults(def, xml);
     return def;
 }
 

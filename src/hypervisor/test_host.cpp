@@ -515,6 +515,20 @@ std::vector<bool> test::state::perform(op::node_get_cpu_map, const op::none&) {
     // 9.0 answers eight CPUs of which 0, 2 and 4 are online, whatever the host definition says
     return {true, false, true, false, true, false, false, false};
 }
+std::string test::state::perform(op::connect_get_sysinfo, const op::connect_get_sysinfo::args& a) {
+    pause();
+    test_detail::check_flags(a.flags, 0, "testConnectGetSysinfo");
+    // libvirt 9.0's test driver describes the same fixed machine for every host
+    return "<sysinfo type='smbios'>\n"
+           "  <bios>\n"
+           "    <entry name='vendor'>LENOVO</entry>\n"
+           "    <entry name='version'>G4ETA1WW (2.61 )</entry>\n"
+           "    <entry name='date'>05/07/2014</entry>\n"
+           "    <entry name='release'>2.61</entry>\n"
+           "  </bios>\n"
+           "</sysinfo>\n";
+}
+
 bool test::state::perform(op::connect_supports_feature, const op::connect_supports_feature::args& a) {
     pause();
     // FD_PASSING (8), TYPED_PARAM_STRING (9), NETWORK_UPDATE_HAS_CORRECT_ORDER (16): what every 9.0 driver says

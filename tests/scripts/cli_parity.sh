@@ -79,7 +79,7 @@ for s in "list" "dominfo test" "suspend test" "net-list --all" "destroy test; li
     compare "quiet: $s" run_quiet "$s"
 done
 for s in "suspend test" "destroy test" "start test" "setmem test 1M" "net-destroy default" "net-autostart default" \
-         "list" "dominfo test" "undefine test"; do
+         "list" "dominfo test" "undefine test" "domcapabilities" "sysinfo"; do
     compare "readonly: $s" run_ro "$s"
 done
 
@@ -96,11 +96,14 @@ done
 # domifaddr of a second domain with three interfaces (network, user, an IPv6 network), and
 # net-update from a file
 cp "$VIRTPP_SOURCE_DIR/tests/cli/twonic.xml" "$VIRTPP_SOURCE_DIR/tests/cli/v6net.xml" "$VIRTPP_SOURCE_DIR/tests/cli/routes.xml" "$work/"
+# disks in libvirt's parse order: grouped by the bus attribute as written, absent being a group
+cp "$VIRTPP_SOURCE_DIR/tests/cli/diskorder.xml" "$work/"
 echo "<host ip='192.168.122.7'><hostname>fromfile</hostname></host>" >"$work/dnshost.xml"
 for s in "net-create $work/v6net.xml; create $work/twonic.xml; domifaddr twonic; domifaddr twonic --full; domifaddr 2 --interface t0" \
          "create $work/twonic.xml; domifaddr twonic" \
          "net-update default add-last dns-host $work/dnshost.xml --config; net-dumpxml --inactive default" \
-         "net-define $work/routes.xml; net-dumpxml routes; net-start routes; net-dumpxml routes"; do
+         "net-define $work/routes.xml; net-dumpxml routes; net-start routes; net-dumpxml routes" \
+         "define $work/diskorder.xml; dumpxml diskorder" "create $work/diskorder.xml; dumpxml diskorder"; do
     compare "string: $s" run_string "$s"
 done
 for s in "domifaddr test" "net-update default add dns-host $work/dnshost.xml"; do

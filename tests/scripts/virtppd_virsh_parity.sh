@@ -93,6 +93,9 @@ SESSIONS=(
   "undefine nosuchdom"
   "nodeinfo"
   "capabilities"
+  "sysinfo"
+  "domcapabilities"
+  "domcapabilities --virttype kvm --arch x86_64"
   "hostname"
   "uri"
   "version"
@@ -115,6 +118,8 @@ SESSIONS=(
 )
 RO_SESSIONS=(
   "list --all"
+  "sysinfo"
+  "domcapabilities"
   "dominfo test"
   "suspend test"
   "destroy test"

@@ -475,6 +475,12 @@ inline constexpr option_def opts_echo[] = {
     {"err", opt_type::boolean, 0, "output to stderr"},
     {"string", opt_type::argv, 0, "arguments to echo"},
 };
+inline constexpr option_def opts_domcapabilities[] = {
+    {"virttype", opt_type::string, 0, "virtualization type (/domain/@type)"},
+    {"emulatorbin", opt_type::string, 0, "path to emulator binary (/domain/devices/emulator)"},
+    {"arch", opt_type::string, 0, "domain architecture (/domain/os/type/@arch)"},
+    {"machine", opt_type::string, 0, "machine type (/domain/os/type/@machine)"},
+};
 inline constexpr option_def opts_connect[] = {
     {"name", opt_type::string, opt_flag::empty_ok, "hypervisor connection URI"},
     {"readonly", opt_type::boolean, 0, "read-only connection"},
@@ -531,8 +537,10 @@ inline constexpr command_def commands[] = {
     {"list", "monitor", "list domains", "Returns list of domains.", opts_list, 0},
     {"event", "events", "Domain Events", "List event types, or wait for domain events to occur", opts_event, 0},
     {"capabilities", "host", "capabilities", "Returns capabilities of hypervisor/driver.", {}, 0},
+    {"domcapabilities", "host", "domain capabilities", "Returns capabilities of emulator with respect to host and libvirt.", opts_domcapabilities, 0},
     {"hostname", "host", "print the hypervisor hostname", "", {}, 0},
     {"nodeinfo", "host", "node information", "Returns basic information about the node.", {}, 0},
+    {"sysinfo", "host", "print the hypervisor sysinfo", "output an XML string for the hypervisor sysinfo, if available", {}, 0},
     {"uri", "host", "print the hypervisor canonical URI", "", {}, 0},
     {"version", "host", "show version", "Display the system version information.", opts_version, 0},
     {"net-autostart", "network", "autostart a network", "Configure a network to be automatically started at boot.", opts_net_autostart, 0},

@@ -1,4 +1,5 @@
-// The interactive shell's own commands beyond help/quit/connect — cd, pwd, echo — and the editor
+// The interactive shell's own commands beyond help/quit/connect — cd, pwd, echo —, the host's
+// sysinfo and domcapabilities, and the editor
 // commands edit and net-edit: the definition goes to a temporary file, $VISUAL/$EDITOR edits it,
 // and the result is defined again (for domains validated against the schema first, unless
 // --skip-validate), with virsh's "Failed. Try again?" loop on a terminal.
@@ -128,6 +129,29 @@ bool cmd_echo(shell& sh, const parsed_command& cmd) {
     }
     if (cmd.has("err")) sh.error(text);
     else sh.print(text);
+    return true;
+}
+
+// ---- sysinfo, domcapabilities ----------------------------------------------------------------
+
+bool cmd_sysinfo(shell& sh, const parsed_command&) {
+    std::string xml;
+    if (!attempt_call(sh, [&] { xml = sh.connection()->call<op::connect_get_sysinfo>({0}); }, "failed to get sysinfo"))
+        return false;
+    sh.print(xml);
+    return true;
+}
+
+bool cmd_domcapabilities(shell& sh, const parsed_command& cmd) {
+    op::connect_get_domain_capabilities::args a;
+    if (!sh.opt_string(cmd, "virttype", a.virttype) || !sh.opt_string(cmd, "emulatorbin", a.emulatorbin) ||
+        !sh.opt_string(cmd, "arch", a.arch) || !sh.opt_string(cmd, "machine", a.machine))
+        return false;
+    std::string xml;
+    if (!attempt_call(sh, [&] { xml = sh.connection()->call<op::connect_get_domain_capabilities>(a); },
+                      "failed to get emulator capabilities"))
+        return false;
+    sh.print(xml + "\n");
     return true;
 }
 
@@ -360,7 +384,9 @@ bool cmd_net_edit(shell& sh, const parsed_command& cmd) {
 }
 
 constexpr handler_entry handlers[] = {
-    {"cd", cmd_cd}, {"pwd", cmd_pwd}, {"echo", cmd_echo}, {"edit", cmd_edit}, {"net-edit", cmd_net_edit},
+    {"cd", cmd_cd},         {"pwd", cmd_pwd},         {"echo", cmd_echo},
+    {"edit", cmd_edit},     {"net-edit", cmd_net_edit}, {"sysinfo", cmd_sysinfo},
+    {"domcapabilities", cmd_domcapabilities},
 };
 
 }  // namespace

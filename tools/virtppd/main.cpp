@@ -87,6 +87,23 @@ public:
         }
     }
 
+    /// SIGHUP: the loaded driver reads its guest and network definitions again (one not loaded
+    /// yet reads them when it loads).
+    void reload() {
+        std::shared_ptr<virtpp::hypervisor::qemu::state> s;
+        {
+            std::lock_guard lock(mutex_);
+            s = state_;
+        }
+        if (!s) return;
+        try {
+            s->reload();
+            log_.write(2, std::string("SIGHUP: ") + own_uri() + " definitions reloaded");
+        } catch (const std::exception& e) {
+            log_.write(4, std::string("SIGHUP: ") + own_uri() + " definitions not reloaded: " + e.what());
+        }
+    }
+
     /// Guests keep running: dropping the driver only detaches from them.
     void release() {
         std::lock_guard lock(mutex_);
@@ -548,7 +565,8 @@ int main(int argc, char** argv) {
     ::unsetenv("NOTIFY_SOCKET");  // the QEMU processes the daemon starts are not the service
     {
         // SIGHUP: the configuration file is read again; its log settings take effect (listeners,
-        // TLS and limits stay as they are, as in libvirtd, whose SIGHUP reloads driver state)
+        // TLS and limits stay as they are, as in libvirtd), and the drivers' definitions are
+        // read again from disk (libvirtd's virStateReload)
         reload_watch reloader([&] {
             notify_systemd("RELOADING=1");
             if (!config_path) {
@@ -564,6 +582,7 @@ int main(int argc, char** argv) {
                     log->write(4, "SIGHUP: configuration not reloaded, the previous one stays: " + std::string(e.what()));
                 }
             }
+            qemu_driver.reload();
             notify_systemd("READY=1");
         });
         std::optional<idle_watch> idle;

@@ -64,6 +64,9 @@ struct qemu::state {
     security_model perform(op::node_get_security_model, const op::none&);
     std::vector<bool> perform(op::node_get_cpu_map, const op::none&);
     bool perform(op::connect_supports_feature, const op::connect_supports_feature::args&);
+    /// The host's SMBIOS (dmidecode, read once, as libvirtd does); CONFIG_UNSUPPORTED without it.
+    /// virConnectGetDomainCapabilities is not provided (NO_SUPPORT): it needs QMP CPU probing.
+    std::string perform(op::connect_get_sysinfo, const op::connect_get_sysinfo::args&);
 
     // ---- listing
     int perform(op::connect_num_of_domains, const op::none&);
@@ -162,6 +165,11 @@ struct qemu::state {
     /// virDomainScreenshot: QMP screendump into a file of the driver, streamed (PNG, or PPM
     /// from a qemu older than 7.1).
     virtpp::screenshot_data screenshot(const domain_ref& dom, unsigned screen, unsigned flags);
+
+    /// libvirtd's SIGHUP for this driver: persistent guest and network definitions are read
+    /// again from disk (new files appear, edited ones replace the persistent definition; as in
+    /// libvirtd a definition whose file is gone stays); running guests are untouched.
+    void reload();
 
     /// The shared driver (tests look at its directories and guests' processes).
     [[nodiscard]] qemu::driver& shared_driver() const noexcept { return *driver_; }

@@ -53,6 +53,8 @@ struct test::state {
     security_model perform(op::node_get_security_model, const op::none&);
     std::vector<bool> perform(op::node_get_cpu_map, const op::none&);
     bool perform(op::connect_supports_feature, const op::connect_supports_feature::args&);
+    /// libvirt 9.0's test driver answers a fixed SMBIOS; it has no domain capabilities (NO_SUPPORT).
+    std::string perform(op::connect_get_sysinfo, const op::connect_get_sysinfo::args&);
 
     // ---- listing
     int perform(op::connect_num_of_domains, const op::none&);

@@ -158,6 +158,8 @@ struct connect_get_hostname : p<op::connect_get_hostname, 59> {};
 struct connect_supports_feature : p<op::connect_supports_feature, 60> {};
 struct connect_domain_xml_from_native : p<op::connect_domain_xml_from_native, 135> {};
 struct connect_domain_xml_to_native : p<op::connect_domain_xml_to_native, 136> {};
+struct connect_get_sysinfo : p<op::connect_get_sysinfo, 203> {};
+struct connect_get_domain_capabilities : p<op::connect_get_domain_capabilities, 342> {};
 struct node_get_security_model : p<op::node_get_security_model, 122, op::none, wire::security_model_ret> {
     static wire::security_model_ret to_wire(const security_model& m) { return {{m.model}, {m.doi}}; }
     static security_model from_wire(const wire::security_model_ret& r) { return {r.model.value, r.doi.value}; }
@@ -513,6 +515,7 @@ using procedures = std::tuple<
     proc::connect_get_type, proc::connect_get_version, proc::connect_get_max_vcpus, proc::node_get_info,
     proc::connect_get_capabilities, proc::connect_get_hostname, proc::connect_supports_feature,
     proc::connect_domain_xml_from_native, proc::connect_domain_xml_to_native,
+    proc::connect_get_sysinfo, proc::connect_get_domain_capabilities,
     proc::node_get_security_model, proc::node_get_cpu_map, proc::connect_num_of_domains,
     proc::connect_num_of_defined_domains, proc::connect_num_of_networks, proc::connect_num_of_defined_networks,
     proc::connect_list_domains, proc::connect_list_defined_domains, proc::connect_list_networks,
