@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace virtpp {
 
@@ -67,7 +68,9 @@ inline constexpr int defined = 0, undefined = 1, started = 2, stopped = 3;
 }
 
 /// One domain event. `id` says which fields carry meaning: lifecycle (event, detail), device
-/// added / removed / removal failed (device_alias), rtc-change (rtc_offset), reboot (none).
+/// added / removed / removal failed (device_alias), rtc-change (rtc_offset), reboot (none),
+/// tray-change (device_alias, reason), pmsuspend / pmwakeup (reason), balloon-change
+/// (balloon_actual_kib), job-completed (job_stats).
 struct domain_event {
     domain_ref dom;
     int id = domain_event_id::lifecycle;
@@ -75,6 +78,9 @@ struct domain_event {
     int detail = 0;
     std::string device_alias;
     std::int64_t rtc_offset = 0;
+    int reason = 0;                        ///< tray-change (0 open, 1 close), pmsuspend / pmwakeup
+    std::uint64_t balloon_actual_kib = 0;  ///< balloon-change
+    std::vector<typed_param> job_stats;    ///< job-completed: virDomainGetJobStats' fields
     friend bool operator==(const domain_event&, const domain_event&) = default;
 };
 

@@ -98,6 +98,28 @@ std::string domain_event_line(const domain_event& e) {
     case domain_event_id::device_added:
     case domain_event_id::device_removed:
     case domain_event_id::device_removal_failed: return head + ": " + e.device_alias + "\n";
+    case domain_event_id::tray_change:
+        return head + " disk " + e.device_alias + ": " + (e.reason == 0 ? "opened" : e.reason == 1 ? "closed" : "unknown") + "\n";
+    case domain_event_id::balloon_change: return head + ": " + std::to_string(e.balloon_actual_kib) + " KiB\n";
+    case domain_event_id::job_completed: {
+        std::string out = head + ":\n";
+        for (const auto& p : e.job_stats) {
+            std::string value = std::visit(
+                [](const auto& v) -> std::string {
+                    using V = std::decay_t<decltype(v)>;
+                    if constexpr (std::is_same_v<V, std::string>) return v;
+                    else if constexpr (std::is_same_v<V, bool>) return v ? "yes" : "no";
+                    else if constexpr (std::is_same_v<V, double>) {
+                        char buf[64];
+                        std::snprintf(buf, sizeof buf, "%f", v);
+                        return buf;
+                    } else return std::to_string(v);
+                },
+                p.value);
+            out += "\t" + p.field + ": " + value + "\n";
+        }
+        return out;
+    }
     default: return head + "\n";  // virshEventGenericPrint: reboot, control-error
     }
 }

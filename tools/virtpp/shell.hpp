@@ -37,6 +37,7 @@ std::span<const handler_entry> tuning_handlers();
 std::span<const handler_entry> edit_handlers();
 std::span<const handler_entry> event_handlers();
 std::span<const handler_entry> stream_handlers();
+std::span<const handler_entry> stats_handlers();
 
 /// Every command definition virtpp knows, in virsh's help order.
 std::span<const command_def> command_table();
