@@ -93,7 +93,20 @@ struct network_event {
     friend bool operator==(const network_event&, const network_event&) = default;
 };
 
-using event = std::variant<domain_event, network_event>;
+/// The connection itself ended under its user (libvirt's close callback,
+/// virConnectRegisterCloseCallback): a remote connection's subscribers get it once when the link
+/// drops (keepalive timeout, end of file, I/O error); nothing comes after it. Not sent when the
+/// program closes the connection itself.
+namespace close_reason {
+inline constexpr int error = 0, eof = 1, keepalive = 2, client = 3;  ///< VIR_CONNECT_CLOSE_REASON_*
+}
+struct connection_closed_event {
+    int reason = close_reason::error;
+    std::string message;  ///< the error that every pending call failed with
+    friend bool operator==(const connection_closed_event&, const connection_closed_event&) = default;
+};
+
+using event = std::variant<domain_event, network_event, connection_closed_event>;
 using event_handler = std::function<void(const event&)>;
 
 /// A domain lifecycle event, the common case.

@@ -155,7 +155,7 @@ TEST_F(QemuStatsEvents, GuestCausedEventsAsLibvirtMapsThem) {
 TEST_F(QemuStatsEvents, LiveAttachEmitsDeviceAdded) {
     auto conn = connection::open("qemu:///session");
     auto rec = std::make_shared<recorder>();
-    auto dom = conn.create_domain_xml(bare_guest("ev10"));
+    auto dom = conn.create_domain_xml(bare_guest("ev10", "qemu", "", "<features><acpi/></features>"));
     auto sub = conn.subscribe_events([rec](const event& e) { (*rec)(e); });
     std::string image = dir_->path() + "/plug.img";
     ASSERT_EQ(::close(::open(image.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)), 0);
