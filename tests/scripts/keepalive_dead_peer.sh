@@ -42,7 +42,7 @@ client_side() {  # daemon-name
     sleep 1.5  # the listener has registered (it prints nothing until an event comes)
     kill -STOP "${SVC_PID[$d]}"
     t0=$(date +%s.%N)
-    echo "dominfo test" >&7   # pending: the daemon never answers
+    echo "list --all" >&7   # pending: the daemon never answers
     t_call="" t_event=""
     for _ in $(seq $(((LIMIT + SLACK) * 10 + 10))); do
         [ -z "$t_call" ] && grep -q "keepalive" "$out/shell" && t_call=$(date +%s.%N)
@@ -90,7 +90,7 @@ if command -v virsh >/dev/null; then
         "log_outputs = \"1:file:$W/v2.log\"" || exit 1
     virsh -k 1 -K 2 -c "test+unix:///default?socket=${SVC_SOCK[v2]}" event --all --loop > "$W/virsh_event" 2>&1 & vpid=$!
     CHILDREN+=("$vpid")
-    wait_for_line "$W/v2.log" "keepalive PING" 10 || { echo "FAIL the daemon never pinged virsh"; fail=1; }
+    sleep 2  # virsh has connected and registered
     kill -STOP "$vpid"
     t0=$(date +%s.%N)
     if wait_for_line "$W/v2.log" "no response after 2 keepalive messages" $((LIMIT + SLACK + 2)); then
