@@ -110,6 +110,19 @@ public:
     }
     [[nodiscard]] std::vector<domain_type> list_all_domains(unsigned flags = 0) const;
     [[nodiscard]] domain_type lookup_domain_by_id(int id) const;
+    /// virConnectGetAllDomainStats: the `stats` groups (domain_stats::*, 0 for all the driver has)
+    /// of every domain that passes the list filters in `flags`, in one call.
+    [[nodiscard]] std::vector<domain_stats_record> all_domain_stats(unsigned stats = 0, unsigned flags = 0) const {
+        return call<op::connect_get_all_domain_stats>({{}, stats, flags});
+    }
+    /// virDomainListGetStats: the same for the listed domains (missing ones are skipped).
+    [[nodiscard]] std::vector<domain_stats_record> domain_list_stats(std::vector<domain_ref> doms, unsigned stats = 0,
+                                                                     unsigned flags = 0) const {
+        if (doms.empty())
+            raise(error_code::invalid_arg, error_domain::domain,
+                  "doms array in virDomainListGetStats must contain at least one domain");
+        return call<op::connect_get_all_domain_stats>({std::move(doms), stats, flags});
+    }
     [[nodiscard]] domain_type lookup_domain_by_name(std::string_view name) const;
     [[nodiscard]] domain_type lookup_domain_by_uuid(const virtpp::uuid& id) const;
     [[nodiscard]] domain_type lookup_domain_by_uuid_string(std::string_view id) const;

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace virtpp {
 
@@ -67,7 +68,9 @@ inline constexpr int defined = 0, undefined = 1, started = 2, stopped = 3;
 }
 
 /// One domain event. `id` says which fields carry meaning: lifecycle (event, detail), device
-/// added / removed / removal failed (device_alias), rtc-change (rtc_offset), reboot (none).
+/// added / removed / removal failed (device_alias), rtc-change (rtc_offset), reboot (none),
+/// tray-change (device_alias, reason), pmsuspend / pmwakeup (reason), balloon-change
+/// (balloon_actual_kib), job-completed (job_stats).
 struct domain_event {
     domain_ref dom;
     int id = domain_event_id::lifecycle;
@@ -75,6 +78,9 @@ struct domain_event {
     int detail = 0;
     std::string device_alias;
     std::int64_t rtc_offset = 0;
+    int reason = 0;                        ///< tray-change (0 open, 1 close), pmsuspend / pmwakeup
+    std::uint64_t balloon_actual_kib = 0;  ///< balloon-change
+    std::vector<typed_param> job_stats;    ///< job-completed: virDomainGetJobStats' fields
     friend bool operator==(const domain_event&, const domain_event&) = default;
 };
 
@@ -87,7 +93,20 @@ struct network_event {
     friend bool operator==(const network_event&, const network_event&) = default;
 };
 
-using event = std::variant<domain_event, network_event>;
+/// The connection itself ended under its user (libvirt's close callback,
+/// virConnectRegisterCloseCallback): a remote connection's subscribers get it once when the link
+/// drops (keepalive timeout, end of file, I/O error); nothing comes after it. Not sent when the
+/// program closes the connection itself.
+namespace close_reason {
+inline constexpr int error = 0, eof = 1, keepalive = 2, client = 3;  ///< VIR_CONNECT_CLOSE_REASON_*
+}
+struct connection_closed_event {
+    int reason = close_reason::error;
+    std::string message;  ///< the error that every pending call failed with
+    friend bool operator==(const connection_closed_event&, const connection_closed_event&) = default;
+};
+
+using event = std::variant<domain_event, network_event, connection_closed_event>;
 using event_handler = std::function<void(const event&)>;
 
 /// A domain lifecycle event, the common case.

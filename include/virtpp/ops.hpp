@@ -76,6 +76,13 @@ struct connect_list_all_domains {
     struct args { unsigned flags = 0; };
     using result = std::vector<domain_ref>;
 };
+/// virConnectGetAllDomainStats and virDomainListGetStats in one (as libvirt's driver entry and
+/// procedure are): `doms` empty means every domain that passes the list filters in `flags`.
+struct connect_get_all_domain_stats {
+    VIRTPP_OP_TRAITS("virConnectGetAllDomainStats", false);
+    struct args { std::vector<domain_ref> doms; unsigned stats = 0; unsigned flags = 0; };
+    using result = std::vector<domain_stats_record>;
+};
 struct connect_num_of_networks { VIRTPP_OP_TRAITS("virConnectNumOfNetworks", false); using args = none; using result = int; };
 struct connect_list_networks { VIRTPP_OP_TRAITS("virConnectListNetworks", false); using args = none; using result = std::vector<std::string>; };
 struct connect_num_of_defined_networks { VIRTPP_OP_TRAITS("virConnectNumOfDefinedNetworks", false); using args = none; using result = int; };
@@ -218,7 +225,7 @@ using all = std::tuple<
     connect_domain_xml_from_native, connect_domain_xml_to_native, connect_get_sysinfo,
     connect_get_domain_capabilities,
     connect_num_of_domains, connect_list_domains, connect_num_of_defined_domains, connect_list_defined_domains,
-    connect_list_all_domains, connect_num_of_networks, connect_list_networks, connect_num_of_defined_networks,
+    connect_list_all_domains, connect_get_all_domain_stats, connect_num_of_networks, connect_list_networks, connect_num_of_defined_networks,
     connect_list_defined_networks, connect_list_all_networks,
     domain_lookup_by_id, domain_lookup_by_name, domain_lookup_by_uuid, domain_create_xml, domain_define_xml,
     domain_undefine, domain_create, domain_suspend, domain_resume, domain_shutdown, domain_reboot, domain_destroy,

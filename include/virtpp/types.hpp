@@ -107,6 +107,32 @@ struct typed_param {
     friend bool operator==(const typed_param&, const typed_param&) = default;
 };
 
+/// One domain's statistics (virDomainStatsRecord): libvirt's typed fields ("state.state",
+/// "vcpu.0.time", ...) in the order the driver reports them.
+struct domain_stats_record {
+    domain_ref dom;
+    std::vector<typed_param> params;
+    friend bool operator==(const domain_stats_record&, const domain_stats_record&) = default;
+};
+
+/// virDomainStatsTypes bits and virConnectGetAllDomainStats' own flags (beside the list filters).
+namespace domain_stats {
+inline constexpr unsigned state = 1U << 0;
+inline constexpr unsigned cpu_total = 1U << 1;
+inline constexpr unsigned balloon = 1U << 2;
+inline constexpr unsigned vcpu = 1U << 3;
+inline constexpr unsigned interface = 1U << 4;
+inline constexpr unsigned block = 1U << 5;
+inline constexpr unsigned perf = 1U << 6;
+inline constexpr unsigned iothread = 1U << 7;
+inline constexpr unsigned memory = 1U << 8;
+inline constexpr unsigned dirtyrate = 1U << 9;
+inline constexpr unsigned vm = 1U << 10;
+inline constexpr unsigned flag_nowait = 1U << 29;
+inline constexpr unsigned flag_backing = 1U << 30;
+inline constexpr unsigned flag_enforce = 1U << 31;
+}  // namespace domain_stats
+
 /// Scheduler type and how many parameters it has (virDomainGetSchedulerType).
 struct scheduler_type {
     std::string name;

@@ -118,6 +118,7 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
         if (config) add_device(new_config.emplace(o->config), dev);
         if (live) add_device(new_live.emplace(*o->live), dev);
     }
+    std::string added_alias;  // the live device's id, for libvirt's device-added event
     if (live) {
         if (dev.disk) {
             if (!is_virtio_disk(*dev.disk))
@@ -237,6 +238,7 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
                     if (obj.contains("netdev")) obj["netdev"] = backend_prefix;
                     obj.erase("bootindex");
                     mon->execute("device_add", obj);
+                    added_alias = id;
                 }
             }
         } catch (const virtpp::error&) {
@@ -255,6 +257,13 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
         if (new_live) {
             o->live = std::move(*new_live);
             refresh_taps(*o);
+            if (!added_alias.empty()) {
+                domain_event e;
+                e.id = domain_event_id::device_added;
+                e.dom = o->ref();
+                e.device_alias = added_alias;
+                driver_->emit(std::move(e));
+            }
         }
     }
     if (new_config) g.save_config(*new_config);

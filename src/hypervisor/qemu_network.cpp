@@ -21,15 +21,38 @@ network_ref qemu::state::perform(op::network_lookup_by_name, const op::network_l
 network_ref qemu::state::perform(op::network_lookup_by_uuid, const op::network_lookup_by_uuid::args& a) {
     return driver_->networks->lookup_by_uuid(a.uuid);
 }
+// Network lifecycle events as libvirt's network driver emits them (detail 0), once the change is made.
+namespace {
+void emit_network(qemu::driver& d, network_ref net, int what) {
+    network_event e;
+    e.net = std::move(net);
+    e.event = what;
+    d.emit(std::move(e));
+}
+}  // namespace
+
 network_ref qemu::state::perform(op::network_create_xml, const op::network_create_xml::args& a) {
-    return driver_->networks->create_transient(a.xml);
+    auto ref = driver_->networks->create_transient(a.xml);
+    emit_network(*driver_, ref, network_lifecycle::started);
+    return ref;
 }
 network_ref qemu::state::perform(op::network_define_xml, const op::network_define_xml::args& a) {
-    return driver_->networks->define(a.xml);
+    auto ref = driver_->networks->define(a.xml);
+    emit_network(*driver_, ref, network_lifecycle::defined);
+    return ref;
 }
-void qemu::state::perform(op::network_undefine, const op::network_undefine::args& a) { driver_->networks->undefine(a.net); }
-void qemu::state::perform(op::network_create, const op::network_create::args& a) { driver_->networks->start(a.net); }
-void qemu::state::perform(op::network_destroy, const op::network_destroy::args& a) { driver_->networks->destroy(a.net); }
+void qemu::state::perform(op::network_undefine, const op::network_undefine::args& a) {
+    driver_->networks->undefine(a.net);
+    emit_network(*driver_, a.net, network_lifecycle::undefined);
+}
+void qemu::state::perform(op::network_create, const op::network_create::args& a) {
+    driver_->networks->start(a.net);
+    emit_network(*driver_, a.net, network_lifecycle::started);
+}
+void qemu::state::perform(op::network_destroy, const op::network_destroy::args& a) {
+    driver_->networks->destroy(a.net);
+    emit_network(*driver_, a.net, network_lifecycle::stopped);
+}
 std::string qemu::state::perform(op::network_get_xml_desc, const op::network_get_xml_desc::args& a) {
     return driver_->networks->xml_desc(a.net, a.flags);
 }

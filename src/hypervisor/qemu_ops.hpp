@@ -747,6 +747,65 @@ struct ops {
                 e.dom = o->ref();
                 d.emit(std::move(e));
                 return;
+            } else if (name == "RTC_CHANGE") {
+                // the guest set its clock: the offset from the host's, in seconds
+                domain_event e;
+                e.id = domain_event_id::rtc_change;
+                if (const auto* off = data.if_contains("offset"); off != nullptr && off->is_number())
+                    e.rtc_offset = off->to_number<std::int64_t>();
+                std::lock_guard lock(d.mutex);
+                e.dom = o->ref();
+                d.emit(std::move(e));
+                return;
+            } else if (name == "DEVICE_TRAY_MOVED") {
+                // a removable disk's tray: libvirt names the disk by its alias (the qdev id)
+                const auto* id = data.if_contains("id");
+                if (id == nullptr || !id->is_string() || id->as_string().empty()) id = data.if_contains("device");
+                const auto* open = data.if_contains("tray-open");
+                if (id == nullptr || !id->is_string() || open == nullptr || !open->is_bool()) return;
+                std::string alias(id->as_string());
+                if (auto slash = alias.rfind('/'); slash != std::string::npos) alias.erase(0, slash + 1);
+                domain_event e;
+                e.id = domain_event_id::tray_change;
+                e.device_alias = alias;
+                e.reason = open->as_bool() ? 0 : 1;  // VIR_DOMAIN_EVENT_TRAY_CHANGE_OPEN / _CLOSE
+                std::lock_guard lock(d.mutex);
+                e.dom = o->ref();
+                d.emit(std::move(e));
+                return;
+            } else if (name == "BALLOON_CHANGE") {
+                const auto* actual = data.if_contains("actual");
+                if (actual == nullptr || !actual->is_number()) return;
+                domain_event e;
+                e.id = domain_event_id::balloon_change;
+                e.balloon_actual_kib = actual->to_number<std::uint64_t>() / 1024;
+                std::lock_guard lock(d.mutex);
+                o->live->current_memory_kib = e.balloon_actual_kib;
+                e.dom = o->ref();
+                d.emit(std::move(e));
+            } else if (name == "SUSPEND") {
+                // S3 in the guest: libvirt's pmsuspend event, and the lifecycle change from running
+                domain_event e;
+                e.id = domain_event_id::pmsuspend;
+                std::lock_guard lock(d.mutex);
+                e.dom = o->ref();
+                d.emit(std::move(e));
+                if (o->state == domain_state::running) {
+                    o->state = domain_state::pmsuspended;
+                    o->reason = 0;  // VIR_DOMAIN_PMSUSPENDED_UNKNOWN
+                    d.emit_lifecycle(*o, domain_lifecycle::pmsuspended, 0 /* memory */);
+                }
+            } else if (name == "WAKEUP") {
+                domain_event e;
+                e.id = domain_event_id::pmwakeup;
+                std::lock_guard lock(d.mutex);
+                e.dom = o->ref();
+                d.emit(std::move(e));
+                if (o->state == domain_state::pmsuspended) {
+                    o->state = domain_state::running;
+                    o->reason = 8;  // VIR_DOMAIN_RUNNING_WAKEUP
+                    d.emit_lifecycle(*o, domain_lifecycle::started, domain_lifecycle::started_detail::wakeup);
+                }
             } else if (name == "GUEST_PANICKED") {
                 apply_action(o, on_crash, reason::shutoff_crashed, "crashed");
                 return;

@@ -231,12 +231,13 @@ struct client_session::impl {
         events_registered = true;
     }
 
-    /// Marks the link down with `why` and fails every waiting call with it.
-    void fail_all(const error_info& why) {
+    /// Marks the link down with `why` and fails every waiting call with it. The first time, unless
+    /// the program is closing the session itself, event subscribers are told the link dropped.
+    void fail_all(const error_info& why, int reason = close_reason::error) {
         std::map<std::uint32_t, client_session::call_completion> orphans;
         {
             std::lock_guard lock(mutex);
-            fail_all_locked(why);
+            fail_all_locked(why, reason);
             orphans.swap(async_pending);
             abandoned.clear();
         }
@@ -244,8 +245,15 @@ struct client_session::impl {
         for (auto& [serial, done] : orphans) done(failure, {});
     }
 
-    void fail_all_locked(const error_info& why) {
+    void fail_all_locked(const error_info& why, int reason) {
+        bool first = !dead;
         if (!dead) dead = why;
+        if (first && !stopping) {
+            listeners.queue(connection_closed_event{reason, why.message});
+            std::lock_guard wake_lock(event_wake_mutex);
+            event_pending = true;
+            event_wake.notify_one();
+        }
         for (auto& [serial, w] : pending) {
             w->failure = why;
             w->done = true;
@@ -459,8 +467,13 @@ struct client_session::impl {
                     return;
                 }
                 auto output = stream->error_output();
-                raise_system(EIO, output.empty() ? std::string("End of file while reading data")
-                                                 : "End of file while reading data: " + output);
+                stream->shutdown();
+                auto eof = make_error_info(error_code::system_error, error_domain::rpc,
+                                           (output.empty() ? std::string("End of file while reading data")
+                                                           : "End of file while reading data: " + output) +
+                                               ": " + errno_text(EIO));
+                fail_all(eof, close_reason::eof);
+                return;
             }
             last_received = clock::now().time_since_epoch().count();
             // whole messages: length word checked before the body is waited for
@@ -503,7 +516,8 @@ struct client_session::impl {
                         lock.unlock();
                         stream->shutdown();
                         fail_all(make_error_info(error_code::internal_error, error_domain::rpc,
-                                                 "connection closed due to keepalive timeout"));
+                                                 "connection closed due to keepalive timeout"),
+                                 close_reason::keepalive);
                         return;
                     }
                     lock.unlock();
@@ -668,6 +682,24 @@ std::uint32_t client_session::start_call(std::int32_t procedure, std::span<const
 bool client_session::abandon_call(std::uint32_t serial) { return impl_->abandon_call(serial); }
 
 client_session::~client_session() { close(); }
+
+namespace {
+std::mutex default_options_mutex;
+client_options& default_options_locked() {
+    static client_options options;
+    return options;
+}
+}  // namespace
+
+client_options default_client_options() {
+    std::lock_guard lock(default_options_mutex);
+    return default_options_locked();
+}
+
+void set_default_client_options(const client_options& options) {
+    std::lock_guard lock(default_options_mutex);
+    default_options_locked() = options;
+}
 
 std::shared_ptr<client_session> client_session::open(const virtpp::uri& u, unsigned flags, const client_options& options) {
     return open_stream(open_transport(u, flags), u.remote_name(), flags, options);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The QEMU driver's events through virtppd: stock `virsh event --all --loop` and virtpp's own
 # `event --all --loop` on a private virtppd (its own sockets, VIRTPP_QEMU_STATE_DIR) while a real
-# guest (TCG, no OS) is defined, started, suspended, resumed, destroyed, started, stopped by a
+# guest (TCG, no OS) is defined, started, given a disk (device-added), suspended, resumed, destroyed, started, stopped by a
 # signal to qemu (SHUTDOWN from the host) and undefined. Both listeners must print the expected
 # lines, and the same ones. No libvirtd oracle here (its QEMU driver would need its own setup):
 # the lines are libvirt's numbers as docs/events.md lists them.
@@ -56,7 +56,11 @@ for _ in $(seq 40); do
     sleep 0.25
     grep -q "Defined" "$W/virsh.out" && grep -q "Defined" "$W/virtpp.out" && break
 done
-virsh -q -c "$URI" "start qe1; suspend qe1; resume qe1; destroy qe1; start qe1" > "$W/actions" 2>&1
+truncate -s 1M "$W/plug.img"
+cat >"$W/disk.xml" <<XML
+<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$W/plug.img'/><target dev='vdb' bus='virtio'/></disk>
+XML
+virsh -q -c "$URI" "start qe1; attach-device qe1 $W/disk.xml --live; suspend qe1; resume qe1; destroy qe1; start qe1" > "$W/actions" 2>&1
 for _ in $(seq 100); do [ -n "$(guest_pids)" ] && break; sleep 0.05; done
 kill -TERM $(guest_pids) 2>/dev/null  # qemu reports SHUTDOWN (host-signal), then exits
 for _ in $(seq 100); do grep -q "Stopped Shutdown" "$W/virsh.out" && break; sleep 0.1; done
@@ -67,6 +71,7 @@ kill -INT $L1 $L2; wait $L1 $L2 2>/dev/null; L1= L2=
 
 after_sentinel() { awk '/Defined/ { n = NR } { l[NR] = $0 } END { for (i = n + 1; i <= NR; i++) print l[i] }' "$1" | grep -v '^events received'; }
 expected="event 'lifecycle' for domain 'qe1': Started Booted
+event 'device-added' for domain 'qe1': virtio-disk0
 event 'lifecycle' for domain 'qe1': Suspended Paused
 event 'lifecycle' for domain 'qe1': Resumed Unpaused
 event 'lifecycle' for domain 'qe1': Stopped Destroyed
@@ -77,7 +82,7 @@ event 'lifecycle' for domain 'qe1': Undefined Removed
 event loop interrupted"
 fail=0
 got=$(after_sentinel "$W/virsh.out")
-if [ "$got" = "$expected" ]; then echo "ok   virsh event: $(echo "$got" | grep -c lifecycle) lifecycle lines as expected"
+if [ "$got" = "$expected" ]; then echo "ok   virsh event: $(echo "$got" | grep -c "for domain") lines as expected"
 else echo "FAIL virsh event"; diff <(echo "$expected") <(echo "$got"); cat "$W/actions"; fail=1; fi
 mine=$(after_sentinel "$W/virtpp.out")
 if [ "$mine" = "$got" ]; then echo "ok   virtpp event prints what virsh prints"

@@ -14,6 +14,7 @@
 #include <ctime>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <sys/time.h>
 
 namespace virtpp::cli {
@@ -98,6 +99,28 @@ std::string domain_event_line(const domain_event& e) {
     case domain_event_id::device_added:
     case domain_event_id::device_removed:
     case domain_event_id::device_removal_failed: return head + ": " + e.device_alias + "\n";
+    case domain_event_id::tray_change:
+        return head + " disk " + e.device_alias + ": " + (e.reason == 0 ? "opened" : e.reason == 1 ? "closed" : "unknown") + "\n";
+    case domain_event_id::balloon_change: return head + ": " + std::to_string(e.balloon_actual_kib) + " KiB\n";
+    case domain_event_id::job_completed: {
+        std::string out = head + ":\n";
+        for (const auto& p : e.job_stats) {
+            std::string value = std::visit(
+                [](const auto& v) -> std::string {
+                    using V = std::decay_t<decltype(v)>;
+                    if constexpr (std::is_same_v<V, std::string>) return v;
+                    else if constexpr (std::is_same_v<V, bool>) return v ? "yes" : "no";
+                    else if constexpr (std::is_same_v<V, double>) {
+                        char buf[64];
+                        std::snprintf(buf, sizeof buf, "%f", v);
+                        return buf;
+                    } else return std::to_string(v);
+                },
+                p.value);
+            out += "\t" + p.field + ": " + value + "\n";
+        }
+        return out;
+    }
     default: return head + "\n";  // virshEventGenericPrint: reboot, control-error
     }
 }
@@ -113,9 +136,15 @@ struct line_queue {
     std::mutex m;
     std::condition_variable wake;
     std::deque<std::string> lines;
+    std::optional<int> closed;  ///< the connection dropped (close_reason::*): the wait ends
     void push(std::string line) {
         std::lock_guard lock(m);
         lines.push_back(std::move(line));
+        wake.notify_one();
+    }
+    void close(int reason) {
+        std::lock_guard lock(m);
+        closed = reason;
         wake.notify_one();
     }
 };
@@ -140,7 +169,7 @@ bool wait_and_print(shell& sh, line_queue& q, bool loop, int timeout_seconds) {
     interrupt_scope sigint;
     int count = 0;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-    enum { done, timed_out, interrupt } why = done;
+    enum { done, timed_out, interrupt, disconnected } why = done;
     std::unique_lock lock(q.m);
     for (;;) {
         while (!q.lines.empty()) {
@@ -153,6 +182,10 @@ bool wait_and_print(shell& sh, line_queue& q, bool loop, int timeout_seconds) {
             if (!loop) break;
         }
         if (!loop && count > 0) break;
+        if (q.closed) {
+            why = disconnected;
+            break;
+        }
         if (interrupted) {
             why = interrupt;
             break;
@@ -164,9 +197,22 @@ bool wait_and_print(shell& sh, line_queue& q, bool loop, int timeout_seconds) {
         q.wake.wait_for(lock, std::chrono::milliseconds(100));  // also the SIGINT poll
     }
     lock.unlock();
+    if (why == disconnected) {
+        // virsh's close callback (virshCatchDisconnect) ends the wait with the reason
+        const char* cause = *q.closed == close_reason::keepalive ? "keepalive timeout"
+                            : *q.closed == close_reason::eof     ? "end of file"
+                                                                  : "I/O error";
+        auto* conn = sh.connection();
+        sh.error("Disconnected from " + (conn != nullptr ? conn->uri() : std::string()) + " due to " + cause);
+    }
     if (why == interrupt) sh.print("event loop interrupted\n");
     if (why == timed_out) sh.print("event loop timed out\n");
     sh.print("events received: " + std::to_string(count) + "\n");
+    if (why == disconnected) {
+        // and its deregistration then fails on the closed socket
+        sh.error("internal error: client socket is closed");
+        return false;
+    }
     return count > 0;
 }
 
@@ -209,6 +255,7 @@ bool cmd_event(shell& sh, const parsed_command& cmd) {
     event_subscription sub;
     try {
         sub = conn->subscribe_events([q, wanted, only, stamp](const event& e) {
+            if (const auto* c = std::get_if<connection_closed_event>(&e)) return q->close(c->reason);
             const auto* d = std::get_if<domain_event>(&e);
             if (d == nullptr || (wanted >= 0 && d->id != wanted) || (only && d->dom.uuid != *only)) return;
             auto line = domain_event_line(*d);
@@ -250,6 +297,7 @@ bool cmd_net_event(shell& sh, const parsed_command& cmd) {
     event_subscription sub;
     try {
         sub = conn->subscribe_events([q, only, stamp](const event& e) {
+            if (const auto* c = std::get_if<connection_closed_event>(&e)) return q->close(c->reason);
             const auto* n = std::get_if<network_event>(&e);
             if (n == nullptr || (only && n->net.uuid != *only)) return;
             auto line = network_event_line(*n);

@@ -5,9 +5,11 @@
 #include "line_editor.hpp"
 #include "shell.hpp"
 
+#include <virtpp/transport/remote.hpp>
 #include <virtpp/version.hpp>
 
 #include <cerrno>
+#include <chrono>
 #include <clocale>
 #include <cstdio>
 #include <cstdint>
@@ -140,7 +142,17 @@ int main(int argc, char** argv) {
                 sh.error(std::string("option ") + name + " requires a positive integer argument");
                 return EXIT_FAILURE;
             }
-            break;  // local drivers have no keepalive to tune
+            // connections to a daemon ping it after `interval` s of silence and give up after
+            // `count` unanswered PINGs; -k 0 turns keepalive off (local drivers have none)
+            auto ka = virtpp::rpc::default_client_options();
+            if (arg == 'k') {
+                ka.keepalive_interval = std::chrono::seconds(value);
+                ka.keepalive = value > 0;
+            } else {
+                ka.keepalive_count = static_cast<unsigned>(value);
+            }
+            virtpp::rpc::set_default_client_options(ka);
+            break;
         }
         case 'l':
             sh.log_file = optarg;

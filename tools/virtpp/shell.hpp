@@ -38,6 +38,7 @@ std::span<const handler_entry> edit_handlers();
 std::span<const handler_entry> event_handlers();
 std::span<const handler_entry> stream_handlers();
 std::span<const handler_entry> job_handlers();
+std::span<const handler_entry> stats_handlers();
 
 /// Every command definition virtpp knows, in virsh's help order.
 std::span<const command_def> command_table();

@@ -62,6 +62,7 @@ struct test::state {
     int perform(op::connect_num_of_defined_domains, const op::none&);
     std::vector<std::string> perform(op::connect_list_defined_domains, const op::none&);
     std::vector<domain_ref> perform(op::connect_list_all_domains, const op::connect_list_all_domains::args&);
+    std::vector<domain_stats_record> perform(op::connect_get_all_domain_stats, const op::connect_get_all_domain_stats::args&);
     int perform(op::connect_num_of_networks, const op::none&);
     std::vector<std::string> perform(op::connect_list_networks, const op::none&);
     int perform(op::connect_num_of_defined_networks, const op::none&);

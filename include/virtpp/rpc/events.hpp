@@ -30,6 +30,10 @@ inline constexpr std::int32_t domain_event_lifecycle = 107;
 inline constexpr std::int32_t domain_event_reboot = 169;
 inline constexpr std::int32_t domain_event_rtc_change = 170;
 inline constexpr std::int32_t domain_event_device_removed = 311;
+inline constexpr std::int32_t domain_event_tray_change = 268;
+inline constexpr std::int32_t domain_event_pmwakeup = 269;
+inline constexpr std::int32_t domain_event_pmsuspend = 270;
+inline constexpr std::int32_t domain_event_balloon_change = 276;
 // messages with the callback id first
 inline constexpr std::int32_t network_event_lifecycle = 315;
 inline constexpr std::int32_t domain_event_callback_lifecycle = 318;
@@ -37,6 +41,13 @@ inline constexpr std::int32_t domain_event_callback_reboot = 319;
 inline constexpr std::int32_t domain_event_callback_rtc_change = 320;
 inline constexpr std::int32_t domain_event_callback_device_removed = 333;
 inline constexpr std::int32_t domain_event_callback_device_added = 354;
+inline constexpr std::int32_t domain_event_callback_tray_change = 328;
+inline constexpr std::int32_t domain_event_callback_pmwakeup = 329;
+inline constexpr std::int32_t domain_event_callback_pmsuspend = 330;
+inline constexpr std::int32_t domain_event_callback_balloon_change = 331;
+inline constexpr std::int32_t domain_event_callback_job_completed = 363;
+/// REMOTE_DOMAIN_JOB_STATS_MAX
+inline constexpr std::size_t job_stats_max = 64;
 
 /// The last domain event id the legacy REGISTER_ANY / DEREGISTER_ANY accept (device-removed).
 inline constexpr std::int32_t legacy_event_id_max = domain_event_id::device_removed;
@@ -58,6 +69,13 @@ struct callback_rtc_change_msg { std::int32_t callback_id = 0; rtc_change_msg ms
 struct device_msg { domain_ref dom; std::string alias; };
 struct callback_device_msg { std::int32_t callback_id = 0; device_msg msg; };
 struct callback_device_added_msg { std::int32_t callback_id = 0; domain_ref dom; std::string alias; };
+struct tray_change_msg { domain_ref dom; std::string alias; std::int32_t reason = 0; };
+struct callback_tray_change_msg { std::int32_t callback_id = 0; tray_change_msg msg; };
+// pmwakeup / pmsuspend: the callback form carries a reason the legacy one lacks
+struct callback_pm_msg { std::int32_t callback_id = 0; std::int32_t reason = 0; dom_msg msg; };
+struct balloon_change_msg { domain_ref dom; std::uint64_t actual = 0; };
+struct callback_balloon_change_msg { std::int32_t callback_id = 0; balloon_change_msg msg; };
+struct callback_job_completed_msg { std::int32_t callback_id = 0; domain_ref dom; xdr::array<typed_param, job_stats_max> params; };
 struct network_lifecycle_msg { std::int32_t callback_id = 0; network_ref net; std::int32_t event = 0; std::int32_t detail = 0; };
 
 /// The header of an event message, as libvirtd writes it.
@@ -99,6 +117,26 @@ struct network_lifecycle_msg { std::int32_t callback_id = 0; network_ref net; st
         if (legacy) return {};
         return frame_body(message_header(domain_event_callback_device_added),
                           callback_device_added_msg{callback, e.dom, e.device_alias});
+    case domain_event_id::tray_change: {
+        tray_change_msg m{e.dom, e.device_alias, e.reason};
+        if (legacy) return frame_body(message_header(domain_event_tray_change), m);
+        return frame_body(message_header(domain_event_callback_tray_change), callback_tray_change_msg{callback, m});
+    }
+    case domain_event_id::pmwakeup:
+        if (legacy) return frame_body(message_header(domain_event_pmwakeup), dom_msg{e.dom});
+        return frame_body(message_header(domain_event_callback_pmwakeup), callback_pm_msg{callback, e.reason, {e.dom}});
+    case domain_event_id::pmsuspend:
+        if (legacy) return frame_body(message_header(domain_event_pmsuspend), dom_msg{e.dom});
+        return frame_body(message_header(domain_event_callback_pmsuspend), callback_pm_msg{callback, e.reason, {e.dom}});
+    case domain_event_id::balloon_change: {
+        balloon_change_msg m{e.dom, e.balloon_actual_kib};
+        if (legacy) return frame_body(message_header(domain_event_balloon_change), m);
+        return frame_body(message_header(domain_event_callback_balloon_change), callback_balloon_change_msg{callback, m});
+    }
+    case domain_event_id::job_completed:
+        if (legacy) return {};
+        return frame_body(message_header(domain_event_callback_job_completed),
+                          callback_job_completed_msg{callback, e.dom, {e.job_stats}});
     default: return {};
     }
 }
@@ -171,6 +209,56 @@ struct decoded_event {
         auto m = xdr::from_bytes<callback_device_added_msg>(body);
         auto e = dom_event(m.dom, domain_event_id::device_added);
         e.device_alias = m.alias;
+        return decoded_event{m.callback_id, e};
+    }
+    case domain_event_tray_change:
+    case domain_event_callback_tray_change: {
+        std::optional<std::int32_t> cb;
+        tray_change_msg m;
+        if (procedure == domain_event_tray_change) {
+            m = xdr::from_bytes<tray_change_msg>(body);
+        } else {
+            auto c = xdr::from_bytes<callback_tray_change_msg>(body);
+            cb = c.callback_id;
+            m = c.msg;
+        }
+        auto e = dom_event(m.dom, domain_event_id::tray_change);
+        e.device_alias = m.alias;
+        e.reason = m.reason;
+        return decoded_event{cb, e};
+    }
+    case domain_event_pmwakeup:
+    case domain_event_pmsuspend: {
+        auto id = procedure == domain_event_pmwakeup ? domain_event_id::pmwakeup : domain_event_id::pmsuspend;
+        return decoded_event{std::nullopt, dom_event(xdr::from_bytes<dom_msg>(body).dom, id)};
+    }
+    case domain_event_callback_pmwakeup:
+    case domain_event_callback_pmsuspend: {
+        auto m = xdr::from_bytes<callback_pm_msg>(body);
+        auto e = dom_event(m.msg.dom, procedure == domain_event_callback_pmwakeup ? domain_event_id::pmwakeup
+                                                                                 : domain_event_id::pmsuspend);
+        e.reason = m.reason;
+        return decoded_event{m.callback_id, e};
+    }
+    case domain_event_balloon_change:
+    case domain_event_callback_balloon_change: {
+        std::optional<std::int32_t> cb;
+        balloon_change_msg m;
+        if (procedure == domain_event_balloon_change) {
+            m = xdr::from_bytes<balloon_change_msg>(body);
+        } else {
+            auto c = xdr::from_bytes<callback_balloon_change_msg>(body);
+            cb = c.callback_id;
+            m = c.msg;
+        }
+        auto e = dom_event(m.dom, domain_event_id::balloon_change);
+        e.balloon_actual_kib = m.actual;
+        return decoded_event{cb, e};
+    }
+    case domain_event_callback_job_completed: {
+        auto m = xdr::from_bytes<callback_job_completed_msg>(body);
+        auto e = dom_event(m.dom, domain_event_id::job_completed);
+        e.job_stats = m.params.items;
         return decoded_event{m.callback_id, e};
     }
     case network_event_lifecycle: {

@@ -26,6 +26,7 @@ inline constexpr std::size_t security_doi = 257;
 inline constexpr std::size_t security_label = 4097;
 inline constexpr std::size_t domain_messages = 2048;
 inline constexpr std::size_t job_stats = 64;  ///< REMOTE_DOMAIN_JOB_STATS_MAX
+inline constexpr std::size_t domain_stats_params = 262144;  ///< REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX
 }  // namespace limits
 
 /// `char text<N>` as libvirt sends C strings in the security calls: every byte (NUL included) a
@@ -121,6 +122,9 @@ struct iface_wire { std::string name; std::optional<std::string> hwaddr; xdr::ar
 struct iface_addrs_args { domain_ref dom; std::uint32_t source = 0; std::uint32_t flags = 0; };
 struct iface_addrs_ret { xdr::array<iface_wire, 2048> ifaces; };
 struct job_stats_ret { std::int32_t type = 0; xdr::array<typed_param, limits::job_stats> params; };
+struct all_domain_stats_args { xdr::array<domain_ref, limits::domain_list> doms; std::uint32_t stats = 0; std::uint32_t flags = 0; };
+struct domain_stats_record_wire { domain_ref dom; xdr::array<typed_param, limits::domain_stats_params> params; };
+struct all_domain_stats_ret { xdr::array<domain_stats_record_wire, limits::domain_list> records; };
 struct migrate_confirm3_args { domain_ref dom; xdr::opaque<limits::migrate_cookie> cookie_in; std::uint64_t flags = 0; std::int32_t cancelled = 0; };
 }  // namespace wire
 
@@ -214,6 +218,28 @@ struct connect_list_all_domains : p<op::connect_list_all_domains, 273, wire::lis
         return {{v}, static_cast<std::uint32_t>(v.size())};
     }
     static std::vector<domain_ref> from_wire(const wire::list_all_domains_ret& r) { return r.domains.items; }
+};
+// one procedure for virConnectGetAllDomainStats (no domains) and virDomainListGetStats
+struct connect_get_all_domain_stats
+    : p<op::connect_get_all_domain_stats, 344, wire::all_domain_stats_args, wire::all_domain_stats_ret> {
+    static op::connect_get_all_domain_stats::args to_op(const wire::all_domain_stats_args& a) {
+        return {a.doms.items, a.stats, a.flags};
+    }
+    static wire::all_domain_stats_args from_op(const op::connect_get_all_domain_stats::args& a) {
+        return {{a.doms}, a.stats, a.flags};
+    }
+    static wire::all_domain_stats_ret to_wire(const std::vector<domain_stats_record>& v) {
+        wire::all_domain_stats_ret r;
+        r.records.items.reserve(v.size());
+        for (const auto& rec : v) r.records.items.push_back({rec.dom, {rec.params}});
+        return r;
+    }
+    static std::vector<domain_stats_record> from_wire(const wire::all_domain_stats_ret& r) {
+        std::vector<domain_stats_record> out;
+        out.reserve(r.records.items.size());
+        for (const auto& rec : r.records.items) out.push_back({rec.dom, rec.params.items});
+        return out;
+    }
 };
 struct connect_list_all_networks : p<op::connect_list_all_networks, 283, wire::list_all_args, wire::list_all_networks_ret> {
     static op::connect_list_all_networks::args to_op(const wire::list_all_args& a) { return {a.flags}; }
@@ -519,7 +545,7 @@ using procedures = std::tuple<
     proc::node_get_security_model, proc::node_get_cpu_map, proc::connect_num_of_domains,
     proc::connect_num_of_defined_domains, proc::connect_num_of_networks, proc::connect_num_of_defined_networks,
     proc::connect_list_domains, proc::connect_list_defined_domains, proc::connect_list_networks,
-    proc::connect_list_defined_networks, proc::connect_list_all_domains, proc::connect_list_all_networks,
+    proc::connect_list_defined_networks, proc::connect_list_all_domains, proc::connect_get_all_domain_stats, proc::connect_list_all_networks,
     proc::domain_lookup_by_id, proc::domain_lookup_by_name, proc::domain_lookup_by_uuid, proc::domain_create_xml,
     proc::domain_define_xml_flags, proc::domain_define_xml, proc::domain_undefine_flags, proc::domain_undefine,
     proc::domain_create_with_flags, proc::domain_create, proc::domain_suspend, proc::domain_resume,

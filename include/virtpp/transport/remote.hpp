@@ -45,6 +45,11 @@ struct client_options {
     bool keepalive = true;
 };
 
+/// The options of the sessions transport::remote opens (any_connection, basic_connection over
+/// transport::remote): libvirt's defaults until a program sets its own, as virsh's -k / -K do.
+[[nodiscard]] client_options default_client_options();
+void set_default_client_options(const client_options& options);
+
 /// One open session with a daemon: libvirt's virNetClient plus the remote driver's open/close.
 class client_session {
 public:
@@ -145,7 +150,7 @@ struct remote {
         explicit channel(std::shared_ptr<rpc::client_session> session) : session_(std::move(session)) {}
 
         static std::shared_ptr<channel> open(const virtpp::uri& u, unsigned flags) {
-            return std::make_shared<channel>(rpc::client_session::open(u, flags));
+            return std::make_shared<channel>(rpc::client_session::open(u, flags, rpc::default_client_options()));
         }
 
         template <class Op>

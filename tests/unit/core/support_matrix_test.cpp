@@ -75,7 +75,7 @@ std::string generate() {
     doc << "\n## Events\n\n"
            "`basic_connection::subscribe_events` (virConnectDomainEventRegisterAny,\n"
            "virConnectNetworkEventRegisterAny): which drivers publish events (docs/events.md; *qemu*:\n"
-           "domain events only, its virtual networks publish none yet).\n\n"
+           "its guests' events and its virtual networks' lifecycle events).\n\n"
            "| API | test | qemu | xen | remote |\n|---|---|---|---|---|\n";
     for (std::string_view api : {"virConnectDomainEventRegisterAny", "virConnectNetworkEventRegisterAny"})
         doc << "| `" << api << "` |" << yes(publishes<virtpp::hypervisor::test, virtpp::transport::local>)

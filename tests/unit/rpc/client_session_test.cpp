@@ -357,6 +357,55 @@ TEST_F(client_session_test, open_error_is_reported) {
     }
 }
 
+// A daemon that goes silent (SIGSTOPped, or its packets dropped) while a call is pending and a
+// subscriber listens: the keepalive clock runs while the caller reads, so after interval x
+// (count + 1) the pending call fails with libvirt's keepalive error and the subscriber is told the
+// connection closed (virConnectRegisterCloseCallback's VIR_CONNECT_CLOSE_REASON_KEEPALIVE).
+TEST_F(client_session_test, silent_daemon_fails_pending_calls_and_tells_subscribers) {
+    std::atomic<int> next_callback{1};
+    scripted_daemon d([&](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        if (m.head.prog == remote_program && (m.head.proc == 316 || m.head.proc == 313)) {
+            d.reply(m, std::int32_t{next_callback++});  // event registrations
+            return;
+        }
+        // anything else: never answered, and PINGs neither
+    });
+    client_options opts;
+    opts.keepalive_interval = 100ms;
+    opts.keepalive_count = 2;
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0, opts);
+    ASSERT_TRUE(s->keepalive_active());
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<connection_closed_event> closed;
+    auto sub = s->subscribe_events([&](const event& e) {
+        if (const auto* c = std::get_if<connection_closed_event>(&e)) {
+            std::lock_guard lock(m);
+            closed = *c;
+            cv.notify_all();
+        }
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    try {
+        (void)call_remote<op::connect_get_type>(*s, {});
+        FAIL() << "the call should fail";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), error_code::internal_error);
+        EXPECT_EQ(e.info().message, "internal error: connection closed due to keepalive timeout");
+    }
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, 250ms);
+    EXPECT_LT(took, 2s) << "pending call hung";
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, 2s, [&] { return closed.has_value(); }));
+    EXPECT_EQ(closed->reason, close_reason::keepalive);
+    EXPECT_EQ(closed->message, "internal error: connection closed due to keepalive timeout");
+    lock.unlock();
+    // later calls fail at once
+    EXPECT_THROW((void)call_remote<op::connect_get_type>(*s, {}), virtpp::error);
+}
+
 TEST(transport_remote, accepts_what_libvirts_remote_driver_takes) {
     using R = transport::remote;
     EXPECT_TRUE(R::accepts(uri::parse("test+tcp://host/default")));
