@@ -124,10 +124,10 @@ const auto value_def = x3::omit[x3::eps[mark_line] >> (string[set_data] | list[s
 
 // "[" then items separated by ',' (a trailing one allowed), any list_space between tokens; at
 // the end of the text, where an item could start, the list is unclosed rather than missing a value
-const auto list_def = x3::omit[x3::lit('[')[open_list] >> list_space >>
-                              -(!x3::lit(']') >> !x3::eoi >> x3::expect[value][append] >>
-                                *(list_space >> ',' >> list_space >> (&x3::lit(']') | x3::expect[value][append]))) >>
-                              list_space > list_close];
+const auto list_def = x3::omit[(x3::lit('[')[open_list] >> list_space >>
+                               -(!x3::lit(']') >> !x3::eoi >> x3::expect[value][append] >>
+                                 *(list_space >> ',' >> list_space >> (&x3::lit(']') | x3::expect[value][append]))) >>
+                               list_space) > list_close];
 const auto list_close_def = x3::lit(']')[close_list];
 
 const auto string_def = (triple_quote > triple_quoted) | (x3::lit('"') > double_quoted) | (x3::lit('\'') > single_quoted);
