@@ -7,26 +7,24 @@ packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config clang-14 libclang-rt-14-dev lld-14
   # libraries
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libboost1.81-dev libboost-json1.81-dev
   libxerces-c-dev libbotan-2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev
   # static linking of the single-binary tools
   libicu-dev libcurl4-openssl-dev
   # oracles and peers used by the tests
   libvirt-daemon libvirt-clients python3-libvirt libsys-virt-perl libxml2-utils
   python3 util-linux procps iproute2 expect
   gnutls-bin socat netcat-openbsd openssh-server openssh-client
-  qemu-system-x86 qemu-utils
+  qemu-system-x86
   # virtual networks (bridges, DHCP/DNS, firewall) and the libvirtd network oracle
-  dnsmasq-base nftables libnftables-dev libnl-3-dev libnl-route-3-dev iptables
+  dnsmasq-base nftables libnftables-dev iptables
   # the network tests' DHCP client and resolver (udhcpc, nslookup)
   busybox
   # Xen: Debian's xenstore clients prove the in-test xenstored
   xenstore-utils
   # the Python module (python3-lxml: libvirt-python's test_api_coverage.py imports it at load time)
   pybind11-dev python3-dev python3-lxml
-  # benchmarks
-  hyperfine
   # the Debian package and the service: cpack's dpkg-shlibdeps, socket activation in the tests,
   # rendering the manual pages, running the bash completion
   dpkg-dev systemd man-db bash-completion

@@ -5,6 +5,7 @@
 #include <virtpp/error.hpp>
 
 #include <botan/auto_rng.h>
+#include <botan/ber_dec.h>
 #include <botan/certstor.h>
 #include <botan/data_src.h>
 #include <botan/pem.h>
@@ -154,25 +155,43 @@ struct der_element {
     std::span<const std::uint8_t> contents;
 };
 
-/// Reads one DER element off the front of `in` (definite lengths only, as DER has).
-der_element next_der_element(std::span<const std::uint8_t>& in) {
-    auto bad = [] { raise_tls(error_code::system_error, "malformed Distinguished Name in the peer certificate"); };
-    if (in.size() < 2) bad();
-    std::size_t at = 1;
-    if ((in[0] & 0x1f) == 0x1f) bad();  // high tag numbers never occur in a Name
-    std::size_t length = in[at++];
-    if (length & 0x80) {
-        std::size_t bytes = length & 0x7f;
-        if (bytes == 0 || bytes > sizeof(std::size_t) || in.size() < at + bytes) bad();
-        length = 0;
-        for (std::size_t i = 0; i < bytes; ++i) length = (length << 8) | in[at++];
-    }
-    if (in.size() - at < length) bad();
-    der_element e{in[0], in.subspan(0, at + length), in.subspan(at, length)};
-    in = in.subspan(at + length);
-    return e;
-}
+/// The elements of a DER encoding one after another, as Botan's BER decoder reads them, each with
+/// its whole encoding as well (GnuTLS prints a value it cannot decode as the hex of that).
+class der_elements {
+public:
+    explicit der_elements(std::span<const std::uint8_t> in) : in_(in), source_(in.data(), in.size()), decoder_(source_) {}
+    der_elements(const der_elements&) = delete;  // the decoder reads from source_
+    der_elements& operator=(const der_elements&) = delete;
 
+    [[nodiscard]] bool more() { return decoder_.more_items(); }
+
+    der_element next() {
+        auto bad = [] { raise_tls(error_code::system_error, "malformed Distinguished Name in the peer certificate"); };
+        // an end-of-contents marker (tag 0) only closes an indefinite length, which DER has not;
+        // Botan's decoder would step over it
+        std::uint8_t first_byte = 0;
+        if (source_.peek_byte(first_byte) == 1 && first_byte == 0) bad();
+        auto start = source_.get_bytes_read();
+        Botan::BER_Object object;
+        try {
+            object = decoder_.get_next_object();
+        } catch (const Botan::Exception&) {
+            bad();
+        }
+        auto whole = in_.subspan(start, source_.get_bytes_read() - start);
+        // DER, as a Name is: definite lengths, and no high tag numbers (none occurs in a Name)
+        if (!object.is_set() || whole.size() < 2 || (whole[0] & 0x1f) == 0x1f || whole[1] == 0x80) bad();
+        return {whole[0], whole, whole.subspan(whole.size() - object.length())};
+    }
+
+private:
+    std::span<const std::uint8_t> in_;
+    Botan::DataSource_Memory source_;
+    Botan::BER_Decoder decoder_;
+};
+
+// The OID's text is written here rather than by Botan::OID: Botan 2 reads the first two arcs from
+// the first byte alone, so an OID under 2.40 or above would print differently from GnuTLS.
 std::string oid_text(std::span<const std::uint8_t> der) {
     std::string out;
     std::uint64_t value = 0;
@@ -360,15 +379,16 @@ std::string escape_dn_value(const std::string& value) {
 std::string format_rdn_sequence(std::span<const std::uint8_t> rdns) {
     std::string out;
     bool first_rdn = true;
-    while (!rdns.empty()) {
-        auto set = next_der_element(rdns);
-        auto avas = set.contents;
+    der_elements sets(rdns);
+    while (sets.more()) {
+        auto set = sets.next();
+        der_elements avas(set.contents);
         bool first_ava = true;
-        while (!avas.empty()) {
-            auto ava = next_der_element(avas);
-            auto parts = ava.contents;
-            auto oid = next_der_element(parts);
-            auto value = next_der_element(parts);
+        while (avas.more()) {
+            auto ava = avas.next();
+            der_elements parts(ava.contents);
+            auto oid = parts.next();
+            auto value = parts.next();
             auto oid_string = oid_text(oid.contents);
             const auto* type = find_dn_attribute_type(oid_string);
             if (!first_rdn || !first_ava) out += first_ava ? "," : "+";

@@ -1,5 +1,7 @@
 #include "tree.hpp"
 
+#include <virtpp/xml/escape.hpp>
+
 #include <xercesc/framework/MemBufInputSource.hpp>
 #include <xercesc/internal/XMLScanner.hpp>
 #include <xercesc/sax/EntityResolver.hpp>
@@ -206,22 +208,7 @@ void raise_xml_error(const element& where, std::string_view what, error_domain d
 }
 
 std::string escape(std::string_view raw, bool in_attribute) {
-    std::string out;
-    out.reserve(raw.size());
-    for (char c : raw) {
-        switch (c) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '\'': out += "&apos;"; break;
-            case '"': out += "&quot;"; break;
-            case '\r': out += "&#13;"; break;
-            case '\n': out += in_attribute ? "&#10;" : "\n"; break;
-            case '\t': out += in_attribute ? "&#9;" : "\t"; break;
-            default: out += c;
-        }
-    }
-    return out;
+    return xml::escape(raw, in_attribute ? escape_style::attribute : escape_style::text);
 }
 
 std::string attr_text(std::string_view key, std::string_view value) {
@@ -323,3 +310,33 @@ std::string writer::str() && {
 }
 
 }  // namespace virtpp::xml::detail
+
+namespace virtpp::xml {
+
+std::string escape(std::string_view raw, escape_style style) {
+    const bool writer = style == escape_style::text || style == escape_style::attribute;
+    const bool attribute = style == escape_style::attribute;
+    std::string out;
+    out.reserve(raw.size());
+    for (char c : raw) {
+        switch (c) {
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '&': out += "&amp;"; break;
+            case '\'': out += "&apos;"; break;
+            case '"': out += "&quot;"; break;
+            case '\r': out += writer ? "&#13;" : "\r"; break;
+            case '\n': out += attribute ? "&#10;" : "\n"; break;
+            case '\t': out += attribute ? "&#9;" : "\t"; break;
+            default:
+                // virBufferEscapeString drops the other control characters
+                if (style == escape_style::libvirt_buffer && static_cast<unsigned char>(c) >= 0x01 &&
+                    static_cast<unsigned char>(c) <= 0x19)
+                    break;
+                out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace virtpp::xml

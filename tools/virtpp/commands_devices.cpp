@@ -4,6 +4,8 @@
 #include "command_util.hpp"
 #include "xml_scan.hpp"
 
+#include <virtpp/xml/escape.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -17,30 +19,10 @@ namespace virtpp::cli {
 
 namespace {
 
-/// virBufferEscapeString: XML-escapes a value; control characters other than tab, CR and LF vanish.
-std::string escaped(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default:
-            if (static_cast<unsigned char>(c) >= 0x01 && static_cast<unsigned char>(c) <= 0x19 && c != '\t' && c != '\n' &&
-                c != '\r')
-                break;
-            out.push_back(c);
-        }
-    }
-    return out;
-}
-
 /// ` name='value'` with the value escaped, or nothing when there is no value.
 std::string escaped_attr(std::string_view name, const std::optional<std::string>& value) {
     if (!value) return {};
-    return " " + std::string(name) + "='" + escaped(*value) + "'";
+    return " " + std::string(name) + "='" + xml::escape(*value, xml::escape_style::libvirt_buffer) + "'";
 }
 
 /// virStrToLong_uip / _ullp: a non-negative number in `base` starting at `p`; `p` moves past it.

@@ -7,6 +7,7 @@
 #include "shell.hpp"
 
 #include <virtpp/error.hpp>
+#include <virtpp/xml/escape.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -70,21 +71,6 @@ std::string shell_quoted(const std::string& s) {
     return out + "'";
 }
 
-std::string xml_escaped(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
 /// vshStringToArray: pieces between commas, ",," standing for a comma; "" gives none.
 std::vector<std::string> split_commas(const std::string& s) {
     std::vector<std::string> pieces;
@@ -122,7 +108,7 @@ bool cmd_echo(shell& sh, const parsed_command& cmd) {
         } else if (quote_shell) {
             text += shell_quoted(arg);
         } else if (quote_xml) {
-            text += xml_escaped(arg);
+            text += xml::escape(arg, xml::escape_style::entities_only);
         } else {
             text += arg;
         }
