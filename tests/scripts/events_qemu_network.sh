@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Network lifecycle events of the QEMU driver's virtual networks through virtppd on qemu:///system,
 # in network + mount namespaces this test makes (the bridges it starts exist only there): stock
-# `virsh net-event --loop` and virtpp's own `net-event --loop` listen while a second virsh runs
+# `virsh net-event --event lifecycle --loop` and virtpp's own `net-event` listen while a second virsh runs
 # net-define, net-start, net-destroy, net-undefine, net-create and net-destroy. Both must print
 # libvirt's lines (Defined, Started, Stopped, Undefined, Started, Stopped), the same ones.
 set -u
@@ -57,8 +57,8 @@ cat >"$W/net.xml" <<XML
 </network>
 XML
 
-virsh -c "$URI" net-event --loop > "$W/virsh.out" 2>&1 & L1=$!
-"$CLI" -c "$URI" net-event --loop > "$W/virtpp.out" 2>&1 & L2=$!
+virsh -c "$URI" net-event --event lifecycle --loop > "$W/virsh.out" 2>&1 & L1=$!
+"$CLI" -c "$URI" net-event --event lifecycle --loop > "$W/virtpp.out" 2>&1 & L2=$!
 # both listen once they see the sentinel (a define and undefine); repeat until they do
 for _ in $(seq 40); do
     virsh -q -c "$URI" "net-define $W/sentinel.xml; net-undefine sentinel" > /dev/null 2>&1
