@@ -3,9 +3,12 @@
 #include <virtpp/error.hpp>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace virtpp::file_io {
@@ -66,6 +69,53 @@ std::optional<std::string> read_file(const std::string& path, error_domain domai
         out.append(buf, static_cast<std::size_t>(n));
     }
     ::close(fd);
+    return out;
+}
+
+std::optional<std::string> run_capture(const std::string& program, const std::vector<std::string>& args,
+                                       std::string_view extra_path, std::size_t max_output) {
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) return std::nullopt;
+    std::vector<std::string> all{program};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& s : all) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    // built before the fork: the child only calls what is safe after fork in a threaded program
+    std::string search;
+    if (!extra_path.empty()) {
+        const char* path = std::getenv("PATH");
+        search = std::string(path != nullptr ? path : "") + ":" + std::string(extra_path);
+    }
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        return std::nullopt;
+    }
+    if (pid == 0) {
+        int devnull = ::open("/dev/null", O_RDWR);
+        ::dup2(devnull, 0);
+        ::dup2(pipefd[1], 1);
+        ::dup2(devnull, 2);
+        if (!search.empty()) ::setenv("PATH", search.c_str(), 1);
+        ::execvp(argv[0], argv.data());
+        ::_exit(127);
+    }
+    ::close(pipefd[1]);
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (out.size() < max_output) out.append(buf, std::min(static_cast<std::size_t>(n), max_output - out.size()));
+    }
+    ::close(pipefd[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
     return out;
 }
 

@@ -34,45 +34,7 @@ std::string home_dir() { return env_or("HOME", "/root"); }
     fail(error_code::system_error, std::string(what) + " '" + path + "': " + std::strerror(e));
 }
 
-/// Runs binary with args, returns its stdout (stderr discarded); nullopt when it cannot run.
-std::optional<std::string> run_capture(const std::string& binary, const std::vector<std::string>& args) {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return std::nullopt;
-    std::vector<std::string> all{binary};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : all) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        return std::nullopt;
-    }
-    if (pid == 0) {
-        int devnull = ::open("/dev/null", O_RDWR);
-        ::dup2(devnull, 0);
-        ::dup2(pipefd[1], 1);
-        ::dup2(devnull, 2);
-        ::execv(binary.c_str(), argv.data());
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(pipefd[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-    return out;
-}
+using file_io::run_capture;
 
 /// The cache file for a binary, and the key that says it is still valid.
 std::string cache_key(const std::string& binary) {

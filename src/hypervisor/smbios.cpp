@@ -1,6 +1,8 @@
 // The host's SMBIOS for virConnectGetSysinfo: dmidecode's text turned into libvirt's XML.
 #include "hypervisor/smbios.hpp"
 
+#include "file_io.hpp"
+
 #include "xml/tree.hpp"
 
 #include <cerrno>
@@ -56,41 +58,8 @@ std::vector<std::size_t> sections(std::string_view text, std::string_view headin
 }
 
 std::optional<std::string> run_dmidecode() {
-    int pipefd[2];
-    if (::pipe2(pipefd, O_CLOEXEC) != 0) return std::nullopt;
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        ::close(pipefd[0]);
-        ::close(pipefd[1]);
-        return std::nullopt;
-    }
-    if (pid == 0) {
-        int devnull = ::open("/dev/null", O_RDWR);
-        ::dup2(devnull, 0);
-        ::dup2(pipefd[1], 1);
-        ::dup2(devnull, 2);
-        // found on PATH as libvirt finds it, with the sbin directories a daemon's PATH may lack
-        const char* path = std::getenv("PATH");
-        std::string search = std::string(path != nullptr ? path : "") + ":/usr/sbin:/sbin";
-        ::setenv("PATH", search.c_str(), 1);
-        ::execlp("dmidecode", "dmidecode", "-q", "-t", "0,1,2,3,4,11,17", static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    ::close(pipefd[1]);
-    std::string out;
-    char buf[4096];
-    for (;;) {
-        ssize_t n = ::read(pipefd[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (out.size() < 4U * 1024U * 1024U) out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(pipefd[0]);
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
-    return out;
+    // found on PATH as libvirt finds it, with the sbin directories a daemon's PATH may lack
+    return file_io::run_capture("dmidecode", {"-q", "-t", "0,1,2,3,4,11,17"}, "/usr/sbin:/sbin", 4U * 1024U * 1024U);
 }
 
 }  // namespace
