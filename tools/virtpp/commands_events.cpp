@@ -2,6 +2,7 @@
 // line each, as virsh 9.0 prints them. Handlers run on the connection's event thread; they only
 // queue the line, and the command's thread prints it, so output never interleaves.
 #include "command_util.hpp"
+#include "typed_param_text.hpp"
 
 #include <virtpp/events.hpp>
 
@@ -105,18 +106,7 @@ std::string domain_event_line(const domain_event& e) {
     case domain_event_id::job_completed: {
         std::string out = head + ":\n";
         for (const auto& p : e.job_stats) {
-            std::string value = std::visit(
-                [](const auto& v) -> std::string {
-                    using V = std::decay_t<decltype(v)>;
-                    if constexpr (std::is_same_v<V, std::string>) return v;
-                    else if constexpr (std::is_same_v<V, bool>) return v ? "yes" : "no";
-                    else if constexpr (std::is_same_v<V, double>) {
-                        char buf[64];
-                        std::snprintf(buf, sizeof buf, "%f", v);
-                        return buf;
-                    } else return std::to_string(v);
-                },
-                p.value);
+            std::string value = typed_param_text(p);
             out += "\t" + p.field + ": " + value + "\n";
         }
         return out;

@@ -1,5 +1,6 @@
 // domstats: virConnectGetAllDomainStats / virDomainListGetStats printed as virsh 9.0 prints them.
 #include "command_util.hpp"
+#include "typed_param_text.hpp"
 #include "shell.hpp"
 
 #include <virtpp/types.hpp>
@@ -12,22 +13,6 @@
 namespace virtpp::cli {
 
 namespace {
-
-/// vshGetTypedParamValue
-std::string stat_value(const typed_param& p) {
-    return std::visit(
-        [](const auto& v) -> std::string {
-            using V = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<V, std::string>) return v;
-            else if constexpr (std::is_same_v<V, bool>) return v ? "yes" : "no";
-            else if constexpr (std::is_same_v<V, double>) {
-                char buf[64];
-                std::snprintf(buf, sizeof buf, "%f", v);
-                return buf;
-            } else return std::to_string(v);
-        },
-        p.value);
-}
 
 /// virshLookupDomainBy with id, UUID and name, as virsh's domstats looks up its arguments.
 std::optional<any_domain> lookup(shell& sh, any_connection& c, const std::string& n) {
@@ -92,7 +77,7 @@ bool cmd_domstats(shell& sh, const parsed_command& cmd) {
     for (std::size_t i = 0; i < records.size(); ++i) {
         if (i != 0) out += "\n";
         out += "Domain: '" + records[i].dom.name + "'\n";
-        for (const auto& p : records[i].params) out += "  " + p.field + "=" + stat_value(p) + "\n";
+        for (const auto& p : records[i].params) out += "  " + p.field + "=" + typed_param_text(p) + "\n";
     }
     sh.print(out);
     return true;

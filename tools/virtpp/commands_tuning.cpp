@@ -1,6 +1,7 @@
 // vcpupin, schedinfo and migrate (virsh's "domain" group): CPU affinity, scheduler parameters
 // and moving a domain to another connection.
 #include "command_util.hpp"
+#include "typed_param_text.hpp"
 #include "job_watch.hpp"
 #include "drivers.hpp"
 #include "table.hpp"
@@ -180,22 +181,6 @@ bool cmd_vcpupin(shell& sh, const parsed_command& cmd) {
     return attempt_call(sh, [&] { dom->pin_vcpu(*vcpu, map, flags); }, "");
 }
 
-/// vshGetTypedParamValue
-std::string param_value(const typed_param& p) {
-    return std::visit(
-        [](const auto& v) -> std::string {
-            using V = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<V, std::string>) return v;
-            else if constexpr (std::is_same_v<V, bool>) return v ? "yes" : "no";
-            else if constexpr (std::is_same_v<V, double>) {
-                char buf[64];
-                std::snprintf(buf, sizeof buf, "%f", v);
-                return buf;
-            } else return std::to_string(v);
-        },
-        p.value);
-}
-
 /// virTypedParamsAddFromString: the text read as the type the parameter already has.
 bool param_from_string(shell& sh, const typed_param& like, const std::string& text, typed_param& out) {
     out.field = like.field;
@@ -324,7 +309,7 @@ bool cmd_schedinfo(shell& sh, const parsed_command& cmd) {
     }
     for (const auto& p : params) {
         std::snprintf(line, sizeof line, "%-15s: ", p.field.c_str());
-        sh.print(line + param_value(p) + "\n");
+        sh.print(line + typed_param_text(p) + "\n");
     }
     return true;
 }
