@@ -608,7 +608,7 @@ void apply_update(xml::network_def& def, unsigned command, unsigned section, int
             if (command == add_first) hosts.insert(hosts.begin(), host);
             else hosts.push_back(host);
         }
-    } else {
+    } else if (section == section_dns_host) {
         if (command == modify)
             fail(error_code::operation_unsupported, "DNS HOST records cannot be modified, only added or deleted");
         expect_element(def, text, "host");
