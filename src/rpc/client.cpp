@@ -514,10 +514,12 @@ struct client_session::impl {
                 if (now - clock::time_point(clock::duration(received)) >= options.keepalive_interval) {
                     if (unanswered >= options.keepalive_count) {
                         lock.unlock();
-                        stream->shutdown();
+                        // failed first, then shut: a caller reading the socket would otherwise see
+                        // the end of stream and fail the calls with that instead
                         fail_all(make_error_info(error_code::internal_error, error_domain::rpc,
                                                  "connection closed due to keepalive timeout"),
                                  close_reason::keepalive);
+                        stream->shutdown();
                         return;
                     }
                     lock.unlock();
