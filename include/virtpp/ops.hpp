@@ -208,6 +208,59 @@ struct domain_interface_addresses {
     using result = std::vector<domain_interface>;
 };
 
+// ---- storage pools and volumes (docs/test-driver.md: the test driver's default-pool) ---------
+struct connect_list_all_storage_pools { VIRTPP_OP_TRAITS("virConnectListAllStoragePools", false); struct args { unsigned flags = 0; }; using result = std::vector<storage_pool_ref>; };
+struct storage_pool_lookup_by_name { VIRTPP_OP_TRAITS("virStoragePoolLookupByName", false); struct args { std::string name; }; using result = storage_pool_ref; };
+struct storage_pool_lookup_by_uuid { VIRTPP_OP_TRAITS("virStoragePoolLookupByUUID", false); struct args { virtpp::uuid uuid; }; using result = storage_pool_ref; };
+struct storage_pool_lookup_by_volume { VIRTPP_OP_TRAITS("virStoragePoolLookupByVolume", false); struct args { storage_vol_ref vol; }; using result = storage_pool_ref; };
+struct storage_pool_get_info { VIRTPP_OP_TRAITS("virStoragePoolGetInfo", false); struct args { storage_pool_ref pool; }; using result = storage_pool_info; };
+struct storage_pool_get_xml_desc { VIRTPP_OP_TRAITS("virStoragePoolGetXMLDesc", false); struct args { storage_pool_ref pool; unsigned flags = 0; }; using result = std::string; };
+struct storage_pool_get_autostart { VIRTPP_OP_TRAITS("virStoragePoolGetAutostart", false); struct args { storage_pool_ref pool; }; using result = bool; };
+struct storage_pool_is_active { VIRTPP_OP_TRAITS("virStoragePoolIsActive", false); struct args { storage_pool_ref pool; }; using result = bool; };
+struct storage_pool_is_persistent { VIRTPP_OP_TRAITS("virStoragePoolIsPersistent", false); struct args { storage_pool_ref pool; }; using result = bool; };
+struct storage_pool_list_all_volumes { VIRTPP_OP_TRAITS("virStoragePoolListAllVolumes", false); struct args { storage_pool_ref pool; unsigned flags = 0; }; using result = std::vector<storage_vol_ref>; };
+struct storage_vol_create_xml { VIRTPP_OP_TRAITS("virStorageVolCreateXML", true); struct args { storage_pool_ref pool; std::string xml; unsigned flags = 0; }; using result = storage_vol_ref; };
+struct storage_vol_delete { VIRTPP_OP_TRAITS("virStorageVolDelete", true); struct args { storage_vol_ref vol; unsigned flags = 0; }; using result = void; };
+struct storage_vol_lookup_by_name { VIRTPP_OP_TRAITS("virStorageVolLookupByName", false); struct args { storage_pool_ref pool; std::string name; }; using result = storage_vol_ref; };
+struct storage_vol_lookup_by_key { VIRTPP_OP_TRAITS("virStorageVolLookupByKey", false); struct args { std::string key; }; using result = storage_vol_ref; };
+struct storage_vol_lookup_by_path { VIRTPP_OP_TRAITS("virStorageVolLookupByPath", false); struct args { std::string path; }; using result = storage_vol_ref; };
+struct storage_vol_get_info { VIRTPP_OP_TRAITS("virStorageVolGetInfo", false); struct args { storage_vol_ref vol; }; using result = storage_vol_info; };
+struct storage_vol_get_xml_desc { VIRTPP_OP_TRAITS("virStorageVolGetXMLDesc", false); struct args { storage_vol_ref vol; unsigned flags = 0; }; using result = std::string; };
+struct storage_vol_get_path { VIRTPP_OP_TRAITS("virStorageVolGetPath", false); struct args { storage_vol_ref vol; }; using result = std::string; };
+
+// ---- host interfaces and node devices (read-only views of the host) ------------------------
+struct connect_list_all_interfaces { VIRTPP_OP_TRAITS("virConnectListAllInterfaces", false); struct args { unsigned flags = 0; }; using result = std::vector<interface_ref>; };
+struct interface_lookup_by_name { VIRTPP_OP_TRAITS("virInterfaceLookupByName", false); struct args { std::string name; }; using result = interface_ref; };
+struct interface_lookup_by_mac_string { VIRTPP_OP_TRAITS("virInterfaceLookupByMACString", false); struct args { std::string mac; }; using result = interface_ref; };
+struct interface_get_xml_desc { VIRTPP_OP_TRAITS("virInterfaceGetXMLDesc", false); struct args { interface_ref iface; unsigned flags = 0; }; using result = std::string; };
+struct interface_is_active { VIRTPP_OP_TRAITS("virInterfaceIsActive", false); struct args { interface_ref iface; }; using result = bool; };
+struct connect_list_all_node_devices { VIRTPP_OP_TRAITS("virConnectListAllNodeDevices", false); struct args { unsigned flags = 0; }; using result = std::vector<node_device_ref>; };
+/// virNodeListDevices: the names of the devices with capability `cap` (every device when none).
+struct node_list_devices { VIRTPP_OP_TRAITS("virNodeListDevices", false); struct args { std::optional<std::string> cap; unsigned flags = 0; }; using result = std::vector<std::string>; };
+struct node_device_lookup_by_name { VIRTPP_OP_TRAITS("virNodeDeviceLookupByName", false); struct args { std::string name; }; using result = node_device_ref; };
+struct node_device_get_xml_desc { VIRTPP_OP_TRAITS("virNodeDeviceGetXMLDesc", false); struct args { node_device_ref dev; unsigned flags = 0; }; using result = std::string; };
+/// The parent's name; none for a root device.
+struct node_device_get_parent { VIRTPP_OP_TRAITS("virNodeDeviceGetParent", false); struct args { node_device_ref dev; }; using result = std::optional<std::string>; };
+struct node_device_list_caps { VIRTPP_OP_TRAITS("virNodeDeviceListCaps", false); struct args { node_device_ref dev; }; using result = std::vector<std::string>; };
+
+// ---- snapshots and checkpoints (metadata in the test driver) ---------------------------------
+struct domain_snapshot_create_xml { VIRTPP_OP_TRAITS("virDomainSnapshotCreateXML", true); struct args { domain_ref dom; std::string xml; unsigned flags = 0; }; using result = domain_snapshot_ref; };
+struct domain_snapshot_get_xml_desc { VIRTPP_OP_TRAITS("virDomainSnapshotGetXMLDesc", false); struct args { domain_snapshot_ref snap; unsigned flags = 0; }; using result = std::string; };
+struct domain_snapshot_lookup_by_name { VIRTPP_OP_TRAITS("virDomainSnapshotLookupByName", false); struct args { domain_ref dom; std::string name; unsigned flags = 0; }; using result = domain_snapshot_ref; };
+struct domain_list_all_snapshots { VIRTPP_OP_TRAITS("virDomainListAllSnapshots", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = std::vector<domain_snapshot_ref>; };
+struct domain_has_current_snapshot { VIRTPP_OP_TRAITS("virDomainHasCurrentSnapshot", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = bool; };
+struct domain_snapshot_current { VIRTPP_OP_TRAITS("virDomainSnapshotCurrent", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = domain_snapshot_ref; };
+struct domain_snapshot_get_parent { VIRTPP_OP_TRAITS("virDomainSnapshotGetParent", false); struct args { domain_snapshot_ref snap; unsigned flags = 0; }; using result = domain_snapshot_ref; };
+struct domain_snapshot_is_current { VIRTPP_OP_TRAITS("virDomainSnapshotIsCurrent", false); struct args { domain_snapshot_ref snap; unsigned flags = 0; }; using result = bool; };
+struct domain_snapshot_has_metadata { VIRTPP_OP_TRAITS("virDomainSnapshotHasMetadata", false); struct args { domain_snapshot_ref snap; unsigned flags = 0; }; using result = bool; };
+struct domain_snapshot_delete { VIRTPP_OP_TRAITS("virDomainSnapshotDelete", true); struct args { domain_snapshot_ref snap; unsigned flags = 0; }; using result = void; };
+struct domain_checkpoint_create_xml { VIRTPP_OP_TRAITS("virDomainCheckpointCreateXML", true); struct args { domain_ref dom; std::string xml; unsigned flags = 0; }; using result = domain_checkpoint_ref; };
+struct domain_checkpoint_get_xml_desc { VIRTPP_OP_TRAITS("virDomainCheckpointGetXMLDesc", false); struct args { domain_checkpoint_ref checkpoint; unsigned flags = 0; }; using result = std::string; };
+struct domain_checkpoint_lookup_by_name { VIRTPP_OP_TRAITS("virDomainCheckpointLookupByName", false); struct args { domain_ref dom; std::string name; unsigned flags = 0; }; using result = domain_checkpoint_ref; };
+struct domain_list_all_checkpoints { VIRTPP_OP_TRAITS("virDomainListAllCheckpoints", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = std::vector<domain_checkpoint_ref>; };
+struct domain_checkpoint_get_parent { VIRTPP_OP_TRAITS("virDomainCheckpointGetParent", false); struct args { domain_checkpoint_ref checkpoint; unsigned flags = 0; }; using result = domain_checkpoint_ref; };
+struct domain_checkpoint_delete { VIRTPP_OP_TRAITS("virDomainCheckpointDelete", true); struct args { domain_checkpoint_ref checkpoint; unsigned flags = 0; }; using result = void; };
+
 // ---- jobs (docs/jobs.md) ----------------------------------------------------------------------
 /// virDomainGetJobInfo: progress of the domain's running job (type none when idle).
 struct domain_get_job_info { VIRTPP_OP_TRAITS("virDomainGetJobInfo", false); struct args { domain_ref dom; }; using result = job_info; };
@@ -242,6 +295,19 @@ using all = std::tuple<
     network_create, network_destroy, network_get_xml_desc, network_get_bridge_name, network_get_autostart,
     network_set_autostart, network_is_active, network_is_persistent, network_update, network_get_dhcp_leases,
     domain_interface_addresses,
-    domain_get_job_info, domain_get_job_stats, domain_abort_job>;
+    domain_get_job_info, domain_get_job_stats, domain_abort_job,
+    connect_list_all_storage_pools, storage_pool_lookup_by_name, storage_pool_lookup_by_uuid,
+    storage_pool_lookup_by_volume, storage_pool_get_info, storage_pool_get_xml_desc, storage_pool_get_autostart,
+    storage_pool_is_active, storage_pool_is_persistent, storage_pool_list_all_volumes, storage_vol_create_xml,
+    storage_vol_delete, storage_vol_lookup_by_name, storage_vol_lookup_by_key, storage_vol_lookup_by_path,
+    storage_vol_get_info, storage_vol_get_xml_desc, storage_vol_get_path,
+    connect_list_all_interfaces, interface_lookup_by_name, interface_lookup_by_mac_string, interface_get_xml_desc,
+    interface_is_active, connect_list_all_node_devices, node_list_devices, node_device_lookup_by_name, node_device_get_xml_desc,
+    node_device_get_parent, node_device_list_caps,
+    domain_snapshot_create_xml, domain_snapshot_get_xml_desc, domain_snapshot_lookup_by_name,
+    domain_list_all_snapshots, domain_has_current_snapshot, domain_snapshot_current, domain_snapshot_get_parent,
+    domain_snapshot_is_current, domain_snapshot_has_metadata, domain_snapshot_delete,
+    domain_checkpoint_create_xml, domain_checkpoint_get_xml_desc, domain_checkpoint_lookup_by_name,
+    domain_list_all_checkpoints, domain_checkpoint_get_parent, domain_checkpoint_delete>;
 
 }  // namespace virtpp::op

@@ -28,6 +28,65 @@ struct network_ref {
     friend bool operator==(const network_ref&, const network_ref&) = default;
 };
 
+/// A storage pool (remote_nonnull_storage_pool).
+struct storage_pool_ref {
+    std::string name;
+    virtpp::uuid uuid;
+    friend bool operator==(const storage_pool_ref&, const storage_pool_ref&) = default;
+};
+
+/// A storage volume (remote_nonnull_storage_vol): its pool's name, its name and its key.
+struct storage_vol_ref {
+    std::string pool;
+    std::string name;
+    std::string key;
+    friend bool operator==(const storage_vol_ref&, const storage_vol_ref&) = default;
+};
+
+/// A host interface (remote_nonnull_interface): name and MAC address.
+struct interface_ref {
+    std::string name;
+    std::string mac;
+    friend bool operator==(const interface_ref&, const interface_ref&) = default;
+};
+
+/// A node device (remote_nonnull_node_device).
+struct node_device_ref {
+    std::string name;
+    friend bool operator==(const node_device_ref&, const node_device_ref&) = default;
+};
+
+/// A domain snapshot (remote_nonnull_domain_snapshot): its name and its domain.
+struct domain_snapshot_ref {
+    std::string name;
+    domain_ref dom;
+    friend bool operator==(const domain_snapshot_ref&, const domain_snapshot_ref&) = default;
+};
+
+/// A domain checkpoint (remote_nonnull_domain_checkpoint).
+struct domain_checkpoint_ref {
+    std::string name;
+    domain_ref dom;
+    friend bool operator==(const domain_checkpoint_ref&, const domain_checkpoint_ref&) = default;
+};
+
+/// virStoragePoolInfo; state: virStoragePoolState (0 inactive, 1 building, 2 running, 3 degraded, 4 inaccessible).
+struct storage_pool_info {
+    int state = 0;
+    std::uint64_t capacity = 0;
+    std::uint64_t allocation = 0;
+    std::uint64_t available = 0;
+    friend bool operator==(const storage_pool_info&, const storage_pool_info&) = default;
+};
+
+/// virStorageVolInfo; type: virStorageVolType (0 file, 1 block, 2 dir, 3 network, 4 netdir, 5 ploop).
+struct storage_vol_info {
+    int type = 0;
+    std::uint64_t capacity = 0;
+    std::uint64_t allocation = 0;
+    friend bool operator==(const storage_vol_info&, const storage_vol_info&) = default;
+};
+
 /// virDomainState numbering.
 enum class domain_state : int {
     nostate = 0, running = 1, blocked = 2, paused = 3, shutdown = 4, shutoff = 5, crashed = 6, pmsuspended = 7

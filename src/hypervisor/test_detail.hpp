@@ -31,6 +31,33 @@ namespace migrate_flags = virtpp::migrate_flags;
 
 enum class migration_stage { none, begun, performed, incoming };
 
+/// A snapshot or a checkpoint: libvirt's "domain moment", metadata only in the test driver.
+struct moment {
+    std::string name;
+    std::optional<std::string> parent;       ///< the parent's name; none for a root
+    std::optional<std::string> description;  ///< snapshots only
+    std::int64_t creation_time = 0;          ///< seconds since the epoch
+    domain_state state = domain_state::shutoff;  ///< the domain's state when taken (snapshots)
+    xml::domain_def dom;                      ///< the domain's definition when taken
+};
+
+/// A domain's snapshots or checkpoints, in creation order, and which one is current.
+struct moment_list {
+    std::vector<moment> items;
+    std::optional<std::string> current;
+
+    [[nodiscard]] moment* find(std::string_view name) noexcept {
+        for (auto& m : items)
+            if (m.name == name) return &m;
+        return nullptr;
+    }
+    [[nodiscard]] bool has_children(std::string_view name) const noexcept {
+        for (const auto& m : items)
+            if (m.parent && *m.parent == name) return true;
+        return false;
+    }
+};
+
 struct domain_obj {
     xml::domain_def config;               ///< the persistent definition (transient: the one it started with)
     std::optional<xml::domain_def> live;  ///< the running definition, while active
@@ -42,6 +69,8 @@ struct domain_obj {
     unsigned scheduler_weight = 50;
     std::vector<std::vector<bool>> vcpu_affinity;  ///< live, one map a vcpu; empty map = every host CPU
     migration_stage migration = migration_stage::none;
+    moment_list snapshots;
+    moment_list checkpoints;
 
     [[nodiscard]] bool active() const noexcept { return live.has_value(); }
     [[nodiscard]] const xml::domain_def& current() const noexcept { return live ? *live : config; }
@@ -62,6 +91,50 @@ struct network_obj {
     [[nodiscard]] network_ref ref() const { return {current().name, *current().uuid}; }
 };
 
+struct volume_obj {
+    std::string name;
+    std::string path;  ///< also its key, as the test driver keys volumes
+    std::uint64_t capacity = 0;
+    std::uint64_t allocation = 0;
+    std::string format = "raw";
+};
+
+/// A storage pool of the test driver: always a running 'dir' pool with fixed capacity, whose
+/// volumes are bookkeeping only (nothing is written to disk, as in libvirt's test driver).
+struct storage_pool_obj {
+    std::string name;
+    virtpp::uuid uuid;
+    std::string type = "dir";
+    std::string target_path;
+    std::uint64_t capacity = 0;
+    bool active = true;
+    bool persistent = true;
+    bool autostart = false;
+    std::vector<volume_obj> volumes;
+
+    [[nodiscard]] std::uint64_t allocation() const noexcept {
+        std::uint64_t sum = 0;
+        for (const auto& v : volumes) sum += v.allocation;
+        return sum;
+    }
+    [[nodiscard]] storage_pool_ref ref() const { return {name, uuid}; }
+};
+
+/// A host interface or node device as the host definition gives it; they cannot be changed.
+struct host_interface {
+    std::string name;
+    std::string mac;
+    bool active = true;
+    std::string xml;
+};
+struct node_device {
+    std::string name;
+    std::optional<std::string> parent;
+    std::vector<std::string> caps;  ///< top-level capability types (virNodeDeviceListCaps)
+    unsigned list_caps = 0;         ///< the VIR_CONNECT_LIST_NODE_DEVICES_CAP_* bits it matches
+    std::string xml;
+};
+
 /// What a host definition gives beyond its domains and networks.
 struct host_facts {
     node_info node;
@@ -77,6 +150,9 @@ struct test::state::impl {
     test_detail::host_facts host;
     detail::object_registry<test_detail::domain_obj> domains;  ///< in definition order
     detail::object_registry<test_detail::network_obj> networks;
+    std::vector<test_detail::storage_pool_obj> pools;
+    std::vector<test_detail::host_interface> interfaces;
+    std::vector<test_detail::node_device> node_devices;
     int next_id = 1;
     /// Queued under `mutex`, delivered after it is released (event_hub::deliver_on_exit).
     event_hub events;
@@ -108,6 +184,8 @@ struct test::state::impl {
 };
 
 namespace test_detail {
+/// The storage pool, interfaces and node devices of libvirt 9.0's built-in test host.
+void add_default_host_objects(test::state::impl& host);
 /// Reads a test host definition file (libvirt's <node> format) into a fresh host.
 std::shared_ptr<test::state::impl> load_host_file(const std::string& path);
 /// The built-in host of test:///default.

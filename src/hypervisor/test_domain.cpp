@@ -357,7 +357,8 @@ std::vector<domain_ref> test::state::perform(op::connect_list_all_domains, const
     for (const auto& d : impl_->domains.owners()) {
         detail::domain_list_facts facts{.active = d->active(), .persistent = d->persistent,
                                         .managed_save = d->managed_save, .autostart = d->autostart,
-                                        .has_snapshot = false, .has_checkpoint = false, .state = d->state};
+                                        .has_snapshot = !d->snapshots.items.empty(),
+                                        .has_checkpoint = !d->checkpoints.items.empty(), .state = d->state};
         if (!detail::matches_list_flags(a.flags, facts)) continue;
         out.push_back(d->ref());
     }
@@ -438,6 +439,9 @@ void test::state::perform(op::domain_undefine, const op::domain_undefine::args& 
     auto& obj = impl_->domain(a.dom);
     if (obj.managed_save && !(a.flags & 1U))
         raise(error_code::operation_invalid, error_domain::test, "Refusing to undefine while domain managed save image exists");
+    if (!obj.active() && !obj.snapshots.items.empty() && !(a.flags & 2U))
+        raise(error_code::operation_invalid, error_domain::test,
+              "cannot delete inactive domain with " + std::to_string(obj.snapshots.items.size()) + " snapshots");
     obj.managed_save = false;
     impl_->queue_event(obj, domain_lifecycle::undefined, domain_lifecycle::undefined_detail::removed);
     if (obj.active()) obj.persistent = false;  // it lives on as a transient domain
@@ -975,14 +979,6 @@ security_label test::state::perform(op::domain_get_security_label, const op::dom
     read_lock lock(impl_->mutex);
     if (impl_->domain(a.dom).active()) return {"libvirt-test", true};
     return {"", false};
-}
-
-int test::state::perform(op::domain_snapshot_num, const op::domain_snapshot_num::args& a) {
-    pause();
-    check_flags(a.flags, 0x7ff, "testDomainSnapshotNum");
-    read_lock lock(impl_->mutex);
-    (void)impl_->domain(a.dom);
-    return 0;
 }
 
 std::vector<std::string> test::state::perform(op::domain_get_messages, const op::domain_get_messages::args& a) {

@@ -301,6 +301,7 @@ std::shared_ptr<test::state::impl> make_default_host() {
     host->host.numa_cells = true;
     add_host_domain(*host, host->parse_domain(default_domain_xml), true, true);
     host->add_network(xml::parse_network_xml(default_network_xml), true);
+    add_default_host_objects(*host);
     return host;
 }
 

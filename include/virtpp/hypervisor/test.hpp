@@ -19,6 +19,7 @@
 #include <virtpp/uri.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -141,6 +142,57 @@ struct test::state {
     std::vector<network_dhcp_lease> perform(op::network_get_dhcp_leases, const op::network_get_dhcp_leases::args&);
     /// No DHCP server and no guest agent: each interface with its MAC and no address.
     std::vector<domain_interface> perform(op::domain_interface_addresses, const op::domain_interface_addresses::args&);
+
+    // ---- storage (the built-in host's default-pool; volumes are bookkeeping, nothing on disk)
+    std::vector<storage_pool_ref> perform(op::connect_list_all_storage_pools, const op::connect_list_all_storage_pools::args&);
+    storage_pool_ref perform(op::storage_pool_lookup_by_name, const op::storage_pool_lookup_by_name::args&);
+    storage_pool_ref perform(op::storage_pool_lookup_by_uuid, const op::storage_pool_lookup_by_uuid::args&);
+    storage_pool_ref perform(op::storage_pool_lookup_by_volume, const op::storage_pool_lookup_by_volume::args&);
+    storage_pool_info perform(op::storage_pool_get_info, const op::storage_pool_get_info::args&);
+    std::string perform(op::storage_pool_get_xml_desc, const op::storage_pool_get_xml_desc::args&);
+    bool perform(op::storage_pool_get_autostart, const op::storage_pool_get_autostart::args&);
+    bool perform(op::storage_pool_is_active, const op::storage_pool_is_active::args&);
+    bool perform(op::storage_pool_is_persistent, const op::storage_pool_is_persistent::args&);
+    std::vector<storage_vol_ref> perform(op::storage_pool_list_all_volumes, const op::storage_pool_list_all_volumes::args&);
+    storage_vol_ref perform(op::storage_vol_create_xml, const op::storage_vol_create_xml::args&);
+    void perform(op::storage_vol_delete, const op::storage_vol_delete::args&);
+    storage_vol_ref perform(op::storage_vol_lookup_by_name, const op::storage_vol_lookup_by_name::args&);
+    storage_vol_ref perform(op::storage_vol_lookup_by_key, const op::storage_vol_lookup_by_key::args&);
+    storage_vol_ref perform(op::storage_vol_lookup_by_path, const op::storage_vol_lookup_by_path::args&);
+    storage_vol_info perform(op::storage_vol_get_info, const op::storage_vol_get_info::args&);
+    std::string perform(op::storage_vol_get_xml_desc, const op::storage_vol_get_xml_desc::args&);
+    std::string perform(op::storage_vol_get_path, const op::storage_vol_get_path::args&);
+
+    // ---- host interfaces and node devices (the built-in host's; fixed)
+    std::vector<interface_ref> perform(op::connect_list_all_interfaces, const op::connect_list_all_interfaces::args&);
+    interface_ref perform(op::interface_lookup_by_name, const op::interface_lookup_by_name::args&);
+    interface_ref perform(op::interface_lookup_by_mac_string, const op::interface_lookup_by_mac_string::args&);
+    std::string perform(op::interface_get_xml_desc, const op::interface_get_xml_desc::args&);
+    bool perform(op::interface_is_active, const op::interface_is_active::args&);
+    std::vector<node_device_ref> perform(op::connect_list_all_node_devices, const op::connect_list_all_node_devices::args&);
+    std::vector<std::string> perform(op::node_list_devices, const op::node_list_devices::args&);
+    node_device_ref perform(op::node_device_lookup_by_name, const op::node_device_lookup_by_name::args&);
+    std::string perform(op::node_device_get_xml_desc, const op::node_device_get_xml_desc::args&);
+    std::optional<std::string> perform(op::node_device_get_parent, const op::node_device_get_parent::args&);
+    std::vector<std::string> perform(op::node_device_list_caps, const op::node_device_list_caps::args&);
+
+    // ---- snapshots and checkpoints (metadata: libvirt's test driver saves no state)
+    domain_snapshot_ref perform(op::domain_snapshot_create_xml, const op::domain_snapshot_create_xml::args&);
+    std::string perform(op::domain_snapshot_get_xml_desc, const op::domain_snapshot_get_xml_desc::args&);
+    domain_snapshot_ref perform(op::domain_snapshot_lookup_by_name, const op::domain_snapshot_lookup_by_name::args&);
+    std::vector<domain_snapshot_ref> perform(op::domain_list_all_snapshots, const op::domain_list_all_snapshots::args&);
+    bool perform(op::domain_has_current_snapshot, const op::domain_has_current_snapshot::args&);
+    domain_snapshot_ref perform(op::domain_snapshot_current, const op::domain_snapshot_current::args&);
+    domain_snapshot_ref perform(op::domain_snapshot_get_parent, const op::domain_snapshot_get_parent::args&);
+    bool perform(op::domain_snapshot_is_current, const op::domain_snapshot_is_current::args&);
+    bool perform(op::domain_snapshot_has_metadata, const op::domain_snapshot_has_metadata::args&);
+    void perform(op::domain_snapshot_delete, const op::domain_snapshot_delete::args&);
+    domain_checkpoint_ref perform(op::domain_checkpoint_create_xml, const op::domain_checkpoint_create_xml::args&);
+    std::string perform(op::domain_checkpoint_get_xml_desc, const op::domain_checkpoint_get_xml_desc::args&);
+    domain_checkpoint_ref perform(op::domain_checkpoint_lookup_by_name, const op::domain_checkpoint_lookup_by_name::args&);
+    std::vector<domain_checkpoint_ref> perform(op::domain_list_all_checkpoints, const op::domain_list_all_checkpoints::args&);
+    domain_checkpoint_ref perform(op::domain_checkpoint_get_parent, const op::domain_checkpoint_get_parent::args&);
+    void perform(op::domain_checkpoint_delete, const op::domain_checkpoint_delete::args&);
 
     /// Domain and network events of this host (libvirt 9.0's test driver's: lifecycle only),
     /// until the subscription ends. Every connection to the host sees every change.

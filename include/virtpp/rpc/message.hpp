@@ -13,9 +13,15 @@
 #include <vector>
 
 namespace virtpp {
-// Wire layouts of the handle references (remote_nonnull_domain / remote_nonnull_network).
+// Wire layouts of the handle references (remote_nonnull_domain, _network, _storage_pool, ...).
 inline auto xdr_fields(domain_ref& r) { return std::tie(r.name, r.uuid, r.id); }
 inline auto xdr_fields(network_ref& r) { return std::tie(r.name, r.uuid); }
+inline auto xdr_fields(storage_pool_ref& r) { return std::tie(r.name, r.uuid); }
+inline auto xdr_fields(storage_vol_ref& r) { return std::tie(r.pool, r.name, r.key); }
+inline auto xdr_fields(interface_ref& r) { return std::tie(r.name, r.mac); }
+inline auto xdr_fields(node_device_ref& r) { return std::tie(r.name); }
+inline auto xdr_fields(domain_snapshot_ref& r) { return std::tie(r.name, r.dom); }
+inline auto xdr_fields(domain_checkpoint_ref& r) { return std::tie(r.name, r.dom); }
 }  // namespace virtpp
 
 namespace virtpp::rpc {

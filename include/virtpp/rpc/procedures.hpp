@@ -27,6 +27,13 @@ inline constexpr std::size_t security_label = 4097;
 inline constexpr std::size_t domain_messages = 2048;
 inline constexpr std::size_t job_stats = 64;  ///< REMOTE_DOMAIN_JOB_STATS_MAX
 inline constexpr std::size_t domain_stats_params = 262144;  ///< REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX
+inline constexpr std::size_t storage_pool_list = 16384;
+inline constexpr std::size_t storage_vol_list = 16384;
+inline constexpr std::size_t interface_list = 16384;
+inline constexpr std::size_t node_device_list = 65536;
+inline constexpr std::size_t node_device_caps_list = 65536;
+inline constexpr std::size_t domain_snapshot_list = 16384;
+inline constexpr std::size_t domain_checkpoint_list = 16384;
 }  // namespace limits
 
 /// `char text<N>` as libvirt sends C strings in the security calls: every byte (NUL included) a
@@ -125,6 +132,23 @@ struct job_stats_ret { std::int32_t type = 0; xdr::array<typed_param, limits::jo
 struct all_domain_stats_args { xdr::array<domain_ref, limits::domain_list> doms; std::uint32_t stats = 0; std::uint32_t flags = 0; };
 struct domain_stats_record_wire { domain_ref dom; xdr::array<typed_param, limits::domain_stats_params> params; };
 struct all_domain_stats_ret { xdr::array<domain_stats_record_wire, limits::domain_list> records; };
+template <class Ref, std::size_t Max, class Count = std::uint32_t>
+struct ref_list_ret { xdr::array<Ref, Max> items; Count count = 0; };
+struct pool_list_all_args { storage_pool_ref pool; std::int32_t need_results = 0; std::uint32_t flags = 0; };
+struct dom_list_all_args { domain_ref dom; std::int32_t need_results = 0; std::uint32_t flags = 0; };
+struct pool_info_ret { std::uint32_t state = 0; std::uint64_t capacity = 0, allocation = 0, available = 0; };
+struct vol_info_ret { std::int32_t type = 0; std::uint64_t capacity = 0, allocation = 0; };
+struct node_device_caps_args { std::string name; std::int32_t max = 0; };
+struct node_device_caps_ret { xdr::array<std::string, limits::node_device_caps_list> names; };
+struct num_ret { std::int32_t num = 0; };
+struct pool_only { storage_pool_ref pool; };
+struct pool_max_names { storage_pool_ref pool; std::int32_t max = 0; };
+struct node_devices_count_args { std::optional<std::string> cap; std::uint32_t flags = 0; };
+struct node_devices_list_args { std::optional<std::string> cap; std::int32_t max = 0; std::uint32_t flags = 0; };
+struct node_device_name { std::string name; };
+struct dom_max_names_flags { domain_ref dom; std::int32_t max = 0; std::uint32_t flags = 0; };
+template <std::size_t Max>
+struct names_ret { xdr::array<std::string, Max> names; };
 struct migrate_confirm3_args { domain_ref dom; xdr::opaque<limits::migrate_cookie> cookie_in; std::uint64_t flags = 0; std::int32_t cancelled = 0; };
 }  // namespace wire
 
@@ -533,6 +557,169 @@ struct domain_abort_job : served_only<p<op::domain_abort_job, 164, wire::dom_onl
     static op::domain_abort_job::args to_op(const wire::dom_only& a) { return {a.dom, 0}; }
 };
 
+// ---- storage, interfaces, node devices: the listing calls send need_results and get a count back
+template <class Op, std::int32_t N, class Ref, std::size_t Max>
+struct list_all_refs : p<Op, N, wire::list_all_args, wire::ref_list_ret<Ref, Max>> {
+    static typename Op::args to_op(const wire::list_all_args& a) { return {a.flags}; }
+    static wire::list_all_args from_op(const typename Op::args& a) { return {1, a.flags}; }
+    static wire::ref_list_ret<Ref, Max> to_wire(const std::vector<Ref>& v) { return {{v}, static_cast<std::uint32_t>(v.size())}; }
+    static std::vector<Ref> from_wire(const wire::ref_list_ret<Ref, Max>& r) { return r.items.items; }
+};
+/// The per-domain listings (snapshots, checkpoints): the domain, need_results and flags; an int count.
+template <class Op, std::int32_t N, class Ref, std::size_t Max>
+struct list_all_dom_refs : p<Op, N, wire::dom_list_all_args, wire::ref_list_ret<Ref, Max, std::int32_t>> {
+    static typename Op::args to_op(const wire::dom_list_all_args& a) { return {a.dom, a.flags}; }
+    static wire::dom_list_all_args from_op(const typename Op::args& a) { return {a.dom, 1, a.flags}; }
+    static wire::ref_list_ret<Ref, Max, std::int32_t> to_wire(const std::vector<Ref>& v) {
+        return {{v}, static_cast<std::int32_t>(v.size())};
+    }
+    static std::vector<Ref> from_wire(const wire::ref_list_ret<Ref, Max, std::int32_t>& r) { return r.items.items; }
+};
+struct connect_list_all_storage_pools
+    : list_all_refs<op::connect_list_all_storage_pools, 281, storage_pool_ref, limits::storage_pool_list> {};
+struct storage_pool_lookup_by_name : p<op::storage_pool_lookup_by_name, 84> {};
+struct storage_pool_lookup_by_uuid : p<op::storage_pool_lookup_by_uuid, 85> {};
+struct storage_pool_lookup_by_volume : p<op::storage_pool_lookup_by_volume, 86> {};
+struct storage_pool_get_info : p<op::storage_pool_get_info, 87, op::storage_pool_get_info::args, wire::pool_info_ret> {
+    static wire::pool_info_ret to_wire(const storage_pool_info& i) {
+        return {static_cast<std::uint32_t>(i.state), i.capacity, i.allocation, i.available};
+    }
+    static storage_pool_info from_wire(const wire::pool_info_ret& r) {
+        return {static_cast<int>(r.state), r.capacity, r.allocation, r.available};
+    }
+};
+struct storage_pool_get_xml_desc : p<op::storage_pool_get_xml_desc, 88> {};
+struct storage_pool_get_autostart : p<op::storage_pool_get_autostart, 89> {};
+struct storage_pool_is_active : p<op::storage_pool_is_active, 154> {};
+struct storage_pool_is_persistent : p<op::storage_pool_is_persistent, 155> {};
+struct storage_pool_list_all_volumes
+    : p<op::storage_pool_list_all_volumes, 282, wire::pool_list_all_args,
+        wire::ref_list_ret<storage_vol_ref, limits::storage_vol_list>> {
+    using ret_type = wire::ref_list_ret<storage_vol_ref, limits::storage_vol_list>;
+    static op::storage_pool_list_all_volumes::args to_op(const wire::pool_list_all_args& a) { return {a.pool, a.flags}; }
+    static wire::pool_list_all_args from_op(const op::storage_pool_list_all_volumes::args& a) { return {a.pool, 1, a.flags}; }
+    static ret_type to_wire(const std::vector<storage_vol_ref>& v) { return {{v}, static_cast<std::uint32_t>(v.size())}; }
+    static std::vector<storage_vol_ref> from_wire(const ret_type& r) { return r.items.items; }
+};
+struct storage_vol_create_xml : p<op::storage_vol_create_xml, 93> {};
+struct storage_vol_delete : p<op::storage_vol_delete, 94> {};
+struct storage_vol_lookup_by_name : p<op::storage_vol_lookup_by_name, 95> {};
+struct storage_vol_lookup_by_key : p<op::storage_vol_lookup_by_key, 96> {};
+struct storage_vol_lookup_by_path : p<op::storage_vol_lookup_by_path, 97> {};
+struct storage_vol_get_info : p<op::storage_vol_get_info, 98, op::storage_vol_get_info::args, wire::vol_info_ret> {
+    static wire::vol_info_ret to_wire(const storage_vol_info& i) { return {i.type, i.capacity, i.allocation}; }
+    static storage_vol_info from_wire(const wire::vol_info_ret& r) { return {r.type, r.capacity, r.allocation}; }
+};
+struct storage_vol_get_xml_desc : p<op::storage_vol_get_xml_desc, 99> {};
+struct storage_vol_get_path : p<op::storage_vol_get_path, 100> {};
+struct connect_list_all_interfaces
+    : list_all_refs<op::connect_list_all_interfaces, 284, interface_ref, limits::interface_list> {};
+struct interface_lookup_by_name : p<op::interface_lookup_by_name, 128> {};
+struct interface_lookup_by_mac_string : p<op::interface_lookup_by_mac_string, 129> {};
+struct interface_get_xml_desc : p<op::interface_get_xml_desc, 130> {};
+struct interface_is_active : p<op::interface_is_active, 156> {};
+struct connect_list_all_node_devices
+    : list_all_refs<op::connect_list_all_node_devices, 285, node_device_ref, limits::node_device_list> {};
+struct node_device_lookup_by_name : p<op::node_device_lookup_by_name, 113> {};
+struct node_device_get_xml_desc : p<op::node_device_get_xml_desc, 114> {};
+struct node_device_get_parent : p<op::node_device_get_parent, 115> {};
+struct node_device_list_caps
+    : p<op::node_device_list_caps, 117, wire::node_device_caps_args, wire::node_device_caps_ret> {
+    static op::node_device_list_caps::args to_op(const wire::node_device_caps_args& a) { return {{a.name}}; }
+    static wire::node_device_caps_args from_op(const op::node_device_list_caps::args& a) {
+        return {a.dev.name, static_cast<std::int32_t>(limits::node_device_caps_list)};
+    }
+    static wire::node_device_caps_ret to_wire(const std::vector<std::string>& v) { return {{v}}; }
+    static std::vector<std::string> from_wire(const wire::node_device_caps_ret& r) { return r.names.items; }
+};
+
+// The older count-and-names procedures stock clients still send (python's listStoragePools,
+// numOfDevices, snapshotListNames...), served from the listing operations.
+template <class Ref>
+std::vector<std::string> names_of(const std::vector<Ref>& refs) {
+    std::vector<std::string> out;
+    out.reserve(refs.size());
+    for (const auto& r : refs) out.push_back(r.name);
+    return out;
+}
+/// VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE / _INACTIVE and VIR_CONNECT_LIST_INTERFACES_ACTIVE / _INACTIVE
+inline constexpr unsigned list_active = 2U, list_inactive = 1U;
+template <class Op, std::int32_t N, unsigned Filter>
+struct count_all : served_only<p<Op, N, xdr::none, wire::num_ret>> {
+    static typename Op::args to_op(const xdr::none&) { return {Filter}; }
+    template <class V>
+    static wire::num_ret to_wire(const V& v) { return {static_cast<std::int32_t>(v.size())}; }
+};
+template <class Op, std::int32_t N, unsigned Filter, std::size_t Max>
+struct names_all : served_only<p<Op, N, wire::max_names, wire::names_ret<Max>>> {
+    static typename Op::args to_op(const wire::max_names&) { return {Filter}; }
+    template <class V>
+    static wire::names_ret<Max> to_wire(const V& v) { return {{names_of(v)}}; }
+};
+struct connect_num_of_storage_pools : count_all<op::connect_list_all_storage_pools, 71, list_active> {};
+struct connect_list_storage_pools : names_all<op::connect_list_all_storage_pools, 72, list_active, limits::storage_pool_list> {};
+struct connect_num_of_defined_storage_pools : count_all<op::connect_list_all_storage_pools, 73, list_inactive> {};
+struct connect_list_defined_storage_pools
+    : names_all<op::connect_list_all_storage_pools, 74, list_inactive, limits::storage_pool_list> {};
+struct connect_num_of_interfaces : count_all<op::connect_list_all_interfaces, 126, list_active> {};
+struct connect_list_interfaces : names_all<op::connect_list_all_interfaces, 127, list_active, limits::interface_list> {};
+struct connect_num_of_defined_interfaces : count_all<op::connect_list_all_interfaces, 137, list_inactive> {};
+struct connect_list_defined_interfaces
+    : names_all<op::connect_list_all_interfaces, 138, list_inactive, limits::interface_list> {};
+struct storage_pool_num_of_volumes : served_only<p<op::storage_pool_list_all_volumes, 91, wire::pool_only, wire::num_ret>> {
+    static op::storage_pool_list_all_volumes::args to_op(const wire::pool_only& a) { return {a.pool, 0}; }
+    static wire::num_ret to_wire(const std::vector<storage_vol_ref>& v) { return {static_cast<std::int32_t>(v.size())}; }
+};
+struct storage_pool_list_volumes
+    : served_only<p<op::storage_pool_list_all_volumes, 92, wire::pool_max_names, wire::names_ret<limits::storage_vol_list>>> {
+    static op::storage_pool_list_all_volumes::args to_op(const wire::pool_max_names& a) { return {a.pool, 0}; }
+    static wire::names_ret<limits::storage_vol_list> to_wire(const std::vector<storage_vol_ref>& v) { return {{names_of(v)}}; }
+};
+struct node_num_of_devices : served_only<p<op::node_list_devices, 111, wire::node_devices_count_args, wire::num_ret>> {
+    static op::node_list_devices::args to_op(const wire::node_devices_count_args& a) { return {a.cap, a.flags}; }
+    static wire::num_ret to_wire(const std::vector<std::string>& v) { return {static_cast<std::int32_t>(v.size())}; }
+};
+struct node_list_devices
+    : p<op::node_list_devices, 112, wire::node_devices_list_args, wire::names_ret<limits::node_device_list>> {
+    static op::node_list_devices::args to_op(const wire::node_devices_list_args& a) { return {a.cap, a.flags}; }
+    static wire::node_devices_list_args from_op(const op::node_list_devices::args& a) {
+        return {a.cap, static_cast<std::int32_t>(limits::node_device_list), a.flags};
+    }
+    static wire::names_ret<limits::node_device_list> to_wire(const std::vector<std::string>& v) { return {{v}}; }
+    static std::vector<std::string> from_wire(const wire::names_ret<limits::node_device_list>& r) { return r.names.items; }
+};
+struct node_device_num_of_caps : served_only<p<op::node_device_list_caps, 116, wire::node_device_name, wire::num_ret>> {
+    static op::node_device_list_caps::args to_op(const wire::node_device_name& a) { return {{a.name}}; }
+    static wire::num_ret to_wire(const std::vector<std::string>& v) { return {static_cast<std::int32_t>(v.size())}; }
+};
+struct domain_snapshot_list_names
+    : served_only<p<op::domain_list_all_snapshots, 188, wire::dom_max_names_flags, wire::names_ret<limits::domain_snapshot_list>>> {
+    static op::domain_list_all_snapshots::args to_op(const wire::dom_max_names_flags& a) { return {a.dom, a.flags}; }
+    static wire::names_ret<limits::domain_snapshot_list> to_wire(const std::vector<domain_snapshot_ref>& v) {
+        return {{names_of(v)}};
+    }
+};
+
+// ---- snapshots and checkpoints
+struct domain_snapshot_create_xml : p<op::domain_snapshot_create_xml, 185> {};
+struct domain_snapshot_get_xml_desc : p<op::domain_snapshot_get_xml_desc, 186> {};
+struct domain_snapshot_lookup_by_name : p<op::domain_snapshot_lookup_by_name, 189> {};
+struct domain_has_current_snapshot : p<op::domain_has_current_snapshot, 190> {};
+struct domain_snapshot_current : p<op::domain_snapshot_current, 191> {};
+struct domain_snapshot_delete : p<op::domain_snapshot_delete, 193> {};
+struct domain_snapshot_get_parent : p<op::domain_snapshot_get_parent, 244> {};
+struct domain_snapshot_is_current : p<op::domain_snapshot_is_current, 271> {};
+struct domain_snapshot_has_metadata : p<op::domain_snapshot_has_metadata, 272> {};
+struct domain_list_all_snapshots
+    : list_all_dom_refs<op::domain_list_all_snapshots, 274, domain_snapshot_ref, limits::domain_snapshot_list> {};
+struct domain_checkpoint_create_xml : p<op::domain_checkpoint_create_xml, 411> {};
+struct domain_checkpoint_get_xml_desc : p<op::domain_checkpoint_get_xml_desc, 412> {};
+struct domain_list_all_checkpoints
+    : list_all_dom_refs<op::domain_list_all_checkpoints, 413, domain_checkpoint_ref, limits::domain_checkpoint_list> {};
+struct domain_checkpoint_lookup_by_name : p<op::domain_checkpoint_lookup_by_name, 415> {};
+struct domain_checkpoint_get_parent : p<op::domain_checkpoint_get_parent, 416> {};
+struct domain_checkpoint_delete : p<op::domain_checkpoint_delete, 417> {};
+
 }  // namespace proc
 
 /// Every procedure carried by an operation. Session procedures (open, close, auth list, get URI,
@@ -568,7 +755,27 @@ using procedures = std::tuple<
     proc::network_destroy, proc::network_get_xml_desc, proc::network_get_bridge_name,
     proc::network_get_autostart, proc::network_set_autostart, proc::network_is_active,
     proc::network_is_persistent, proc::network_update, proc::network_get_dhcp_leases, proc::domain_interface_addresses,
-    proc::domain_get_job_info, proc::domain_get_job_stats, proc::domain_abort_job, proc::domain_abort_job_flags>;
+    proc::domain_get_job_info, proc::domain_get_job_stats, proc::domain_abort_job, proc::domain_abort_job_flags,
+    proc::connect_list_all_storage_pools, proc::storage_pool_lookup_by_name, proc::storage_pool_lookup_by_uuid,
+    proc::storage_pool_lookup_by_volume, proc::storage_pool_get_info, proc::storage_pool_get_xml_desc,
+    proc::storage_pool_get_autostart, proc::storage_pool_is_active, proc::storage_pool_is_persistent,
+    proc::storage_pool_list_all_volumes, proc::storage_vol_create_xml, proc::storage_vol_delete,
+    proc::storage_vol_lookup_by_name, proc::storage_vol_lookup_by_key, proc::storage_vol_lookup_by_path,
+    proc::storage_vol_get_info, proc::storage_vol_get_xml_desc, proc::storage_vol_get_path,
+    proc::connect_list_all_interfaces, proc::interface_lookup_by_name, proc::interface_lookup_by_mac_string,
+    proc::interface_get_xml_desc, proc::interface_is_active, proc::connect_list_all_node_devices,
+    proc::node_device_lookup_by_name, proc::node_device_get_xml_desc, proc::node_device_get_parent,
+    proc::node_device_list_caps, proc::domain_snapshot_create_xml, proc::domain_snapshot_get_xml_desc,
+    proc::domain_snapshot_lookup_by_name, proc::domain_has_current_snapshot, proc::domain_snapshot_current,
+    proc::domain_snapshot_delete, proc::domain_snapshot_get_parent, proc::domain_snapshot_is_current,
+    proc::domain_snapshot_has_metadata, proc::domain_list_all_snapshots, proc::domain_checkpoint_create_xml,
+    proc::domain_checkpoint_get_xml_desc, proc::domain_list_all_checkpoints, proc::domain_checkpoint_lookup_by_name,
+    proc::domain_checkpoint_get_parent, proc::domain_checkpoint_delete, proc::connect_num_of_storage_pools,
+    proc::connect_list_storage_pools, proc::connect_num_of_defined_storage_pools,
+    proc::connect_list_defined_storage_pools, proc::connect_num_of_interfaces, proc::connect_list_interfaces,
+    proc::connect_num_of_defined_interfaces, proc::connect_list_defined_interfaces,
+    proc::storage_pool_num_of_volumes, proc::storage_pool_list_volumes, proc::node_num_of_devices,
+    proc::node_list_devices, proc::node_device_num_of_caps, proc::domain_snapshot_list_names>;
 
 /// Session procedures handled by the daemon and the client themselves.
 namespace session {

@@ -172,8 +172,9 @@ TEST_F(SessionTest, ProceduresVirtppdDoesNotServeAreLibvirtdsNoSupport) {
     EXPECT_EQ(job.domain, static_cast<int>(error_domain::domain));
     EXPECT_EQ(job.message.value_or(""), "this function is not supported by the connection driver: virDomainGetJobInfo");
     // a storage API: the storage error domain
-    auto pools = body_of<rpc::remote_error>(roundtrip(call(71, 3, xdr::none{})));
-    EXPECT_EQ(pools.message.value_or(""), "this function is not supported by the connection driver: virConnectNumOfStoragePools");
+    struct refresh_args { storage_pool_ref pool; std::uint32_t flags; };
+    auto pools = body_of<rpc::remote_error>(roundtrip(call(83, 3, refresh_args{{"default-pool", {}}, 0})));
+    EXPECT_EQ(pools.message.value_or(""), "this function is not supported by the connection driver: virStoragePoolRefresh");
     EXPECT_EQ(pools.domain, static_cast<int>(error_domain::storage));
 }
 
