@@ -765,6 +765,200 @@ void bind_network(py::module_& m) {
         .def("isPersistent", [](const network& n) { return without_gil([&] { return n.net.is_persistent(); }) ? 1 : 0; });
 }
 
+// ---- storage, interfaces, node devices, snapshots, checkpoints --------------------------------
+// Each handle is the connection and libvirt's reference for the object; every method is one
+// operation of the library.
+
+template <class Ref>
+struct object_handle {
+    virtpp::any_connection conn;
+    Ref ref;
+};
+using storage_pool = object_handle<virtpp::storage_pool_ref>;
+using storage_vol = object_handle<virtpp::storage_vol_ref>;
+using host_interface = object_handle<virtpp::interface_ref>;
+using node_device = object_handle<virtpp::node_device_ref>;
+using domain_snapshot = object_handle<virtpp::domain_snapshot_ref>;
+using domain_checkpoint = object_handle<virtpp::domain_checkpoint_ref>;
+
+template <class Ref>
+std::vector<object_handle<Ref>> wrap_all(const virtpp::any_connection& c, const std::vector<Ref>& refs) {
+    std::vector<object_handle<Ref>> out;
+    out.reserve(refs.size());
+    for (const auto& r : refs) out.push_back({c, r});
+    return out;
+}
+
+void bind_objects(py::module_& m) {
+    using namespace virtpp;
+    namespace o = virtpp::op;
+
+    py::class_<storage_pool>(m, "StoragePool")
+        .def("name", [](const storage_pool& p) { return p.ref.name; })
+        .def("UUID", [](const storage_pool& p) { return uuid_bytes(p.ref.uuid); })
+        .def("UUIDString", [](const storage_pool& p) { return p.ref.uuid.str(); })
+        .def("connection", [](const storage_pool& p) { return connection{p.conn}; })
+        .def("info", [](const storage_pool& p) {
+            auto i = call<o::storage_pool_get_info>(p.conn, {p.ref});
+            return std::vector<py::object>{py::int_(i.state), py::int_(i.capacity), py::int_(i.allocation), py::int_(i.available)};
+        })
+        .def("XMLDesc", [](const storage_pool& p, unsigned flags) { return call<o::storage_pool_get_xml_desc>(p.conn, {p.ref, flags}); })
+        .def("autostart", [](const storage_pool& p) { return call<o::storage_pool_get_autostart>(p.conn, {p.ref}) ? 1 : 0; })
+        .def("isActive", [](const storage_pool& p) { return call<o::storage_pool_is_active>(p.conn, {p.ref}) ? 1 : 0; })
+        .def("isPersistent", [](const storage_pool& p) { return call<o::storage_pool_is_persistent>(p.conn, {p.ref}) ? 1 : 0; })
+        .def("listAllVolumes", [](const storage_pool& p, unsigned flags) {
+            return wrap_all(p.conn, call<o::storage_pool_list_all_volumes>(p.conn, {p.ref, flags}));
+        })
+        .def("createXML", [](const storage_pool& p, const std::string& xml, unsigned flags) {
+            return storage_vol{p.conn, call<o::storage_vol_create_xml>(p.conn, {p.ref, xml, flags})};
+        })
+        .def("storageVolLookupByName", [](const storage_pool& p, const std::string& name) {
+            return storage_vol{p.conn, call<o::storage_vol_lookup_by_name>(p.conn, {p.ref, name})};
+        });
+
+    py::class_<storage_vol>(m, "StorageVol")
+        .def("name", [](const storage_vol& v) { return v.ref.name; })
+        .def("key", [](const storage_vol& v) { return v.ref.key; })
+        .def("connection", [](const storage_vol& v) { return connection{v.conn}; })
+        .def("path", [](const storage_vol& v) { return call<o::storage_vol_get_path>(v.conn, {v.ref}); })
+        .def("info", [](const storage_vol& v) {
+            auto i = call<o::storage_vol_get_info>(v.conn, {v.ref});
+            return std::vector<py::object>{py::int_(i.type), py::int_(i.capacity), py::int_(i.allocation)};
+        })
+        .def("XMLDesc", [](const storage_vol& v, unsigned flags) { return call<o::storage_vol_get_xml_desc>(v.conn, {v.ref, flags}); })
+        .def("delete", [](const storage_vol& v, unsigned flags) { call<o::storage_vol_delete>(v.conn, {v.ref, flags}); })
+        .def("storagePoolLookupByVolume", [](const storage_vol& v) {
+            return storage_pool{v.conn, call<o::storage_pool_lookup_by_volume>(v.conn, {v.ref})};
+        });
+
+    py::class_<host_interface>(m, "Interface")
+        .def("name", [](const host_interface& i) { return i.ref.name; })
+        .def("MACString", [](const host_interface& i) { return i.ref.mac; })
+        .def("connection", [](const host_interface& i) { return connection{i.conn}; })
+        .def("XMLDesc", [](const host_interface& i, unsigned flags) { return call<o::interface_get_xml_desc>(i.conn, {i.ref, flags}); })
+        .def("isActive", [](const host_interface& i) { return call<o::interface_is_active>(i.conn, {i.ref}) ? 1 : 0; });
+
+    py::class_<node_device>(m, "NodeDevice")
+        .def("name", [](const node_device& d) { return d.ref.name; })
+        .def("connection", [](const node_device& d) { return connection{d.conn}; })
+        .def("XMLDesc", [](const node_device& d, unsigned flags) { return call<o::node_device_get_xml_desc>(d.conn, {d.ref, flags}); })
+        .def("parent", [](const node_device& d) { return optional_str(call<o::node_device_get_parent>(d.conn, {d.ref})); })
+        .def("listCaps", [](const node_device& d) { return call<o::node_device_list_caps>(d.conn, {d.ref}); });
+
+    py::class_<domain_snapshot>(m, "DomainSnapshot")
+        .def("getName", [](const domain_snapshot& s) { return s.ref.name; })
+        .def("domain", [](const domain_snapshot& s) { return domain{any_domain(s.conn, s.ref.dom)}; })
+        .def("connection", [](const domain_snapshot& s) { return connection{s.conn}; })
+        .def("getXMLDesc", [](const domain_snapshot& s, unsigned flags) { return call<o::domain_snapshot_get_xml_desc>(s.conn, {s.ref, flags}); })
+        .def("getParent", [](const domain_snapshot& s, unsigned flags) {
+            return domain_snapshot{s.conn, call<o::domain_snapshot_get_parent>(s.conn, {s.ref, flags})};
+        })
+        .def("isCurrent", [](const domain_snapshot& s, unsigned flags) { return call<o::domain_snapshot_is_current>(s.conn, {s.ref, flags}) ? 1 : 0; })
+        .def("hasMetadata", [](const domain_snapshot& s, unsigned flags) { return call<o::domain_snapshot_has_metadata>(s.conn, {s.ref, flags}) ? 1 : 0; })
+        .def("delete", [](const domain_snapshot& s, unsigned flags) { call<o::domain_snapshot_delete>(s.conn, {s.ref, flags}); });
+
+    py::class_<domain_checkpoint>(m, "DomainCheckpoint")
+        .def("getName", [](const domain_checkpoint& c) { return c.ref.name; })
+        .def("domain", [](const domain_checkpoint& c) { return domain{any_domain(c.conn, c.ref.dom)}; })
+        .def("connection", [](const domain_checkpoint& c) { return connection{c.conn}; })
+        .def("getXMLDesc", [](const domain_checkpoint& c, unsigned flags) { return call<o::domain_checkpoint_get_xml_desc>(c.conn, {c.ref, flags}); })
+        .def("getParent", [](const domain_checkpoint& c, unsigned flags) {
+            return domain_checkpoint{c.conn, call<o::domain_checkpoint_get_parent>(c.conn, {c.ref, flags})};
+        })
+        .def("delete", [](const domain_checkpoint& c, unsigned flags) { call<o::domain_checkpoint_delete>(c.conn, {c.ref, flags}); });
+
+    // the connection's and the domain's calls that return these objects
+    auto conn_class = py::reinterpret_borrow<py::class_<connection>>(m.attr("Connection"));
+    conn_class
+        .def("listAllStoragePools", [](const connection& s, unsigned flags) {
+            auto c = s.get();
+            return wrap_all(c, call<o::connect_list_all_storage_pools>(c, {flags}));
+        })
+        .def("storagePoolLookupByName", [](const connection& s, const std::string& name) {
+            auto c = s.get();
+            return storage_pool{c, call<o::storage_pool_lookup_by_name>(c, {name})};
+        })
+        .def("storagePoolLookupByUUID", [](const connection& s, const py::bytes& raw) {
+            auto c = s.get();
+            auto u = virtpp::api_boundary(&c.errors(), [&] { return uuid_from_bytes(raw, error_domain::storage, "virStoragePoolLookupByUUID"); });
+            return storage_pool{c, call<o::storage_pool_lookup_by_uuid>(c, {u})};
+        })
+        .def("storagePoolLookupByUUIDString", [](const connection& s, const std::string& text) {
+            auto c = s.get();
+            auto u = virtpp::api_boundary(&c.errors(), [&] {
+                auto parsed = virtpp::uuid::parse(text);
+                if (!parsed) raise_error(virtpp::error_code::invalid_arg, error_domain::storage, "uuidstr in virStoragePoolLookupByUUIDString must be a valid UUID");
+                return *parsed;
+            });
+            return storage_pool{c, call<o::storage_pool_lookup_by_uuid>(c, {u})};
+        })
+        .def("storageVolLookupByKey", [](const connection& s, const std::string& key) {
+            auto c = s.get();
+            return storage_vol{c, call<o::storage_vol_lookup_by_key>(c, {key})};
+        })
+        .def("storageVolLookupByPath", [](const connection& s, const std::string& path) {
+            auto c = s.get();
+            return storage_vol{c, call<o::storage_vol_lookup_by_path>(c, {path})};
+        })
+        .def("listAllInterfaces", [](const connection& s, unsigned flags) {
+            auto c = s.get();
+            return wrap_all(c, call<o::connect_list_all_interfaces>(c, {flags}));
+        })
+        .def("interfaceLookupByName", [](const connection& s, const std::string& name) {
+            auto c = s.get();
+            return host_interface{c, call<o::interface_lookup_by_name>(c, {name})};
+        })
+        .def("interfaceLookupByMACString", [](const connection& s, const std::string& mac) {
+            auto c = s.get();
+            return host_interface{c, call<o::interface_lookup_by_mac_string>(c, {mac})};
+        })
+        .def("listAllDevices", [](const connection& s, unsigned flags) {
+            auto c = s.get();
+            return wrap_all(c, call<o::connect_list_all_node_devices>(c, {flags}));
+        })
+        .def("listDevices", [](const connection& s, std::optional<std::string> cap, unsigned flags) {
+            return call<o::node_list_devices>(s.get(), {std::move(cap), flags});
+        })
+        .def("nodeDeviceLookupByName", [](const connection& s, const std::string& name) {
+            auto c = s.get();
+            return node_device{c, call<o::node_device_lookup_by_name>(c, {name})};
+        });
+
+    auto dom_class = py::reinterpret_borrow<py::class_<domain>>(m.attr("Domain"));
+    dom_class
+        .def("snapshotCreateXML", [](const domain& d, const std::string& xml, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return domain_snapshot{c, call<o::domain_snapshot_create_xml>(c, {d.dom.ref(), xml, flags})};
+        })
+        .def("snapshotLookupByName", [](const domain& d, const std::string& name, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return domain_snapshot{c, call<o::domain_snapshot_lookup_by_name>(c, {d.dom.ref(), name, flags})};
+        })
+        .def("listAllSnapshots", [](const domain& d, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return wrap_all(c, call<o::domain_list_all_snapshots>(c, {d.dom.ref(), flags}));
+        })
+        .def("hasCurrentSnapshot", [](const domain& d, unsigned flags) {
+            return call<o::domain_has_current_snapshot>(any_connection(d.dom.connection()), {d.dom.ref(), flags}) ? 1 : 0;
+        })
+        .def("snapshotCurrent", [](const domain& d, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return domain_snapshot{c, call<o::domain_snapshot_current>(c, {d.dom.ref(), flags})};
+        })
+        .def("checkpointCreateXML", [](const domain& d, const std::string& xml, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return domain_checkpoint{c, call<o::domain_checkpoint_create_xml>(c, {d.dom.ref(), xml, flags})};
+        })
+        .def("checkpointLookupByName", [](const domain& d, const std::string& name, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return domain_checkpoint{c, call<o::domain_checkpoint_lookup_by_name>(c, {d.dom.ref(), name, flags})};
+        })
+        .def("listAllCheckpoints", [](const domain& d, unsigned flags) {
+            any_connection c(d.dom.connection());
+            return wrap_all(c, call<o::domain_list_all_checkpoints>(c, {d.dom.ref(), flags}));
+        });
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -773,6 +967,7 @@ PYBIND11_MODULE(_core, m) {
     bind_connection(m);
     bind_domain(m);
     bind_network(m);
+    bind_objects(m);
 
     m.def("set_error_class", [](py::object cls) { error_class() = std::move(cls); });
     m.def("set_error_handler", &set_error_handler);

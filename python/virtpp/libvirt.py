@@ -988,6 +988,277 @@ def virEventInvokeFreeCallback(opaque: Any) -> None:
         opaque[2](opaque[1])
 
 
+# ---- storage pools and volumes, host interfaces, node devices, snapshots, checkpoints ----------
+
+class _Object(object):
+    """Common shape of the handle classes below: the connection and the native handle."""
+
+    def __init__(self, conn: virConnect, _obj: Any = None) -> None:
+        if _obj is None:
+            raise Exception("Cannot create %s without an object: use a lookup method" % type(self).__name__)
+        self._conn = conn
+        self._o = _obj
+
+    def c_pointer(self) -> int:
+        return id(self._o)
+
+    def connect(self) -> virConnect:
+        return self._conn
+
+
+class virStoragePool(_Object):
+    def name(self) -> str:
+        return self._o.name()
+
+    def UUID(self) -> bytes:
+        return self._o.UUID()
+
+    def UUIDString(self) -> str:
+        return self._o.UUIDString()
+
+    def info(self) -> List[int]:
+        return self._o.info()
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        return self._o.XMLDesc(flags)
+
+    def autostart(self) -> int:
+        return self._o.autostart()
+
+    def isActive(self) -> int:
+        return self._o.isActive()
+
+    def isPersistent(self) -> int:
+        return self._o.isPersistent()
+
+    def listAllVolumes(self, flags: int = 0) -> List['virStorageVol']:
+        return [virStorageVol(self._conn, _obj=v) for v in self._o.listAllVolumes(flags)]
+
+    def listVolumes(self) -> List[str]:
+        return [v.name() for v in self._o.listAllVolumes(0)]
+
+    def numOfVolumes(self) -> int:
+        return len(self._o.listAllVolumes(0))
+
+    def createXML(self, xmlDesc: str, flags: int = 0) -> 'virStorageVol':
+        return virStorageVol(self._conn, _obj=self._o.createXML(xmlDesc, flags))
+
+    def storageVolLookupByName(self, name: str) -> 'virStorageVol':
+        return virStorageVol(self._conn, _obj=self._o.storageVolLookupByName(name))
+
+
+class virStorageVol(_Object):
+    def name(self) -> str:
+        return self._o.name()
+
+    def key(self) -> str:
+        return self._o.key()
+
+    def path(self) -> str:
+        return self._o.path()
+
+    def info(self) -> List[int]:
+        return self._o.info()
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        return self._o.XMLDesc(flags)
+
+    def delete(self, flags: int = 0) -> int:
+        self._o.delete(flags)
+        return 0
+
+    def storagePoolLookupByVolume(self) -> virStoragePool:
+        return virStoragePool(self._conn, _obj=self._o.storagePoolLookupByVolume())
+
+
+class virInterface(_Object):
+    def name(self) -> str:
+        return self._o.name()
+
+    def MACString(self) -> str:
+        return self._o.MACString()
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        return self._o.XMLDesc(flags)
+
+    def isActive(self) -> int:
+        return self._o.isActive()
+
+
+class virNodeDevice(_Object):
+    def name(self) -> str:
+        return self._o.name()
+
+    def XMLDesc(self, flags: int = 0) -> str:
+        return self._o.XMLDesc(flags)
+
+    def parent(self) -> Optional[str]:
+        return self._o.parent()
+
+    def listCaps(self) -> List[str]:
+        return self._o.listCaps()
+
+    def numOfCaps(self) -> int:
+        return len(self._o.listCaps())
+
+
+class _Moment(object):
+    """virDomainSnapshot and virDomainCheckpoint: a name within a domain."""
+
+    def __init__(self, dom: virDomain, _obj: Any = None) -> None:
+        if _obj is None:
+            raise Exception("Cannot create %s without one: use a virDomain method" % type(self).__name__)
+        self._dom = dom
+        self._conn = dom.connect()
+        self._o = _obj
+
+    def c_pointer(self) -> int:
+        return id(self._o)
+
+    def connect(self) -> virConnect:
+        return self._conn
+
+    def getConnect(self) -> virConnect:
+        return self._conn
+
+    def domain(self) -> virDomain:
+        return self._dom
+
+    def getDomain(self) -> virDomain:
+        return self._dom
+
+    def getName(self) -> str:
+        return self._o.getName()
+
+    def getXMLDesc(self, flags: int = 0) -> str:
+        return self._o.getXMLDesc(flags)
+
+    def delete(self, flags: int = 0) -> int:
+        self._o.delete(flags)
+        return 0
+
+
+class virDomainSnapshot(_Moment):
+    def getParent(self, flags: int = 0) -> 'virDomainSnapshot':
+        return virDomainSnapshot(self._dom, _obj=self._o.getParent(flags))
+
+    def isCurrent(self, flags: int = 0) -> int:
+        return self._o.isCurrent(flags)
+
+    def hasMetadata(self, flags: int = 0) -> int:
+        return self._o.hasMetadata(flags)
+
+
+class virDomainCheckpoint(_Moment):
+    def getParent(self, flags: int = 0) -> 'virDomainCheckpoint':
+        return virDomainCheckpoint(self._dom, _obj=self._o.getParent(flags))
+
+
+def _connect_methods() -> Dict[str, Callable]:
+    def listAllStoragePools(self: virConnect, flags: int = 0) -> List[virStoragePool]:
+        return [virStoragePool(self, _obj=p) for p in self._o.listAllStoragePools(flags)]
+
+    def listStoragePools(self: virConnect) -> List[str]:
+        return [p.name() for p in self._o.listAllStoragePools(VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)]
+
+    def numOfStoragePools(self: virConnect) -> int:
+        return len(self._o.listAllStoragePools(VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE))
+
+    def listDefinedStoragePools(self: virConnect) -> List[str]:
+        return [p.name() for p in self._o.listAllStoragePools(VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE)]
+
+    def numOfDefinedStoragePools(self: virConnect) -> int:
+        return len(self._o.listAllStoragePools(VIR_CONNECT_LIST_STORAGE_POOLS_INACTIVE))
+
+    def storagePoolLookupByName(self: virConnect, name: str) -> virStoragePool:
+        return virStoragePool(self, _obj=self._o.storagePoolLookupByName(name))
+
+    def storagePoolLookupByUUID(self: virConnect, uuid: bytes) -> virStoragePool:
+        return virStoragePool(self, _obj=self._o.storagePoolLookupByUUID(uuid))
+
+    def storagePoolLookupByUUIDString(self: virConnect, uuidstr: str) -> virStoragePool:
+        return virStoragePool(self, _obj=self._o.storagePoolLookupByUUIDString(uuidstr))
+
+    def storageVolLookupByKey(self: virConnect, key: str) -> virStorageVol:
+        return virStorageVol(self, _obj=self._o.storageVolLookupByKey(key))
+
+    def storageVolLookupByPath(self: virConnect, path: str) -> virStorageVol:
+        return virStorageVol(self, _obj=self._o.storageVolLookupByPath(path))
+
+    def listAllInterfaces(self: virConnect, flags: int = 0) -> List[virInterface]:
+        return [virInterface(self, _obj=i) for i in self._o.listAllInterfaces(flags)]
+
+    def listInterfaces(self: virConnect) -> List[str]:
+        return [i.name() for i in self._o.listAllInterfaces(VIR_CONNECT_LIST_INTERFACES_ACTIVE)]
+
+    def numOfInterfaces(self: virConnect) -> int:
+        return len(self._o.listAllInterfaces(VIR_CONNECT_LIST_INTERFACES_ACTIVE))
+
+    def listDefinedInterfaces(self: virConnect) -> List[str]:
+        return [i.name() for i in self._o.listAllInterfaces(VIR_CONNECT_LIST_INTERFACES_INACTIVE)]
+
+    def numOfDefinedInterfaces(self: virConnect) -> int:
+        return len(self._o.listAllInterfaces(VIR_CONNECT_LIST_INTERFACES_INACTIVE))
+
+    def interfaceLookupByName(self: virConnect, name: str) -> virInterface:
+        return virInterface(self, _obj=self._o.interfaceLookupByName(name))
+
+    def interfaceLookupByMACString(self: virConnect, macstr: str) -> virInterface:
+        return virInterface(self, _obj=self._o.interfaceLookupByMACString(macstr))
+
+    def listAllDevices(self: virConnect, flags: int = 0) -> List[virNodeDevice]:
+        return [virNodeDevice(self, _obj=d) for d in self._o.listAllDevices(flags)]
+
+    def listDevices(self: virConnect, cap: Optional[str], flags: int = 0) -> List[str]:
+        return self._o.listDevices(cap, flags)
+
+    def numOfDevices(self: virConnect, cap: Optional[str], flags: int = 0) -> int:
+        return len(self._o.listDevices(cap, flags))
+
+    def nodeDeviceLookupByName(self: virConnect, name: str) -> virNodeDevice:
+        return virNodeDevice(self, _obj=self._o.nodeDeviceLookupByName(name))
+
+    return {k: v for k, v in locals().items() if not k.startswith("_")}
+
+
+def _domain_methods() -> Dict[str, Callable]:
+    def snapshotCreateXML(self: virDomain, xmlDesc: str, flags: int = 0) -> virDomainSnapshot:
+        return virDomainSnapshot(self, _obj=self._o.snapshotCreateXML(xmlDesc, flags))
+
+    def snapshotLookupByName(self: virDomain, name: str, flags: int = 0) -> virDomainSnapshot:
+        return virDomainSnapshot(self, _obj=self._o.snapshotLookupByName(name, flags))
+
+    def listAllSnapshots(self: virDomain, flags: int = 0) -> List[virDomainSnapshot]:
+        return [virDomainSnapshot(self, _obj=s) for s in self._o.listAllSnapshots(flags)]
+
+    def snapshotListNames(self: virDomain, flags: int = 0) -> List[str]:
+        return [s.getName() for s in self._o.listAllSnapshots(flags)]
+
+    def hasCurrentSnapshot(self: virDomain, flags: int = 0) -> int:
+        return self._o.hasCurrentSnapshot(flags)
+
+    def snapshotCurrent(self: virDomain, flags: int = 0) -> virDomainSnapshot:
+        return virDomainSnapshot(self, _obj=self._o.snapshotCurrent(flags))
+
+    def checkpointCreateXML(self: virDomain, xmlDesc: str, flags: int = 0) -> virDomainCheckpoint:
+        return virDomainCheckpoint(self, _obj=self._o.checkpointCreateXML(xmlDesc, flags))
+
+    def checkpointLookupByName(self: virDomain, name: str, flags: int = 0) -> virDomainCheckpoint:
+        return virDomainCheckpoint(self, _obj=self._o.checkpointLookupByName(name, flags))
+
+    def listAllCheckpoints(self: virDomain, flags: int = 0) -> List[virDomainCheckpoint]:
+        return [virDomainCheckpoint(self, _obj=c) for c in self._o.listAllCheckpoints(flags)]
+
+    return dict(locals())
+
+
+for _owner, _methods_of in ((virConnect, _connect_methods()), (virDomain, _domain_methods())):
+    for _name, _fn in _methods_of.items():
+        _fn.__qualname__ = "%s.%s" % (_owner.__name__, _name)
+        setattr(_owner, _name, _fn)
+del _owner, _methods_of, _name, _fn
+
+
 # ---- every other name libvirt-python has -------------------------------------------------------
 
 def _stub(owner: str, name: str, c_api: Optional[str]) -> Callable:

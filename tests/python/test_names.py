@@ -60,7 +60,7 @@ class TestNames(unittest.TestCase):
         conn = libvirt.open(URI)
         dom = conn.lookupByName("test")
         for call, api in ((lambda: dom.screenshot(None, 0), "virDomainScreenshot"),
-                          (lambda: conn.storagePoolLookupByName("default-pool"), "virStoragePoolLookupByName"),
+                          (lambda: conn.storagePoolLookupByName("default-pool").refresh(0), "virStoragePoolRefresh"),
                           (lambda: conn.storagePoolEventRegisterAny(None, 0, lambda *a: None, None),
                            "virConnectStoragePoolEventRegisterAny"),
                           (lambda: libvirtmod.virDomainScreenshot(dom._o, None, 0), "virDomainScreenshot"),

@@ -68,6 +68,18 @@ compare() {  # label uri
   else
     fail "$label: virtpp's module and python3-libvirt differ"
   fi
+  # Storage pool and volumes, interface, node devices, snapshots and checkpoints.
+  if PYTHONPATH=$DROPIN $VPY "$src/tests/python/compare_objects.py" "$uri" virtpp > "$SVC_WORK/$label.objects.virtpp.json" 2> "$SVC_WORK/$label.objects.virtpp.err" \
+     && $PY "$src/tests/python/compare_objects.py" "$uri" libvirt > "$SVC_WORK/$label.objects.libvirt.json" 2> "$SVC_WORK/$label.objects.libvirt.err"; then
+    if $PY "$src/tests/python/same_record.py" "$SVC_WORK/$label.objects.virtpp.json" "$SVC_WORK/$label.objects.libvirt.json"; then
+      echo "ok: $label: $(grep -c '^\[' "$SVC_WORK/$label.objects.virtpp.json") storage/interface/node device/snapshot/checkpoint calls recorded the same with both modules"
+    else
+      fail "$label: storage, interface, node device, snapshot or checkpoint calls differ between virtpp's module and python3-libvirt"
+    fi
+  else
+    cat "$SVC_WORK/$label.objects."*.err
+    fail "$label: compare_objects.py"
+  fi
   # Event callbacks: the same callbacks called with the same arguments in the same order.
   if PYTHONPATH=$DROPIN timeout 120 $VPY "$src/tests/python/compare_events.py" "$uri" virtpp "$SVC_WORK" > "$SVC_WORK/$label.events.virtpp.json" 2> "$SVC_WORK/$label.events.virtpp.err" \
      && timeout 120 $PY "$src/tests/python/compare_events.py" "$uri" libvirt "$SVC_WORK" > "$SVC_WORK/$label.events.libvirt.json" 2> "$SVC_WORK/$label.events.libvirt.err"; then
@@ -109,10 +121,10 @@ else
 fi
 
 # ---- libvirt-python-style unit tests against the drop-in (in process, then over virtppd) ---------
-(cd "$src/tests/python" && PYTHONPATH=$DROPIN $VPY -m unittest -v test_names test_errors test_threads test_events 2>&1) \
+(cd "$src/tests/python" && PYTHONPATH=$DROPIN $VPY -m unittest -v test_names test_errors test_threads test_events test_objects 2>&1) \
   || fail "unittest suites (test:///default)"
 if [[ -n ${UNIX_URI:-} ]]; then
-  (cd "$src/tests/python" && VIRTPP_TEST_URI=$UNIX_URI PYTHONPATH=$DROPIN $VPY -m unittest test_threads test_errors test_events 2>&1) \
+  (cd "$src/tests/python" && VIRTPP_TEST_URI=$UNIX_URI PYTHONPATH=$DROPIN $VPY -m unittest test_threads test_errors test_events test_objects 2>&1) \
     || fail "unittest suites over virtppd (unix)"
 fi
 
