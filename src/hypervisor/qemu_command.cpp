@@ -35,6 +35,7 @@ public:
         for (const auto& n : def.devices.interfaces) note(n.address);
         for (const auto& i : def.devices.inputs) note(i.address);
         if (def.devices.memballoon) note(def.devices.memballoon->address);
+        for (const auto& v : def.devices.videos) note(v.address);
     }
     std::string take(const std::optional<xml::device_address>& explicit_address) {
         if (explicit_address && explicit_address->type == xml::address_type::pci && explicit_address->slot) {
@@ -163,10 +164,39 @@ command_line build_command_line(const xml::domain_def& def, const command_option
                         (def.os.bios_useserial.value_or(false) ? ",graphics=off" : ""));
     arg("-accel", opts.kvm ? "kvm" : "tcg");
     arg("-m", mib(def.memory_kib));
+    if (def.cpu) {
+        // the default model (custom qemu64 without features) is QEMU's own: no -cpu, as libvirt
+        const auto& c = *def.cpu;
+        std::string model;
+        if (c.mode == "host-passthrough" || c.mode == "host-model") {
+            if (!opts.kvm)
+                fail(error_code::config_unsupported, "CPU mode '" + *c.mode + "' for " + def.os.arch.value_or("x86_64") +
+                                                         " qemu domain on " + def.os.arch.value_or("x86_64") +
+                                                         " host is not supported by hypervisor");
+            model = "host";
+        } else if (c.mode == "maximum") {
+            model = "max";
+        } else if (c.model && (*c.model != "qemu64" || !c.features.empty())) {
+            model = *c.model;
+        }
+        if (!model.empty()) {
+            std::string cpu = escape_option_value(model);
+            for (const auto& f : c.features)
+                cpu += "," + escape_option_value(f.name) + (f.policy == "disable" || f.policy == "forbid" ? "=off" : "=on");
+            arg("-cpu", cpu);
+        }
+    }
     unsigned max_cpus = std::max(1U, def.vcpu.count);
     unsigned cur_cpus = def.vcpu.current ? std::min(*def.vcpu.current, max_cpus) : max_cpus;
-    arg("-smp", std::to_string(cur_cpus) + (cur_cpus != max_cpus ? ",maxcpus=" + std::to_string(max_cpus) : "") +
-                    ",sockets=" + std::to_string(max_cpus) + ",cores=1,threads=1");
+    std::string topology = ",sockets=" + std::to_string(max_cpus) + ",cores=1,threads=1";
+    if (def.cpu && def.cpu->topology) {
+        const auto& t = *def.cpu->topology;
+        if (static_cast<unsigned long long>(t.sockets) * t.dies * t.cores * t.threads != max_cpus)
+            fail(error_code::xml_error, "CPU topology doesn't match maximum vcpu count");
+        topology = ",sockets=" + std::to_string(t.sockets) + (t.dies > 1 ? ",dies=" + std::to_string(t.dies) : "") +
+                   ",cores=" + std::to_string(t.cores) + ",threads=" + std::to_string(t.threads);
+    }
+    arg("-smp", std::to_string(cur_cpus) + (cur_cpus != max_cpus ? ",maxcpus=" + std::to_string(max_cpus) : "") + topology);
     arg("-uuid", def.uuid->str());
     arg("-no-user-config");
     arg("-nodefaults");
@@ -383,9 +413,32 @@ command_line build_command_line(const xml::domain_def& def, const command_option
         } else {
             arg("-display", std::string("sdl") + (g.fullscreen.value_or(false) ? ",full-screen=on" : ""));
         }
-        arg("-device", R"({"driver":"cirrus-vga","id":"video0","bus":"pci.0","addr":"0x2"})");
     }
     if (!has_graphics) arg("-display", "none");
+    // Video cards: the primary one as the VGA-compatible variant of its model.
+    for (std::size_t i = 0; i < def.devices.videos.size(); ++i) {
+        const auto& v = def.devices.videos[i];
+        if (v.model == "none") continue;
+        json::object dev;
+        if (v.model == "cirrus") dev["driver"] = "cirrus-vga";
+        else if (v.model == "vga") dev["driver"] = "VGA";
+        else if (v.model == "vmvga") dev["driver"] = "vmware-svga";
+        else if (v.model == "virtio") dev["driver"] = v.primary ? "virtio-vga" : "virtio-gpu-pci";
+        else if (v.model == "qxl") dev["driver"] = v.primary ? "qxl-vga" : "qxl";
+        else if (v.model == "bochs") dev["driver"] = "bochs-display";
+        else fail(error_code::config_unsupported, "video type '" + v.model + "' is not supported by the QEMU driver");
+        dev["id"] = "video" + std::to_string(i);
+        if (v.model == "vga" || v.model == "vmvga") dev["vgamem_mb"] = v.vram.value_or(16384) / 1024;
+        if (v.model == "qxl") {
+            dev["ram_size"] = static_cast<std::uint64_t>(v.ram.value_or(65536)) * 1024;
+            dev["vram_size"] = static_cast<std::uint64_t>(v.vram.value_or(65536)) * 1024;
+        }
+        if (v.model == "virtio" && v.heads.value_or(1) > 1) dev["max_outputs"] = *v.heads;
+        dev["bus"] = "pci.0";
+        // slot 2 is kept for the primary card (pci_slots never hands it out)
+        dev["addr"] = (v.primary && !v.address) ? std::string("0x2") : slots.take(v.address);
+        arg("-device", device_json(dev));
+    }
 
     if (!def.devices.memballoon || def.devices.memballoon->model == "virtio") {
         json::object dev;

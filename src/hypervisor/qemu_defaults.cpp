@@ -6,11 +6,13 @@
 //     and floppy disks, from the target name;
 //   - <driver name='qemu' type='raw'/> on disks that have neither;
 //   - PS/2 mouse and keyboard;
+//   - the default CPU (custom qemu64, check none), an audio backend of type none, a cirrus video
+//     card for guests with graphics, ISA serial ports (target and model isa-serial);
 //   - the NIC model rtl8139 when none is given;
 //   - USB inputs on ports 1, 2, ... of the first USB controller;
 //   - PCI slots on bus 0 in libvirt's order: interfaces, sound cards, controllers, virtio disks,
-//     the memballoon, virtio inputs; slot 1 is the PIIX3, slot 2 the primary video card when the
-//     guest has graphics (the command line puts cirrus-vga there).
+//     the memballoon, secondary video cards, virtio inputs; slot 1 is the PIIX3, slot 2 the
+//     primary video card.
 #include "hypervisor/qemu_defaults.hpp"
 
 #include "hypervisor/disk_order.hpp"
@@ -99,6 +101,11 @@ void add_controller(xml::domain_def& def, controller_type type, unsigned index, 
 }  // namespace
 
 void complete_pc_devices(xml::domain_def& def, std::string_view source_xml) {
+    if (def.cpu && def.cpu->topology) {  // QEMU's validation, at define as in libvirt (the test driver has none)
+        const auto& t = *def.cpu->topology;
+        if (static_cast<unsigned long long>(t.sockets) * t.dies * t.cores * t.threads != def.vcpu.count)
+            raise(error_code::xml_error, error_domain::qemu, "CPU topology doesn't match maximum vcpu count");
+    }
     if (!is_pc_machine(def)) return;
     auto& dev = def.devices;
 
@@ -169,6 +176,37 @@ void complete_pc_devices(xml::domain_def& def, std::string_view source_xml) {
     for (auto& n : dev.interfaces)
         if (!n.model) n.model = "rtl8139";
 
+    // the CPU: the machine's default model (qemu64) when none is given; a custom or host CPU
+    // is not checked against the host (check='none'), a host-passthrough one stays migratable
+    if (!def.cpu) {
+        xml::cpu_def cpu;
+        cpu.mode = "custom";
+        cpu.match = "exact";
+        cpu.check = "none";
+        cpu.model = "qemu64";
+        cpu.fallback = "forbid";
+        def.cpu = cpu;
+    } else if (!def.cpu->check && (def.cpu->mode == "custom" || def.cpu->mode == "host-passthrough" || def.cpu->mode == "maximum")) {
+        def.cpu->check = "none";
+        if (def.cpu->mode != "custom" && !def.cpu->migratable) def.cpu->migratable = "on";
+    }
+
+    // one audio backend, 'none', when the guest names none; a video card for graphics
+    if (dev.audios.empty()) dev.audios.push_back({1, "none"});
+    if (!dev.graphics.empty() && dev.videos.empty()) {
+        xml::video_def video;  // cirrus, libvirt's default on i440fx
+        video.vram = 16384;
+        video.heads = 1;
+        video.primary = true;
+        dev.videos.push_back(video);
+    }
+
+    // serial ports are ISA serial ports on this machine
+    for (auto& c : dev.serials) {
+        if (!c.target_type || *c.target_type == "isa") c.target_type = "isa-serial";
+        if (*c.target_type == "isa-serial" && !c.target_model) c.target_model = "isa-serial";
+    }
+
     // USB inputs on the first controller's ports 1, 2, ... (the command line counts them alike)
     unsigned usb_port = 1;
     for (auto& i : dev.inputs)
@@ -182,7 +220,9 @@ void complete_pc_devices(xml::domain_def& def, std::string_view source_xml) {
 
     // PCI slots on bus 0
     std::set<unsigned> used{1};
-    if (!dev.graphics.empty()) used.insert(2);  // the primary video card
+    // slot 2 is the primary video card's
+    if (!dev.videos.empty() && dev.videos.front().model != "none" && !dev.videos.front().address)
+        dev.videos.front().address = pci_address(2);
     auto note = [&](const std::optional<device_address>& a) {
         if (a && a->type == address_type::pci && a->slot && a->bus.value_or(0) == 0) used.insert(*a->slot);
     };
@@ -191,6 +231,7 @@ void complete_pc_devices(xml::domain_def& def, std::string_view source_xml) {
     for (const auto& n : dev.interfaces) note(n.address);
     for (const auto& i : dev.inputs) note(i.address);
     for (const auto& s : dev.sounds) note(s.address);
+    for (const auto& v : dev.videos) note(v.address);
     if (dev.memballoon) note(dev.memballoon->address);
     unsigned next = 1;
     auto assign = [&](std::optional<device_address>& a) {
@@ -211,6 +252,8 @@ void complete_pc_devices(xml::domain_def& def, std::string_view source_xml) {
     for (auto& d : dev.disks)
         if (bus_of(d) == "virtio") assign(d.address);
     if (dev.memballoon && dev.memballoon->model == "virtio") assign(dev.memballoon->address);
+    for (auto& v : dev.videos)
+        if (v.model != "none") assign(v.address);  // secondary cards, after the balloon as libvirt orders them
     for (auto& i : dev.inputs)
         if (i.bus == xml::input_bus::virtio) assign(i.address);
 }

@@ -148,6 +148,7 @@ void write_chardev(writer& w, std::string_view kind, const chardev_def& s, domai
     } else if (kind == "serial") {
         if (s.target_type) w.attr("type", *s.target_type);
         w.attr("port", s.target_port);
+        if (s.target_model) w.open("model").attr("name", *s.target_model).close();
     } else {
         w.attr("port", s.target_port);
     }
@@ -255,6 +256,29 @@ void write_features(writer& w, const features_def& f) {
     w.close();
 }
 
+void write_cpu(writer& w, const cpu_def& c) {
+    w.open("cpu");
+    if (c.mode) w.attr("mode", *c.mode);
+    if (c.match && c.mode == "custom") w.attr("match", *c.match);
+    if (c.check) w.attr("check", *c.check);
+    if (c.migratable) w.attr("migratable", *c.migratable);
+    if (c.model) {
+        w.open("model");
+        if (c.fallback) w.attr("fallback", *c.fallback);
+        w.text(*c.model).close();
+    }
+    if (c.vendor) w.leaf("vendor", *c.vendor);
+    if (c.topology)
+        w.open("topology")
+            .attr("sockets", c.topology->sockets)
+            .attr("dies", c.topology->dies)
+            .attr("cores", c.topology->cores)
+            .attr("threads", c.topology->threads)
+            .close();
+    for (const auto& f : c.features) w.open("feature").attr("policy", f.policy).attr("name", f.name).close();
+    w.close();
+}
+
 }  // namespace
 
 std::string format_domain_xml(const domain_def& def, domain_format_flags flags) {
@@ -285,6 +309,7 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
     }
     write_os(w, def);
     write_features(w, def.features);
+    if (def.cpu) write_cpu(w, *def.cpu);
     write_clock(w, def.clock);
     w.leaf("on_poweroff", detail::lifecycle_names(def.on_poweroff));
     w.leaf("on_reboot", detail::lifecycle_names(def.on_reboot));
@@ -293,7 +318,8 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
     const auto& d = def.devices;
     const bool no_devices = !d.emulator && d.disks.empty() && d.controllers.empty() && d.interfaces.empty() &&
                             d.serials.empty() && d.parallels.empty() && d.consoles.empty() && d.inputs.empty() &&
-                            d.graphics.empty() && d.sounds.empty() && d.hostdevs.empty() && !d.memballoon;
+                            d.graphics.empty() && d.sounds.empty() && d.audios.empty() && d.videos.empty() &&
+                            d.hostdevs.empty() && !d.memballoon;
     w.open("devices");
     if (d.emulator) w.leaf("emulator", *d.emulator);
     for (const auto& disk : d.disks) write_disk(w, disk);
@@ -321,6 +347,17 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
     for (const auto& s : d.sounds) {
         w.open("sound").attr("model", s.model);
         write_address(w, s.address);
+        w.close();
+    }
+    for (const auto& a : d.audios) w.open("audio").attr("id", a.id).attr("type", a.type).close();
+    for (const auto& v : d.videos) {
+        w.open("video").open("model").attr("type", v.model);
+        if (v.ram) w.attr("ram", *v.ram);
+        if (v.vram) w.attr("vram", *v.vram);
+        if (v.heads) w.attr("heads", *v.heads);
+        if (v.primary) w.attr("primary", "yes");
+        w.close();
+        write_address(w, v.address);
         w.close();
     }
     for (const auto& h : d.hostdevs) {

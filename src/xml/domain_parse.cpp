@@ -562,6 +562,8 @@ chardev_def parse_chardev(const element& e, std::string_view kind) {
                 xml_fail(*t, "unknown target type " + quoted(*c.target_type) + " specified for character device");
             if (*c.target_type == "none") c.target_type.reset();
         }
+        if (kind == "serial")
+            if (const auto* m = t->child("model")) c.target_model = nonempty_attr(*m, "name");
         if (auto port = attr(*t, "port")) {
             auto v = to_int(*port);
             if (!v || *v < 0) xml_fail(*t, "Invalid port number: " + *port);
@@ -570,6 +572,120 @@ chardev_def parse_chardev(const element& e, std::string_view kind) {
     }
     c.address = device_address_of(e);
     return c;
+}
+
+/// A value that must be one of `allowed`, else libvirt's "Invalid value for attribute" error.
+template <std::size_t N>
+std::optional<std::string> enum_attr(const element& e, std::string_view key, const std::array<std::string_view, N>& allowed) {
+    auto v = attr(e, key);
+    if (v && std::find(allowed.begin(), allowed.end(), *v) == allowed.end())
+        xml_fail(e, "Invalid value for attribute " + quoted(key) + " in element " + quoted(e.name) + ": " + quoted(*v));
+    return v;
+}
+
+audio_def parse_audio(const element& e) {
+    static constexpr std::array<std::string_view, 11> types{"none", "alsa", "coreaudio", "jack", "oss", "pulseaudio",
+                                                            "sdl", "spice", "file", "dbus", "pipewire"};
+    audio_def a;
+    auto type = enum_attr(e, "type", types);
+    if (!type) xml_fail(e, "Missing required attribute 'type' in element 'audio'");
+    a.type = *type;
+    auto id = uint_attr(e, "id");
+    if (!id || *id == 0) xml_fail(e, "Missing required attribute 'id' in element 'audio'");
+    a.id = *id;
+    return a;
+}
+
+video_def parse_video(const element& e) {
+    static constexpr std::array<std::string_view, 11> models{"vga", "cirrus", "vmvga", "xen", "vbox", "qxl",
+                                                             "virtio", "gop", "bochs", "ramfb", "none"};
+    video_def v;
+    if (const auto* m = e.child("model")) {
+        if (auto type = enum_attr(*m, "type", models)) v.model = *type;
+        v.ram = uint_attr(*m, "ram");
+        v.vram = uint_attr(*m, "vram");
+        v.heads = uint_attr(*m, "heads");
+        v.primary = yes_no_attr(*m, "primary").value_or(false);
+    }
+    v.address = device_address_of(e);
+    return v;
+}
+
+/// libvirt's generic completion of video devices: the first is primary, one head each, the
+/// video RAM each model has by default (cirrus always 16 MiB), and 'none' stands alone.
+void complete_videos(std::vector<video_def>& videos) {
+    for (std::size_t i = 0; i < videos.size(); ++i) {
+        auto& v = videos[i];
+        if (v.model == "none") {
+            if (videos.size() > 1)
+                raise(error_code::config_unsupported, from_domain,
+                      "a 'none' video type must be the only video device defined for the domain");
+            v.primary = false;
+            continue;
+        }
+        if (i == 0) v.primary = true;
+        if (!v.heads) v.heads = 1;
+        if (v.model == "cirrus") v.vram = 16384;
+        else if ((v.model == "vga" || v.model == "vmvga" || v.model == "xen") && !v.vram) v.vram = 16384;
+        else if (v.model == "qxl") {
+            if (!v.ram) v.ram = 65536;
+            if (!v.vram) v.vram = 65536;
+        }
+    }
+}
+
+void parse_cpu(const element& root, domain_def& def) {
+    const auto* c = root.child("cpu");
+    if (!c) return;
+    static constexpr std::array<std::string_view, 4> modes{"custom", "host-model", "host-passthrough", "maximum"};
+    static constexpr std::array<std::string_view, 3> matches{"minimum", "exact", "strict"};
+    static constexpr std::array<std::string_view, 3> checks{"none", "partial", "full"};
+    static constexpr std::array<std::string_view, 2> on_off{"on", "off"};
+    static constexpr std::array<std::string_view, 2> fallbacks{"allow", "forbid"};
+    static constexpr std::array<std::string_view, 5> policies{"force", "require", "optional", "disable", "forbid"};
+    cpu_def cpu;
+    cpu.mode = enum_attr(*c, "mode", modes);
+    cpu.match = enum_attr(*c, "match", matches);
+    cpu.check = enum_attr(*c, "check", checks);
+    cpu.migratable = enum_attr(*c, "migratable", on_off);
+    if (const auto* m = c->child("model")) {
+        auto name = m->trimmed_text();
+        if (!name.empty()) cpu.model = name;
+        cpu.fallback = enum_attr(*m, "fallback", fallbacks);
+    }
+    // a model without mode is a custom CPU; custom ones match exactly and fall back by default
+    if (!cpu.mode && (cpu.model || cpu.match)) cpu.mode = "custom";
+    if (cpu.mode == "custom" && cpu.model) {
+        if (!cpu.match) cpu.match = "exact";
+        if (!cpu.fallback) cpu.fallback = "allow";
+    }
+    if (const auto* v = c->child("vendor")) {
+        auto name = v->trimmed_text();
+        if (!name.empty()) cpu.vendor = name;
+    }
+    if (const auto* t = c->child("topology")) {
+        cpu_def::topology_def topo;
+        auto read = [&](std::string_view key, unsigned& into, bool required) {
+            auto v = uint_attr(*t, key);
+            if (!v && required) xml_fail(*t, "Missing attribute '" + std::string(key) + "' for CPU topology");
+            if (v) {
+                if (*v == 0) xml_fail(*t, "Invalid CPU topology: " + std::string(key) + " must be positive");
+                into = *v;
+            }
+        };
+        read("sockets", topo.sockets, true);
+        read("dies", topo.dies, false);
+        read("cores", topo.cores, true);
+        read("threads", topo.threads, true);
+        cpu.topology = topo;
+    }
+    for (const auto* f : c->children_named("feature")) {
+        auto name = nonempty_attr(*f, "name");
+        if (!name) xml_fail(*f, "Missing 'name' attribute for CPU feature");
+        auto policy = enum_attr(*f, "policy", policies);
+        cpu.features.push_back({policy.value_or("require"), *name});
+    }
+    def.cpu = std::move(cpu);
 }
 
 input_def parse_input(const element& e, const domain_def& def) {
@@ -982,9 +1098,15 @@ void parse_devices(const element& root, domain_def& def) {
         else if (c.name == "input") d.inputs.push_back(parse_input(c, def));
         else if (c.name == "graphics") d.graphics.push_back(parse_graphics(c));
         else if (c.name == "sound") d.sounds.push_back(parse_sound(c));
+        else if (c.name == "audio") d.audios.push_back(parse_audio(c));
+        // the Xen drivers' conversions (xm, S-expressions) carry no video cards yet: not kept there
+        else if (c.name == "video" && def.type != domain_virt_type::xen) d.videos.push_back(parse_video(c));
         else if (c.name == "hostdev") d.hostdevs.push_back(parse_hostdev(c));
         else if (c.name == "memballoon" && !d.memballoon) d.memballoon = parse_memballoon(c);
     }
+    // graphics need a video card: libvirt adds a cirrus one (the Xen drivers' own defaults aside)
+    if (!d.graphics.empty() && d.videos.empty() && def.type != domain_virt_type::xen) d.videos.push_back(video_def{});
+    complete_videos(d.videos);
     // controllers without an index get the next free one of their type
     for (auto& c : d.controllers) {
         if (c.index != UINT_MAX) continue;
@@ -1080,6 +1202,7 @@ domain_def parse_domain_xml_unreported(std::string_view text) {
     def.bootloader_args = child_text(root, "bootloader_args");
     parse_os(root, def);
     parse_features(root, def);
+    parse_cpu(root, def);
     parse_clock(root, def);
     def.on_poweroff = parse_lifecycle(root, "on_poweroff", lifecycle_action::destroy);
     def.on_reboot = parse_lifecycle(root, "on_reboot", lifecycle_action::restart);

@@ -145,6 +145,7 @@ struct chardev_def {
     std::string protocol = "raw";                        ///< tcp: raw, telnet, telnets, tls
     /// serial: isa, usb, pci, ... (absent = none); console: serial, xen, virtio, ...
     std::optional<std::string> target_type;
+    std::optional<std::string> target_model;  ///< serial: <target><model name=.../> (isa-serial, ...)
     int target_port = 0;
     std::optional<device_address> address;
 };
@@ -181,6 +182,42 @@ struct sound_def {
     std::optional<device_address> address;
 };
 
+/// <audio id='1' type='none'/>: an audio backend (its per-direction settings are not kept).
+struct audio_def {
+    unsigned id = 1;
+    std::string type;  ///< none, alsa, coreaudio, jack, oss, pulseaudio, sdl, spice, file, dbus, pipewire
+};
+
+/// <video><model type='cirrus' vram='16384' heads='1' primary='yes'/></video>
+struct video_def {
+    std::string model = "cirrus";  ///< vga, cirrus, vmvga, xen, vbox, qxl, virtio, gop, bochs, ramfb, none
+    std::optional<unsigned> ram;    ///< KiB, qxl only
+    std::optional<unsigned> vram;   ///< KiB
+    std::optional<unsigned> heads;
+    bool primary = false;
+    std::optional<device_address> address;
+};
+
+/// <cpu>: the guest CPU model and topology.
+struct cpu_feature {
+    std::string policy;  ///< force, require, optional, disable, forbid
+    std::string name;
+};
+struct cpu_def {
+    std::optional<std::string> mode;   ///< custom, host-model, host-passthrough, maximum
+    std::optional<std::string> match;  ///< minimum, exact, strict (custom)
+    std::optional<std::string> check;  ///< none, partial, full
+    std::optional<std::string> migratable;  ///< on, off (host-passthrough, maximum)
+    std::optional<std::string> model;
+    std::optional<std::string> fallback;  ///< allow, forbid
+    std::optional<std::string> vendor;
+    struct topology_def {
+        unsigned sockets = 1, dies = 1, cores = 1, threads = 1;
+    };
+    std::optional<topology_def> topology;
+    std::vector<cpu_feature> features;
+};
+
 /// <hostdev mode='subsystem' type='pci'> with the host PCI address.
 struct hostdev_def {
     std::string mode = "subsystem";
@@ -207,6 +244,8 @@ struct devices_def {
     std::vector<input_def> inputs;
     std::vector<graphics_def> graphics;
     std::vector<sound_def> sounds;
+    std::vector<audio_def> audios;
+    std::vector<video_def> videos;
     std::vector<hostdev_def> hostdevs;
     std::optional<memballoon_def> memballoon;
 };
@@ -237,6 +276,7 @@ struct domain_def {
     std::optional<std::string> bootloader_args;
     os_def os;
     features_def features;
+    std::optional<cpu_def> cpu;
     clock_def clock;
     lifecycle_action on_poweroff = lifecycle_action::destroy;
     lifecycle_action on_reboot = lifecycle_action::restart;

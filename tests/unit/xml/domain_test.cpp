@@ -248,4 +248,73 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"wrong root", "<network><name>x</name></network>", error_code::xml_error, "expecting root element"},
         bad_case{"malformed xml", "<domain type='test'><name>x</nam></domain>", error_code::xml_detail, "(domain_definition):1:"}));
 
+// ---- <cpu>, <audio>, <video> and the serial target model, as libvirt 9.0's test driver prints them
+// (virsh -c test:///default define + dumpxml --inactive of the same document)
+TEST(DomainXml, CpuAudioVideoAndSerialModelAsLibvirt) {
+    const std::string input = R"(<domain type='test'><name>vd4</name><uuid>2f0a5b8e-1c3d-4e5f-8a9b-0c1d2e3f4a5b</uuid><memory>1024</memory><vcpu>2</vcpu><os><type>hvm</type></os>
+<cpu mode='custom' match='exact'><model>qemu64</model><feature policy='require' name='sse4.2'/><topology sockets='1' cores='2' threads='1'/></cpu>
+<devices><serial type='pty'><target type='isa-serial'><model name='isa-serial'/></target></serial><graphics type='vnc'/><audio id='1' type='none'/><video><model type='vga'/></video><video><model type='cirrus' vram='9216'/></video><video><model type='qxl'/></video></devices></domain>)";
+    const std::string libvirt = R"(<domain type='test'>
+  <name>vd4</name>
+  <uuid>2f0a5b8e-1c3d-4e5f-8a9b-0c1d2e3f4a5b</uuid>
+  <memory unit='KiB'>1024</memory>
+  <currentMemory unit='KiB'>1024</currentMemory>
+  <vcpu placement='static'>2</vcpu>
+  <os>
+    <type arch='i686'>hvm</type>
+    <boot dev='hd'/>
+  </os>
+  <cpu mode='custom' match='exact'>
+    <model fallback='allow'>qemu64</model>
+    <topology sockets='1' dies='1' cores='2' threads='1'/>
+    <feature policy='require' name='sse4.2'/>
+  </cpu>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <on_crash>destroy</on_crash>
+  <devices>
+    <serial type='pty'>
+      <target type='isa-serial' port='0'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+    <graphics type='vnc' port='-1' autoport='yes'>
+      <listen type='address'/>
+    </graphics>
+    <audio id='1' type='none'/>
+    <video>
+      <model type='vga' vram='16384' heads='1' primary='yes'/>
+    </video>
+    <video>
+      <model type='cirrus' vram='16384' heads='1'/>
+    </video>
+    <video>
+      <model type='qxl' ram='65536' vram='65536' heads='1'/>
+    </video>
+  </devices>
+</domain>
+)";
+    auto def = parse_domain_xml(input);
+    def.os.arch = "i686";  // what the test driver's post-parse adds
+    def.os.boot = {boot_device::hd};
+    EXPECT_EQ(format_domain_xml(def, {.inactive = true}), libvirt);
+    // graphics without a video card get libvirt's cirrus one; 'none' must stand alone
+    auto implicit = parse_domain_xml("<domain type='test'><name>g</name><memory>1</memory><os><type>hvm</type></os>"
+                                     "<devices><graphics type='vnc'/></devices></domain>");
+    ASSERT_EQ(implicit.devices.videos.size(), 1u);
+    EXPECT_EQ(implicit.devices.videos[0].model, "cirrus");
+    EXPECT_TRUE(implicit.devices.videos[0].primary);
+    try {
+        (void)parse_domain_xml("<domain type='test'><name>n</name><memory>1</memory><os><type>hvm</type></os><devices>"
+                               "<video><model type='none'/></video><video><model type='vga'/></video></devices></domain>");
+        ADD_FAILURE() << "two video cards with 'none' were accepted";
+    } catch (const virtpp::error& e) {
+        EXPECT_EQ(e.code(), virtpp::error_code::config_unsupported);
+    }
+}
+
 }  // namespace
