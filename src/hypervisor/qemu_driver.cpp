@@ -518,7 +518,7 @@ void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
         ::unlink(a.path.c_str());
         fail(error_code::system_error, "failed to finish save image '" + a.path + "'");
     }
-    tracked.complete();
+    tracked.complete(true);  // job-completed comes before the stopped-saved event, as in libvirt
     g.stop(o, domain_state::shutoff, reason::shutoff_saved, "saved");
 }
 
@@ -655,7 +655,7 @@ void qemu::state::perform(op::domain_core_dump, const op::domain_core_dump::args
         throw;
     }
     ::close(fd);
-    tracked.complete();
+    tracked.complete((a.flags & memory_only) == 0);  // libvirt announces only the migration-stream dump
     if (a.flags & crash) {
         g.stop(o, domain_state::shutoff, reason::shutoff_crashed, "crashed");
         return;

@@ -402,6 +402,13 @@ void qemu::state::perform(op::domain_migrate_confirm, const op::domain_migrate_c
         persistent = o->persistent;
     }
     g.stop(o, domain_state::shutoff, reason::shutoff_migrated, "migrated");
+    // libvirt announces the finished migration job after the stopped-migrated event
+    std::optional<job_stats> completed;
+    {
+        std::lock_guard lock(driver_->mutex);
+        completed = o->completed_job;
+    }
+    if (completed) qemu_detail::job_scope::announce_completed(*driver_, *o, *completed);
     if ((a.flags & migrate_flags::undefine_source) && persistent) {
         ::unlink(g.config_file(name).c_str());
         ::unlink(g.autostart_link(name).c_str());

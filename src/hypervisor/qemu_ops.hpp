@@ -1104,9 +1104,28 @@ public:
         std::lock_guard lock(d_.mutex);
         if (o_->running_job) f(*o_->running_job);
     }
-    void complete() {
-        std::lock_guard lock(d_.mutex);
-        if (o_->running_job) o_->completed_job = stats_of(*o_->running_job, job_type::completed);
+    /// Keeps the job's statistics as the completed job's. With `announce`, also emits the
+    /// job-completed event carrying them, as libvirt does when a migration stream into a file
+    /// (save, core dump) ends; an outgoing migration announces at confirm (announce_completed).
+    void complete(bool announce = false) {
+        std::optional<job_stats> done;
+        {
+            std::lock_guard lock(d_.mutex);
+            if (o_->running_job) o_->completed_job = stats_of(*o_->running_job, job_type::completed);
+            if (announce) done = o_->completed_job;
+        }
+        if (done) announce_completed(d_, *o_, *done);
+    }
+
+    static void announce_completed(qemu::driver& d, const domain_obj& o, const job_stats& stats) {
+        domain_event e;
+        {
+            std::lock_guard lock(d.mutex);
+            e.dom = o.ref();
+        }
+        e.id = domain_event_id::job_completed;
+        e.job_stats = stats.params;
+        d.emit(std::move(e));
     }
 
 private:

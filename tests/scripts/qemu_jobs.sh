@@ -81,7 +81,11 @@ wait_for_job() {  # until the daemon reports the job running
     return 1
 }
 
-# ---- save --verbose, watched from a second client
+# ---- save --verbose, watched from a second client; stock virsh waits for the job-completed and
+#      lifecycle events (libvirt sends job-completed, with the job's statistics, before stopped-saved)
+virsh -c "$U" event --domain tinyjob --all --loop --timeout 120 >"$W/events.out" 2>&1 &
+watcher=$!
+sleep 0.5
 "$CLI" -c "$U" save --verbose tinyjob "$W/one.save" >"$W/save.out" 2>"$W/save.err" &
 saver=$!
 if wait_for_job; then
@@ -104,6 +108,15 @@ grep -q $'\rSave: \[100 %\]$' "$W/save.err" && ((err >= 3)) && ok "progress: $er
     bad "progress output: $(cat -v "$W/save.err")"
 tr '\r' '\n' <"$W/save.err" | grep -q '^Save: \[ *[1-9][0-9]\? %\]' && ok "an intermediate percentage was printed" || bad "no intermediate percentage"
 grep -q "^Domain 'tinyjob' saved to $W/one.save" "$W/save.out" && ok "saved message" || bad "save stdout: $(cat "$W/save.out")"
+for _ in $(seq 50); do grep -q "Stopped Saved" "$W/events.out" && break; sleep 0.1; done
+kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
+if grep -q "^event 'job-completed' for domain 'tinyjob':" "$W/events.out" && grep -q '^	operation: 2$' "$W/events.out" &&
+   grep -q '^	memory_total: [1-9]' "$W/events.out" &&
+   [[ $(grep -n "job-completed" "$W/events.out" | cut -d: -f1) -lt $(grep -n "Stopped Saved" "$W/events.out" | cut -d: -f1) ]]; then
+    ok "stock virsh event: job-completed with the save's statistics, then stopped-saved"
+else
+    bad "events during the save: $(cat "$W/events.out")"
+fi
 out=$(virsh -q -c "$U" restore "$W/one.save" 2>&1) && ok "restored" || bad "restore: $out"
 answers 'echo back-$(head -c 10 /fill | wc -c)' back-10 && ok "the guest runs after restore, memory intact" || bad "shell after restore"
 
