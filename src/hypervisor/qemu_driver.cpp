@@ -361,7 +361,9 @@ domain_ref qemu::state::perform(op::domain_create_xml, const op::domain_create_x
 }
 
 void qemu::state::perform(op::domain_undefine, const op::domain_undefine::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     std::string name;
     {
         std::lock_guard lock(driver_->mutex);
@@ -381,7 +383,9 @@ void qemu::state::perform(op::domain_undefine, const op::domain_undefine::args& 
 }
 
 domain_ref qemu::state::perform(op::domain_create, const op::domain_create::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     if (o->active()) fail(error_code::operation_invalid, "domain is already running");
     g.start(o, (a.flags & start_paused) != 0);
     std::lock_guard lock(driver_->mutex);
@@ -389,7 +393,9 @@ domain_ref qemu::state::perform(op::domain_create, const op::domain_create::args
 }
 
 void qemu::state::perform(op::domain_suspend, const op::domain_suspend::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     mon->execute("stop");
     {
@@ -403,7 +409,9 @@ void qemu::state::perform(op::domain_suspend, const op::domain_suspend::args& a)
 }
 
 void qemu::state::perform(op::domain_resume, const op::domain_resume::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     {
         std::lock_guard lock(driver_->mutex);
@@ -421,7 +429,9 @@ void qemu::state::perform(op::domain_resume, const op::domain_resume::args& a) {
 }
 
 void qemu::state::perform(op::domain_shutdown, const op::domain_shutdown::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     {
         std::lock_guard lock(driver_->mutex);
@@ -432,7 +442,9 @@ void qemu::state::perform(op::domain_shutdown, const op::domain_shutdown::args& 
 }
 
 void qemu::state::perform(op::domain_reboot, const op::domain_reboot::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     bool acpi;
     {
@@ -464,7 +476,9 @@ void qemu::state::perform(op::domain_destroy, const op::domain_destroy::args& a)
 }
 
 void qemu::state::perform(op::domain_save, const op::domain_save::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     xml::domain_def def;
     bool was_running;
@@ -596,7 +610,9 @@ void qemu::state::perform(op::domain_core_dump, const op::domain_core_dump::args
     if ((a.flags & crash) && (a.flags & reset)) fail(error_code::invalid_arg, "crash and reset flags are mutually exclusive");
     if ((a.flags & memory_only) && (a.flags & (live | bypass_cache)))
         fail(error_code::operation_invalid, "live and bypass-cache are not supported with memory-only dump");
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     bool was_running;
     {
@@ -746,7 +762,9 @@ bool qemu::state::perform(op::domain_get_autostart, const op::domain_get_autosta
 }
 
 void qemu::state::perform(op::domain_set_autostart, const op::domain_set_autostart::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     std::string name;
     {
         std::lock_guard lock(driver_->mutex);
@@ -773,7 +791,9 @@ std::uint64_t qemu::state::perform(op::domain_get_max_memory, const op::domain_g
 }
 
 void qemu::state::perform(op::domain_set_max_memory, const op::domain_set_max_memory::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     {
         std::lock_guard lock(driver_->mutex);
         if (o->active()) fail(error_code::operation_invalid, "cannot resize the maximum memory on an active domain");
@@ -789,7 +809,9 @@ void qemu::state::perform(op::domain_set_memory, const op::domain_set_memory::ar
         perform(op::domain_set_max_memory{}, {a.dom, a.kib});
         return;
     }
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     bool live, config;
     {
         std::lock_guard lock(driver_->mutex);
@@ -854,7 +876,9 @@ void qemu::state::perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args& 
     if ((a.flags & ~affect::live) != 0)
         raise(error_code::operation_unsupported, error_domain::qemu,
               "pinning vcpus in the persistent definition is not supported yet");
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -877,7 +901,9 @@ void qemu::state::perform(op::domain_pin_vcpu, const op::domain_pin_vcpu::args& 
 }
 
 std::vector<vcpu_info> qemu::state::perform(op::domain_get_vcpus, const op::domain_get_vcpus::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     pid_t pid;
     {
@@ -900,7 +926,9 @@ std::vector<vcpu_info> qemu::state::perform(op::domain_get_vcpus, const op::doma
 }
 
 block_stats qemu::state::perform(op::domain_block_stats, const op::domain_block_stats::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     std::string id;
     {

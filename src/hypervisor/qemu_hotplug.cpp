@@ -109,7 +109,9 @@ std::vector<std::pair<std::string, json::object>> device_arguments(const xml::do
 
 void qemu::state::perform(op::domain_attach_device, const op::domain_attach_device::args& a) {
     auto dev = parse_device_snippet(a.xml);
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto [live, config] = hotplug_targets(*o, a.flags);
     if (dev.interface && !dev.interface->mac) dev.interface->mac = random_mac();
     std::optional<xml::domain_def> new_config, new_live;
@@ -272,7 +274,9 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
 
 void qemu::state::perform(op::domain_detach_device, const op::domain_detach_device::args& a) {
     auto dev = parse_device_snippet(a.xml);
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto [live, config] = hotplug_targets(*o, a.flags);
     std::optional<xml::domain_def> new_config;
     std::optional<std::size_t> live_index;

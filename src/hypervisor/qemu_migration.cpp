@@ -133,7 +133,8 @@ bool qemu::state::perform(op::connect_supports_feature, const op::connect_suppor
 }
 
 op::domain_migrate_begin::result qemu::state::perform(op::domain_migrate_begin, const op::domain_migrate_begin::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& o = job.o;
     refuse_unsupported_migration(a.flags, std::nullopt);
     xml::domain_def def;
     {
@@ -241,7 +242,9 @@ op::domain_migrate_prepare::result qemu::state::perform(op::domain_migrate_prepa
 }
 
 op::migrate_cookie qemu::state::perform(op::domain_migrate_perform, const op::domain_migrate_perform::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     refuse_unsupported_migration(a.flags, a.dconnuri);
     check_cookie_peer(*driver_, a.cookie);
     if (!a.uri) fail(error_code::invalid_arg, "migration URI is missing: the destination named none");
@@ -365,7 +368,9 @@ op::domain_migrate_finish::result qemu::state::perform(op::domain_migrate_finish
 }
 
 void qemu::state::perform(op::domain_migrate_confirm, const op::domain_migrate_confirm::args& a) {
-    JOB(a.dom);
+    guest_job job(*driver_, a.dom);
+    auto& g = job.g;
+    auto& o = job.o;
     bool done;
     {
         std::lock_guard lock(driver_->mutex);

@@ -60,7 +60,9 @@ std::shared_ptr<virtpp::stream> qemu::state::open_console(const domain_ref& dom,
 
 virtpp::screenshot_data qemu::state::screenshot(const domain_ref& dom, unsigned screen, unsigned flags) {
     if (flags != 0) unsupported_flags(flags, "qemuDomainScreenshot");
-    JOB(dom);
+    guest_job job(*driver_, dom);
+    auto& g = job.g;
+    auto& o = job.o;
     auto mon = g.running_monitor(o);
     {
         std::lock_guard lock(driver_->mutex);
