@@ -77,7 +77,20 @@ answers "$W/c0.sock" 'X=remembered; echo set-$X' set-remembered && ok "shell sta
 pid_a=$(guest_pids a)
 
 # ---- stock virsh, unix sockets, live: A -> B
+# the source announces the finished job (job-completed, after stopped-migrated) to stock virsh event
+virsh -c "$A" event --domain tinymig --all --loop --timeout 60 >"$W/events.out" 2>&1 &
+watcher=$!
+sleep 0.5
 out=$(virsh -c "$A" migrate --live tinymig "$B" --xml "$W/g1.xml" 2>&1) && ok "virsh migrate --live A -> B" || bad "virsh migrate A -> B: $out"
+for _ in $(seq 30); do grep -q "job-completed" "$W/events.out" && break; sleep 0.1; done
+kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null
+if grep -q "Stopped Migrated" "$W/events.out" && grep -q "^event 'job-completed' for domain 'tinymig':" "$W/events.out" &&
+   grep -q '^	operation: 5$' "$W/events.out" &&
+   [[ $(grep -n "Stopped Migrated" "$W/events.out" | cut -d: -f1) -lt $(grep -n "job-completed" "$W/events.out" | cut -d: -f1) ]]; then
+    ok "source events: stopped-migrated, then job-completed with the migration's statistics"
+else
+    bad "source events: $(cat "$W/events.out")"
+fi
 [[ $(state_of "$B") == "running (migrated)" ]] && ok "running (migrated) on B" || bad "state on B: $(state_of "$B")"
 out=$(virsh -q -c "$A" list --all 2>&1)
 [[ -z $out ]] && ok "gone from A (it was transient)" || bad "A still lists: $out"
