@@ -27,9 +27,11 @@ epoch_names = {}  # generated moment name -> its role in this script
 def neutral(value):
     """Replaces generated names and creation times, so both runs record the same text."""
     if isinstance(value, str):
+        # creation times first: a later moment's time can equal an earlier one's generated name
+        value = re.sub(r"<creationTime>\d+</creationTime>", "<creationTime/>", value)
         for name, role in epoch_names.items():
             value = value.replace(name, role)
-        return re.sub(r"<creationTime>\d+</creationTime>", "<creationTime/>", value)
+        return value
     if isinstance(value, list):
         return [neutral(v) for v in value]
     if isinstance(value, dict):
