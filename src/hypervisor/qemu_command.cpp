@@ -1,6 +1,7 @@
 // Domain definition -> qemu 7.2 command line. Pure: everything the result depends on is in the
 // definition and command_options, so the conformance test can pin it down byte for byte.
 #include "hypervisor/qemu_detail.hpp"
+#include "xml/domain_detail.hpp"
 
 #include <boost/json.hpp>
 
@@ -264,9 +265,10 @@ command_line build_command_line(const xml::domain_def& def, const command_option
             drive = base + "-format";
         }
         json::object dev;
-        std::optional<unsigned> bootindex;
-        if (d.device == "cdrom" && first_cd) { bootindex = boot_cd; first_cd = false; }
-        if (d.device == "disk" && first_hd) { bootindex = boot_hd; first_hd = false; }
+        // 0 = none (boot indexes start at 1); a plain integer, as g++ 12 misreads an optional here
+        unsigned bootindex = 0;
+        if (d.device == "cdrom" && first_cd) { bootindex = boot_cd.value_or(0); first_cd = false; }
+        if (d.device == "disk" && first_hd) { bootindex = boot_hd.value_or(0); first_hd = false; }
         if (bus == "ide") {
             auto idx = disk_index(d.target_dev, "hd");
             if (!idx || *idx > 3) fail(error_code::config_unsupported, "unsupported IDE disk target '" + d.target_dev + "'");
@@ -286,8 +288,8 @@ command_line build_command_line(const xml::domain_def& def, const command_option
             dev["unit"] = *idx;
             if (!drive.empty()) dev["drive"] = drive;
             dev["id"] = "fdc0-0-" + std::to_string(*idx);
-            bootindex.reset();
-            if (d.device == "floppy" && boot_fd) { bootindex = boot_fd; boot_fd.reset(); }
+            bootindex = 0;
+            if (d.device == "floppy" && boot_fd) { bootindex = *boot_fd; boot_fd.reset(); }
         } else if (bus == "virtio") {
             if (d.device != "disk") fail(error_code::config_unsupported, "virtio disks must be of device 'disk'");
             if (drive.empty()) fail(error_code::no_source, "virtio disk '" + d.target_dev + "' needs a source");
@@ -299,7 +301,7 @@ command_line build_command_line(const xml::domain_def& def, const command_option
         } else {
             fail(error_code::config_unsupported, "unsupported disk bus '" + bus + "' for disk '" + d.target_dev + "'");
         }
-        if (bootindex) dev["bootindex"] = *bootindex;
+        if (bootindex != 0) dev["bootindex"] = bootindex;
         arg("-device", device_json(dev));
     }
 
@@ -478,6 +480,75 @@ std::string format_args(const std::vector<std::string>& argv) {
         out += i + 1 < argv.size() ? " \\\n" : "\n";
     }
     return out;
+}
+
+void complete_live_definition(xml::domain_def& def, const std::string& vnc_listen, unsigned uid, unsigned gid) {
+    auto& dev = def.devices;
+    auto target_index = [](const std::string& target, std::size_t prefix) -> std::optional<unsigned> {
+        if (target.size() <= prefix) return std::nullopt;
+        unsigned v = 0;
+        for (std::size_t i = prefix; i < target.size(); ++i) {
+            char c = target[i];
+            if (c < 'a' || c > 'z') return std::nullopt;
+            v = v * 26 + static_cast<unsigned>(c - 'a') + (i + 1 < target.size() ? 1U : 0U);
+        }
+        return v;
+    };
+    for (auto& d : dev.disks) {
+        if (d.alias) continue;
+        std::string bus = disk_bus_of(d);
+        if (d.address && d.address->type == xml::address_type::drive) {
+            auto c = d.address->controller.value_or(0), b = d.address->bus.value_or(0), u = d.address->unit.value_or(0);
+            if (bus == "ide" || bus == "sata" || bus == "fdc")
+                d.alias = bus + std::to_string(c) + "-" + std::to_string(b) + "-" + std::to_string(u);
+            else if (bus == "scsi")
+                d.alias = "scsi" + std::to_string(c) + "-" + std::to_string(b) + "-" +
+                          std::to_string(d.address->target.value_or(0)) + "-" + std::to_string(u);
+        } else if (bus == "virtio") {
+            if (auto i = target_index(d.target_dev, 2)) d.alias = "virtio-disk" + std::to_string(*i);
+        }
+    }
+    for (auto& c : dev.controllers) {
+        if (c.alias) continue;
+        auto type = std::string(xml::detail::controller_type_names(c.type));
+        if (c.type == xml::controller_type::pci) c.alias = "pci." + std::to_string(c.index);
+        else if (c.type == xml::controller_type::ide && c.index == 0) c.alias = "ide";
+        else if (c.type == xml::controller_type::usb && c.index == 0) c.alias = "usb";
+        else c.alias = type + std::to_string(c.index);
+    }
+    for (std::size_t i = 0; i < dev.interfaces.size(); ++i)
+        if (!dev.interfaces[i].alias) dev.interfaces[i].alias = "net" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.serials.size(); ++i)
+        if (!dev.serials[i].alias) dev.serials[i].alias = "serial" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.parallels.size(); ++i)
+        if (!dev.parallels[i].alias) dev.parallels[i].alias = "parallel" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.consoles.size(); ++i)
+        if (!dev.consoles[i].alias) dev.consoles[i].alias = "console" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.inputs.size(); ++i)
+        if (!dev.inputs[i].alias) dev.inputs[i].alias = "input" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.sounds.size(); ++i)
+        if (!dev.sounds[i].alias) dev.sounds[i].alias = "sound" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.videos.size(); ++i)
+        if (!dev.videos[i].alias && dev.videos[i].model != "none") dev.videos[i].alias = "video" + std::to_string(i);
+    for (std::size_t i = 0; i < dev.hostdevs.size(); ++i)
+        if (!dev.hostdevs[i].alias) dev.hostdevs[i].alias = "hostdev" + std::to_string(i);
+    if (dev.memballoon && dev.memballoon->model != "none" && !dev.memballoon->alias) dev.memballoon->alias = "balloon0";
+    // a VNC server listens where qemu.conf says unless the definition names an address
+    for (auto& g : dev.graphics) {
+        if (g.type != xml::graphics_type::vnc) continue;
+        if (g.listens.empty()) g.listens.push_back({});
+        auto& l = g.listens.front();
+        if (l.type == "address" && !l.address) l.address = vnc_listen;
+    }
+    bool has_dac = std::any_of(def.seclabels.begin(), def.seclabels.end(),
+                               [](const xml::seclabel_def& l) { return l.model == "dac"; });
+    if (!has_dac) {
+        xml::seclabel_def dac;
+        dac.model = "dac";
+        dac.relabel = true;
+        dac.label = dac.imagelabel = "+" + std::to_string(uid) + ":+" + std::to_string(gid);
+        def.seclabels.push_back(dac);
+    }
 }
 
 }  // namespace virtpp::hypervisor::qemu_detail

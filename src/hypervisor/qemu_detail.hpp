@@ -81,6 +81,12 @@ struct command_line {
 /// for what the driver cannot express, naming it.
 [[nodiscard]] command_line build_command_line(const xml::domain_def& def, const command_options& opts);
 
+/// What a running guest's definition shows beyond its configuration, as libvirt's QEMU driver
+/// fills it at start: every device's alias (the id it has inside qemu), the VNC listen address,
+/// and the DAC label qemu runs with ("+uid:+gid"). Applied again to a definition read back from
+/// a status file, so it is the same after a daemon restart.
+void complete_live_definition(xml::domain_def& def, const std::string& vnc_listen, unsigned uid, unsigned gid);
+
 /// The command line as libvirt's tests write .args files: one argument a line, joined with " \",
 /// shell-quoted where needed.
 [[nodiscard]] std::string format_args(const std::vector<std::string>& argv);

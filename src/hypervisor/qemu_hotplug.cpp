@@ -205,6 +205,8 @@ void qemu::state::perform(op::domain_attach_device, const op::domain_attach_devi
             id = "net" + std::to_string(k);
             backend_prefix = "hostnet" + std::to_string(k);
         }
+        // the live definition names the device as qemu does
+        (dev.disk ? new_live->devices.disks.back().alias : new_live->devices.interfaces.back().alias) = id;
         std::vector<std::pair<std::string, std::string>> undo;  // (command, id) in reverse order
         try {
             for (auto& [flag, obj] : args) {

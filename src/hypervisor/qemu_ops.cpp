@@ -493,6 +493,7 @@ void ops::start_once(const obj_ptr& o, bool paused, int incoming_fd, int running
         (void)abandon();
         throw;
     }
+    complete_live_definition(def, d.config.vnc_listen, req.uid.value_or(0), req.gid.value_or(0));
     {
         std::lock_guard lock(d.mutex);
         o->monitor = shared_mon;
@@ -800,6 +801,10 @@ void ops::reattach(const std::string& file) {
         if (!text) return;
         s = json::parse(*text).as_object();
         live = xml::parse_domain_xml(json::value_to<std::string>(s.at("xml")));
+        unsigned uid = 0, gid = 0;
+        if (passwd* pw = ::getpwnam(d.config.user.c_str())) uid = pw->pw_uid;
+        if (group* gr = ::getgrnam(d.config.group.c_str())) gid = gr->gr_gid;
+        complete_live_definition(live, d.config.vnc_listen, uid, gid);
     } catch (const std::exception&) {
         remove_file_at(d.paths.run_dir, file);
         return;

@@ -24,6 +24,11 @@ void write_pci_fields(writer& w, const device_address& a) {
         .attr("function", "0x" + std::to_string(a.function.value_or(0)));
 }
 
+/// <alias name='...'/>, the driver's device name, written in live definitions before the address.
+void write_alias(writer& w, const std::optional<std::string>& alias) {
+    if (alias) w.open("alias").attr("name", *alias).close();
+}
+
 void write_address(writer& w, const std::optional<device_address>& address) {
     if (!address) return;
     const auto& a = *address;
@@ -64,6 +69,7 @@ void write_disk(writer& w, const disk_def& d) {
     w.open("target").attr("dev", d.target_dev).attr("bus", d.target_bus.value_or("ide")).close();
     if (d.readonly || d.device == "cdrom") w.open("readonly").close();
     if (d.shareable) w.open("shareable").close();
+    write_alias(w, d.alias);
     write_address(w, d.address);
     w.close();
 }
@@ -71,6 +77,7 @@ void write_disk(writer& w, const disk_def& d) {
 void write_controller(writer& w, const controller_def& c) {
     w.open("controller").attr("type", detail::controller_type_names(c.type)).attr("index", c.index);
     w.attr_opt("model", c.model);
+    write_alias(w, c.alias);
     write_address(w, c.address);
     w.close();
 }
@@ -107,6 +114,7 @@ void write_interface(writer& w, const interface_def& n, domain_format_flags flag
     if (n.target_dev && !(flags.inactive && detail::is_generated_ifname(*n.target_dev)))
         w.open("target").attr("dev", *n.target_dev).close();
     if (n.model) w.open("model").attr("type", *n.model).close();
+    write_alias(w, n.alias);
     write_address(w, n.address);
     w.close();
 }
@@ -153,6 +161,7 @@ void write_chardev(writer& w, std::string_view kind, const chardev_def& s, domai
         w.attr("port", s.target_port);
     }
     w.close();
+    write_alias(w, s.alias);
     write_address(w, s.address);
     w.close();
 }
@@ -340,12 +349,14 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
     for (const auto& in : d.inputs) {
         w.open("input").attr("type", detail::input_type_names(in.type));
         if (in.bus) w.attr("bus", detail::input_bus_names(*in.bus));
+        write_alias(w, in.alias);
         write_address(w, in.address);
         w.close();
     }
     for (const auto& g : d.graphics) write_graphics(w, g, flags);
     for (const auto& s : d.sounds) {
         w.open("sound").attr("model", s.model);
+        write_alias(w, s.alias);
         write_address(w, s.address);
         w.close();
     }
@@ -357,6 +368,7 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
         if (v.heads) w.attr("heads", *v.heads);
         if (v.primary) w.attr("primary", "yes");
         w.close();
+        write_alias(w, v.alias);
         write_address(w, v.address);
         w.close();
     }
@@ -365,17 +377,27 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
         w.open("source").open("address");
         write_pci_fields(w, h.source);
         w.close().close();
+        write_alias(w, h.alias);
         write_address(w, h.address);
         w.close();
     }
     if (d.memballoon) {
         w.open("memballoon").attr("model", d.memballoon->model);
+        write_alias(w, d.memballoon->alias);
         write_address(w, d.memballoon->address);
         w.close();
     }
     // libvirt always writes <devices>, even empty, as an open/close pair
     if (no_devices) w.raw_lines("");
     w.close();
+    for (const auto& l : def.seclabels) {
+        w.open("seclabel").attr("type", l.type);
+        if (l.model) w.attr("model", *l.model);
+        if (l.relabel) w.attr("relabel", *l.relabel ? "yes" : "no");
+        if (l.label) w.leaf("label", *l.label);
+        if (l.imagelabel) w.leaf("imagelabel", *l.imagelabel);
+        w.close();
+    }
     w.close();
     return std::move(w).str();
 }

@@ -1203,6 +1203,16 @@ domain_def parse_domain_xml_unreported(std::string_view text) {
     parse_os(root, def);
     parse_features(root, def);
     parse_cpu(root, def);
+    for (const auto* l : root.children_named("seclabel")) {
+        static constexpr std::array<std::string_view, 3> types{"dynamic", "static", "none"};
+        seclabel_def label;
+        label.type = enum_attr(*l, "type", types).value_or("dynamic");
+        label.model = nonempty_attr(*l, "model");
+        label.relabel = yes_no_attr(*l, "relabel");
+        if (const auto* e = l->child("label")) label.label = e->trimmed_text();
+        if (const auto* e = l->child("imagelabel")) label.imagelabel = e->trimmed_text();
+        def.seclabels.push_back(std::move(label));
+    }
     parse_clock(root, def);
     def.on_poweroff = parse_lifecycle(root, "on_poweroff", lifecycle_action::destroy);
     def.on_reboot = parse_lifecycle(root, "on_reboot", lifecycle_action::restart);

@@ -5,7 +5,10 @@
 # (usb piix3-uhci, pci-root, ide/scsi/sata/fdc), drive addresses, PCI addresses in libvirt's
 # order, PS/2 inputs, disk drivers, NIC models, the default CPU, audio backend and video card,
 # ISA serial targets, and given CPU models, topologies, features and video cards.
-# Masked: only the generated <uuid>.
+# Masked: only the generated <uuid>. The disk-less definitions are also started on both and their
+# running definitions compared (aliases, pty paths, VNC listen, DAC label), masking runtime values
+# (id, pty number, VNC port) and what virtppd does not do: cgroup placement (<resource>) and the
+# live CPU as qemu expanded it.
 set -u
 DATA=$(realpath "$(dirname "$0")/../data/qemu-define")
 LIB=$(realpath "$(dirname "$0")/lib/libvirtd_root.sh")
@@ -22,6 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$W/libvirtd" "$W/virtppd" "$W/o" "$W/run" "$W/s"
+# the definitions without disks start on both daemons (TCG): their running definitions are compared too
+LIVE="qv1 qcv"
 names() { for f in "$DATA"/*.xml; do sed -n 's|.*<name>\(.*\)</name>.*|\1|p' "$f" | head -1; done; }
 
 # ---- libvirtd
@@ -33,6 +38,11 @@ libvirtd_start_private "$W/o"
 for _ in \$(seq 100); do [ -S "\$SOCK" ] && break; sleep 0.1; done
 for f in "$DATA"/*.xml; do virsh -q -c qemu:///system define "\$f" >/dev/null || echo "libvirtd refused \$f"; done
 for n in $(names | tr '\n' ' '); do virsh -c qemu:///system dumpxml "\$n" >"$W/libvirtd/\$n.xml" 2>&1; done
+for n in $LIVE; do
+    virsh -q -c qemu:///system start "\$n" >/dev/null 2>&1 || echo "libvirtd could not start \$n"
+    virsh -c qemu:///system dumpxml "\$n" >"$W/libvirtd/\$n.live.xml" 2>&1
+    virsh -q -c qemu:///system destroy "\$n" >/dev/null 2>&1
+done
 kill \$DPID; wait \$DPID
 ORACLE
 timeout 120 unshare -m --propagation private bash "$W/oracle.sh" >"$W/oracle.log" 2>&1 || { echo "libvirtd side failed:"; cat "$W/oracle.log"; exit 1; }
@@ -45,17 +55,30 @@ for _ in $(seq 100); do [ -S "$W/run/libvirt-sock" ] && break; sleep 0.05; done
 URI="qemu+unix:///system?socket=$W/run/libvirt-sock"
 for f in "$DATA"/*.xml; do virsh -q -c "$URI" define "$f" >/dev/null || echo "virtppd refused $f"; done
 for n in $(names); do virsh -c "$URI" dumpxml "$n" >"$W/virtppd/$n.xml" 2>&1; done
+for n in $LIVE; do
+    virsh -q -c "$URI" start "$n" >/dev/null 2>&1 || echo "virtppd could not start $n"
+    virsh -c "$URI" dumpxml "$n" >"$W/virtppd/$n.live.xml" 2>&1
+    virsh -q -c "$URI" destroy "$n" >/dev/null 2>&1
+done
 
 mask() {
     python3 - "$1" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
 t = re.sub(r"<uuid>[^<]*</uuid>", "<uuid/>", t)
+if sys.argv[1].endswith(".live.xml"):
+    # runtime values: the domain id, the pty, the VNC port
+    t = re.sub(r"<domain type='qemu' id='\d+'>", "<domain type='qemu' id='N'>", t)
+    t = re.sub(r"/dev/pts/\d+", "/dev/pts/N", t)
+    t = re.sub(r"port='59\d\d'", "port='59NN'", t)
+    # what virtppd does not do (docs/qemu.md): cgroup placement, and the CPU as qemu expanded it
+    t = re.sub(r"\n *<resource>.*?</resource>", "", t, flags=re.S)
+    t = re.sub(r"\n *<cpu [^>]*>.*?</cpu>", "\n  <cpu/>", t, flags=re.S)
 sys.stdout.write(t)
 PY
 }
 fail=0
-for n in $(names); do
+for n in $(names) $(for l in $LIVE; do echo "$l.live"; done); do
     a=$W/libvirtd/$n.xml b=$W/virtppd/$n.xml
     if ! grep -q "<domain" "$a" || ! grep -q "<domain" "$b"; then
         echo "FAIL $n: no definition ($(head -2 "$a") / $(head -2 "$b"))"; fail=$((fail + 1)); continue

@@ -102,6 +102,7 @@ struct disk_def {
     bool readonly = false;  ///< always set for cdroms, as libvirt does
     bool shareable = false;
     bool backing_store_terminated = false;  ///< <backingStore/>: the chain ends here
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -110,6 +111,7 @@ struct controller_def {
     controller_type type = controller_type::ide;
     unsigned index = 0;
     std::optional<std::string> model;
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -130,6 +132,7 @@ struct interface_def {
     std::optional<std::string> model;           ///< <model type=>
     std::optional<std::uint64_t> bandwidth_inbound_average;   ///< <bandwidth><inbound average=>
     std::optional<std::uint64_t> bandwidth_outbound_average;  ///< <bandwidth><outbound average=>
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -147,6 +150,7 @@ struct chardev_def {
     std::optional<std::string> target_type;
     std::optional<std::string> target_model;  ///< serial: <target><model name=.../> (isa-serial, ...)
     int target_port = 0;
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -155,6 +159,7 @@ enum class input_bus { ps2, usb, xen, virtio };
 struct input_def {
     input_type type = input_type::mouse;
     std::optional<input_bus> bus;  ///< absent: libvirt picks (ps2 for x86 HVM, xen for Xen PV)
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -179,6 +184,7 @@ struct graphics_def {
 
 struct sound_def {
     std::string model;  ///< sb16, es1370, pcspk, ac97, ich6, ...
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -195,7 +201,16 @@ struct video_def {
     std::optional<unsigned> vram;   ///< KiB
     std::optional<unsigned> heads;
     bool primary = false;
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
+};
+
+/// <seclabel>: a security driver's label for the guest (the QEMU driver's DAC label while it runs).
+struct seclabel_def {
+    std::string type = "dynamic";  ///< dynamic, static, none
+    std::optional<std::string> model;  ///< dac, selinux, apparmor
+    std::optional<bool> relabel;
+    std::optional<std::string> label, imagelabel;
 };
 
 /// <cpu>: the guest CPU model and topology.
@@ -224,11 +239,13 @@ struct hostdev_def {
     std::string type = "pci";
     bool managed = false;
     device_address source;  ///< <source><address domain= bus= slot= function=/>
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
 struct memballoon_def {
     std::string model;  ///< virtio, xen, none
+    std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
 
@@ -282,6 +299,7 @@ struct domain_def {
     lifecycle_action on_reboot = lifecycle_action::restart;
     lifecycle_action on_crash = lifecycle_action::destroy;
     devices_def devices;
+    std::vector<seclabel_def> seclabels;
 };
 
 /// Options for format_domain_xml, mirroring virDomainGetXMLDesc's flags.
