@@ -218,6 +218,13 @@ std::string moment_xml(const moment_kind& k, const moment& m, bool with_domain, 
     return out;
 }
 
+/// The parent of the moment `name`, or the kind's not-found error ("snapshot 'x' does not have a parent").
+moment& parent_moment(const moment_kind& k, domain_obj& obj, std::string_view name) {
+    auto& m = find_moment(k, obj, name);
+    if (!m.parent) raise(k.not_found, error_domain::test, std::string(k.noun) + " '" + m.name + "' does not have a parent");
+    return find_moment(k, obj, *m.parent);
+}
+
 domain_snapshot_ref snap_ref(const domain_obj& obj, const moment& m) { return {m.name, obj.ref()}; }
 domain_checkpoint_ref checkpoint_ref(const domain_obj& obj, const moment& m) { return {m.name, obj.ref()}; }
 }  // namespace
@@ -302,10 +309,7 @@ domain_snapshot_ref test::state::perform(op::domain_snapshot_get_parent, const o
     test_detail::check_flags(a.flags, 0, "testDomainSnapshotGetParent");
     read_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.snap.dom);
-    auto& m = find_moment(snapshot_kind, obj, a.snap.name);
-    if (!m.parent)
-        raise(error_code::no_domain_snapshot, error_domain::test, "snapshot '" + m.name + "' does not have a parent");
-    return snap_ref(obj, find_moment(snapshot_kind, obj, *m.parent));
+    return snap_ref(obj, parent_moment(snapshot_kind, obj, a.snap.name));
 }
 
 bool test::state::perform(op::domain_snapshot_is_current, const op::domain_snapshot_is_current::args& a) {
@@ -389,10 +393,7 @@ domain_checkpoint_ref test::state::perform(op::domain_checkpoint_get_parent, con
     test_detail::check_flags(a.flags, 0, "testDomainCheckpointGetParent");
     read_lock lock(impl_->mutex);
     auto& obj = impl_->domain(a.checkpoint.dom);
-    auto& m = find_moment(checkpoint_kind, obj, a.checkpoint.name);
-    if (!m.parent)
-        raise(error_code::no_domain_checkpoint, error_domain::test, "checkpoint '" + m.name + "' does not have a parent");
-    return checkpoint_ref(obj, find_moment(checkpoint_kind, obj, *m.parent));
+    return checkpoint_ref(obj, parent_moment(checkpoint_kind, obj, a.checkpoint.name));
 }
 
 void test::state::perform(op::domain_checkpoint_delete, const op::domain_checkpoint_delete::args& a) {

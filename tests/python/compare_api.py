@@ -12,6 +12,7 @@ import os
 import sys
 
 import libvirt
+from recording import recorder
 
 uri, expect = sys.argv[1], sys.argv[2]
 is_virtpp = hasattr(libvirt, "__virtpp__")
@@ -22,14 +23,7 @@ libvirt.registerErrorHandler(lambda ctx, err: None, None)  # errors are recorded
 record = []
 
 
-def step(label, fn):
-    try:
-        value = fn()
-    except libvirt.libvirtError as e:
-        value = {"error": [e.get_error_code(), e.get_error_domain(), e.get_error_message()]}
-    if isinstance(value, bytes):
-        value = value.hex()
-    record.append([label, value])
+step = recorder(record)
 
 
 def no_time(info):  # cpu time moves between calls

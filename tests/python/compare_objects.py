@@ -14,6 +14,7 @@ import re
 import sys
 
 import libvirt
+from recording import recorder
 
 uri, expect = sys.argv[1], sys.argv[2]
 if hasattr(libvirt, "__virtpp__") != (expect == "virtpp"):
@@ -39,15 +40,7 @@ def neutral(value):
     return value
 
 
-def step(label, fn):
-    try:
-        value = fn()
-    except libvirt.libvirtError as e:
-        value = {"error": [e.get_error_code(), e.get_error_domain(), e.get_error_message()]}
-    if isinstance(value, bytes):
-        value = value.hex()
-    record.append([label, neutral(value)])
-    return value
+step = recorder(record, neutral)
 
 
 conn = libvirt.open(uri)

@@ -7,6 +7,8 @@
 #include <virtpp/connection.hpp>
 #include <virtpp/hypervisor/test.hpp>
 
+#include "caught_error.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -17,22 +19,7 @@ namespace {
 using namespace virtpp;
 using conn_t = basic_connection<hypervisor::test>;
 
-struct caught {
-    error_code code = error_code::ok;
-    error_domain domain = error_domain::none;
-    std::string message;
-};
-
-template <class F>
-caught catch_error(F&& f) {
-    try {
-        f();
-    } catch (const virtpp::error& e) {
-        return {e.code(), e.domain(), e.what()};
-    }
-    ADD_FAILURE() << "expected a virtpp::error";
-    return {};
-}
+using virtpp_test::catch_error;
 
 struct test_objects : ::testing::Test {
     void SetUp() override { set_error_handler([](const error_info&) {}); }

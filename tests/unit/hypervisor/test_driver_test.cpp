@@ -7,6 +7,8 @@
 #include <virtpp/xml/capabilities.hpp>
 #include <virtpp/xml/domain.hpp>
 
+#include "caught_error.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -106,22 +108,7 @@ std::string small_domain(std::string_view name, std::string_view uuid = {}) {
     return x;
 }
 
-struct caught {
-    error_code code = error_code::ok;
-    error_domain domain = error_domain::none;
-    std::string message;
-};
-
-template <class F>
-caught catch_error(F&& f) {
-    try {
-        f();
-    } catch (const virtpp::error& e) {
-        return {e.code(), e.domain(), e.what()};
-    }
-    ADD_FAILURE() << "expected a virtpp::error";
-    return {};
-}
+using virtpp_test::catch_error;
 
 #define EXPECT_VIRT_ERROR(stmt, want_code, want_domain, want_message)        \
     do {                                                                      \
