@@ -457,6 +457,12 @@ py::list take_events(const connection& self) {
             case virtpp::domain_event_id::device_removed:
             case virtpp::domain_event_id::device_added:
             case virtpp::domain_event_id::device_removal_failed: args = py::make_tuple(d->device_alias); break;
+            case virtpp::domain_event_id::tray_change: args = py::make_tuple(d->device_alias, d->reason); break;
+            case virtpp::domain_event_id::pmwakeup:
+            case virtpp::domain_event_id::pmsuspend:
+            case virtpp::domain_event_id::pmsuspend_disk: args = py::make_tuple(d->reason); break;
+            case virtpp::domain_event_id::balloon_change: args = py::make_tuple(d->balloon_actual_kib); break;
+            case virtpp::domain_event_id::job_completed: args = py::make_tuple(params_to_dict(d->job_stats)); break;
             default: args = py::make_tuple(); break;  // reboot, control-error: no arguments
             }
             out.append(py::make_tuple(q.sequence, q.callback_id, static_cast<int>(q.kind),

@@ -684,6 +684,19 @@ void ops::on_event(const std::weak_ptr<domain_obj>& weak, unsigned gen, const st
                 o->reason = 0;  // VIR_DOMAIN_PMSUSPENDED_UNKNOWN
                 d.emit_lifecycle(*o, domain_lifecycle::pmsuspended, 0 /* memory */);
             }
+        } else if (name == "SUSPEND_DISK") {
+            // S4 in the guest: libvirt's pmsuspend-disk event, then the lifecycle change; qemu
+            // then powers the guest off, which the SHUTDOWN/exit handling records
+            domain_event e;
+            e.id = domain_event_id::pmsuspend_disk;
+            std::lock_guard lock(d.mutex);
+            e.dom = o->ref();
+            d.emit(std::move(e));
+            if (o->state == domain_state::running) {
+                o->state = domain_state::pmsuspended;
+                o->reason = 0;  // VIR_DOMAIN_PMSUSPENDED_UNKNOWN
+                d.emit_lifecycle(*o, domain_lifecycle::pmsuspended, 1 /* disk */);
+            }
         } else if (name == "WAKEUP") {
             domain_event e;
             e.id = domain_event_id::pmwakeup;

@@ -33,6 +33,7 @@ inline constexpr std::int32_t domain_event_device_removed = 311;
 inline constexpr std::int32_t domain_event_tray_change = 268;
 inline constexpr std::int32_t domain_event_pmwakeup = 269;
 inline constexpr std::int32_t domain_event_pmsuspend = 270;
+inline constexpr std::int32_t domain_event_pmsuspend_disk = 292;
 inline constexpr std::int32_t domain_event_balloon_change = 276;
 // messages with the callback id first
 inline constexpr std::int32_t network_event_lifecycle = 315;
@@ -44,6 +45,7 @@ inline constexpr std::int32_t domain_event_callback_device_added = 354;
 inline constexpr std::int32_t domain_event_callback_tray_change = 328;
 inline constexpr std::int32_t domain_event_callback_pmwakeup = 329;
 inline constexpr std::int32_t domain_event_callback_pmsuspend = 330;
+inline constexpr std::int32_t domain_event_callback_pmsuspend_disk = 332;
 inline constexpr std::int32_t domain_event_callback_balloon_change = 331;
 inline constexpr std::int32_t domain_event_callback_job_completed = 363;
 /// REMOTE_DOMAIN_JOB_STATS_MAX
@@ -128,6 +130,9 @@ struct network_lifecycle_msg { std::int32_t callback_id = 0; network_ref net; st
     case domain_event_id::pmsuspend:
         if (legacy) return frame_body(message_header(domain_event_pmsuspend), dom_msg{e.dom});
         return frame_body(message_header(domain_event_callback_pmsuspend), callback_pm_msg{callback, e.reason, {e.dom}});
+    case domain_event_id::pmsuspend_disk:
+        if (legacy) return frame_body(message_header(domain_event_pmsuspend_disk), dom_msg{e.dom});
+        return frame_body(message_header(domain_event_callback_pmsuspend_disk), callback_pm_msg{callback, e.reason, {e.dom}});
     case domain_event_id::balloon_change: {
         balloon_change_msg m{e.dom, e.balloon_actual_kib};
         if (legacy) return frame_body(message_header(domain_event_balloon_change), m);
@@ -228,15 +233,20 @@ struct decoded_event {
         return decoded_event{cb, e};
     }
     case domain_event_pmwakeup:
-    case domain_event_pmsuspend: {
-        auto id = procedure == domain_event_pmwakeup ? domain_event_id::pmwakeup : domain_event_id::pmsuspend;
+    case domain_event_pmsuspend:
+    case domain_event_pmsuspend_disk: {
+        auto id = procedure == domain_event_pmwakeup    ? domain_event_id::pmwakeup
+                  : procedure == domain_event_pmsuspend ? domain_event_id::pmsuspend
+                                                        : domain_event_id::pmsuspend_disk;
         return decoded_event{std::nullopt, dom_event(xdr::from_bytes<dom_msg>(body).dom, id)};
     }
     case domain_event_callback_pmwakeup:
-    case domain_event_callback_pmsuspend: {
+    case domain_event_callback_pmsuspend:
+    case domain_event_callback_pmsuspend_disk: {
         auto m = xdr::from_bytes<callback_pm_msg>(body);
-        auto e = dom_event(m.msg.dom, procedure == domain_event_callback_pmwakeup ? domain_event_id::pmwakeup
-                                                                                 : domain_event_id::pmsuspend);
+        auto e = dom_event(m.msg.dom, procedure == domain_event_callback_pmwakeup    ? domain_event_id::pmwakeup
+                                      : procedure == domain_event_callback_pmsuspend ? domain_event_id::pmsuspend
+                                                                                     : domain_event_id::pmsuspend_disk);
         e.reason = m.reason;
         return decoded_event{m.callback_id, e};
     }

@@ -1,6 +1,6 @@
 // The QEMU driver with a real qemu (TCG, no OS): domstats' groups read from QMP and /proc with
 // libvirt's field names; device-added from a live attach; and the QMP events a guest OS would
-// cause (RTC_CHANGE, DEVICE_TRAY_MOVED, BALLOON_CHANGE, SUSPEND, WAKEUP) handed to the driver's
+// cause (RTC_CHANGE, DEVICE_TRAY_MOVED, BALLOON_CHANGE, SUSPEND, WAKEUP, SUSPEND_DISK) handed to the driver's
 // event handler on its event thread, as the monitor hands them, mapped as libvirt 9.0 maps them.
 #include "unit/hypervisor/qemu_test_support.hpp"
 
@@ -149,6 +149,14 @@ TEST_F(QemuStatsEvents, GuestCausedEventsAsLibvirtMapsThem) {
     EXPECT_EQ(seen[6].event, domain_lifecycle::started);
     EXPECT_EQ(seen[6].detail, domain_lifecycle::started_detail::wakeup);
     EXPECT_EQ(dom.state().state, domain_state::running);
+    // S4: pmsuspend-disk, then the lifecycle change with libvirt's detail 'disk'
+    inject(drv, "ev9", "SUSPEND_DISK", {});
+    seen = rec->wait_for(9);
+    ASSERT_EQ(seen.size(), 9U);
+    EXPECT_EQ(seen[7].id, domain_event_id::pmsuspend_disk);
+    EXPECT_EQ(seen[8].event, domain_lifecycle::pmsuspended);
+    EXPECT_EQ(seen[8].detail, 1);
+    EXPECT_EQ(dom.state().state, domain_state::pmsuspended);
     dom.destroy();
 }
 
