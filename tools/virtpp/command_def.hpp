@@ -54,7 +54,11 @@ inline constexpr group_def groups[] = {
     {"Domain Monitoring", "monitor"},
     {"Domain Events", "events"},
     {"Host and Hypervisor", "host"},
+    {"Interface", "interface"},
     {"Networking", "network"},
+    {"Node Device", "nodedev"},
+    {"Storage Pool", "pool"},
+    {"Storage Volume", "volume"},
     {"Virsh itself", "virsh"},
 };
 

@@ -516,6 +516,114 @@ inline constexpr option_def opts_help[] = {
 };
 
 /// In virsh's group order, and within a group in virsh's order.
+inline constexpr option_def opts_pool_list[] = {
+    {"inactive", opt_type::boolean, 0, "list inactive pools"},
+    {"all", opt_type::boolean, 0, "list inactive & active pools"},
+    {"transient", opt_type::boolean, 0, "list transient pools"},
+    {"persistent", opt_type::boolean, 0, "list persistent pools"},
+    {"autostart", opt_type::boolean, 0, "list pools with autostart enabled"},
+    {"no-autostart", opt_type::boolean, 0, "list pools with autostart disabled"},
+    {"type", opt_type::string, 0, "only list pool of specified type(s) (if supported)"},
+    {"details", opt_type::boolean, 0, "display extended details for pools"},
+    {"uuid", opt_type::boolean, 0, "list UUID of active pools only"},
+    {"name", opt_type::boolean, 0, "list name of active pools only"},
+};
+inline constexpr option_def opts_pool_info[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+    {"bytes", opt_type::boolean, 0, "Return pool info in bytes"},
+};
+inline constexpr option_def opts_pool_dumpxml[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+    {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_pool_uuid[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+};
+inline constexpr option_def opts_pool_name[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+};
+inline constexpr option_def opts_vol_list[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+    {"details", opt_type::boolean, 0, "display extended details for volumes"},
+};
+inline constexpr option_def opts_vol_create_as[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name"},
+    {"name", opt_type::data, opt_flag::required, "name of the volume"},
+    {"capacity", opt_type::data, opt_flag::required, "size of the vol, as scaled integer (default bytes)"},
+    {"allocation", opt_type::string, 0, "initial allocation size, as scaled integer (default bytes)"},
+    {"format", opt_type::string, 0, "file format type raw,bochs,qcow,qcow2,qed,vmdk"},
+    {"backing-vol", opt_type::string, 0, "the backing volume if taking a snapshot"},
+    {"backing-vol-format", opt_type::string, 0, "format of backing volume if taking a snapshot"},
+    {"prealloc-metadata", opt_type::boolean, 0, "preallocate metadata (for qcow2 instead of full allocation)"},
+    {"print-xml", opt_type::boolean, 0, "print XML document, but don't define/create"},
+};
+inline constexpr option_def opts_vol_create[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name"},
+    {"file", opt_type::data, opt_flag::required, "file containing an XML vol description"},
+    {"prealloc-metadata", opt_type::boolean, 0, "preallocate metadata (for qcow2 instead of full allocation)"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_vol_info[] = {
+    {"vol", opt_type::data, opt_flag::required, "vol name, key or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+    {"bytes", opt_type::boolean, 0, "sizes are represented in bytes rather than pretty units"},
+    {"physical", opt_type::boolean, 0, "return the physical size of the volume in allocation field"},
+};
+inline constexpr option_def opts_vol_dumpxml[] = {
+    {"vol", opt_type::data, opt_flag::required, "vol name, key or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_vol_delete[] = {
+    {"vol", opt_type::data, opt_flag::required, "vol name, key or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+    {"delete-snapshots", opt_type::boolean, 0, "delete snapshots associated with volume (must be supported by storage driver)"},
+};
+inline constexpr option_def opts_vol_path[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume name or key"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+};
+inline constexpr option_def opts_vol_key[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume name or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+};
+inline constexpr option_def opts_vol_name[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume key or path"},
+};
+inline constexpr option_def opts_vol_pool[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume key or path"},
+    {"uuid", opt_type::boolean, 0, "return the pool uuid rather than pool name"},
+};
+inline constexpr option_def opts_iface_list[] = {
+    {"inactive", opt_type::boolean, 0, "list inactive interfaces"},
+    {"all", opt_type::boolean, 0, "list inactive & active interfaces"},
+};
+inline constexpr option_def opts_iface_dumpxml[] = {
+    {"interface", opt_type::data, opt_flag::required, "interface name or MAC address"},
+    {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_iface_mac[] = {
+    {"interface", opt_type::data, opt_flag::required, "interface name"},
+};
+inline constexpr option_def opts_iface_name[] = {
+    {"interface", opt_type::data, opt_flag::required, "interface mac"},
+};
+inline constexpr option_def opts_nodedev_list[] = {
+    {"tree", opt_type::boolean, 0, "list devices in a tree"},
+    {"cap", opt_type::string, 0, "capability names, separated by comma"},
+    {"inactive", opt_type::boolean, 0, "list inactive devices"},
+    {"all", opt_type::boolean, 0, "list inactive & active devices"},
+};
+inline constexpr option_def opts_nodedev_dumpxml[] = {
+    {"device", opt_type::data, opt_flag::required, "device name or wwn pair in 'wwnn,wwpn' format"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
 inline constexpr command_def commands[] = {
     {"attach-device", "domain", "attach device from an XML file", "Attach device from an XML <file>.", opts_attach_device, 0},
     {"attach-disk", "domain", "attach disk device", "Attach new disk device.", opts_attach_disk, 0},
@@ -570,6 +678,10 @@ inline constexpr command_def commands[] = {
     {"sysinfo", "host", "print the hypervisor sysinfo", "output an XML string for the hypervisor sysinfo, if available", {}, 0},
     {"uri", "host", "print the hypervisor canonical URI", "", {}, 0},
     {"version", "host", "show version", "Display the system version information.", opts_version, 0},
+    {"iface-dumpxml", "interface", "interface information in XML", "Output the physical host interface information as an XML dump to stdout.", opts_iface_dumpxml, 0},
+    {"iface-list", "interface", "list physical host interfaces", "Returns list of physical host interfaces.", opts_iface_list, 0},
+    {"iface-mac", "interface", "convert an interface name to interface MAC address", "", opts_iface_mac, 0},
+    {"iface-name", "interface", "convert an interface MAC address to interface name", "", opts_iface_name, 0},
     {"net-autostart", "network", "autostart a network", "Configure a network to be automatically started at boot.", opts_net_autostart, 0},
     {"net-create", "network", "create a network from an XML file", "Create a network.", opts_net_create, 0},
     {"net-define", "network", "define an inactive persistent virtual network or modify an existing persistent one from an XML file", "Define or modify a persistent virtual network.", opts_net_define, 0},
@@ -585,6 +697,23 @@ inline constexpr command_def commands[] = {
     {"net-undefine", "network", "undefine a persistent network", "Undefine the configuration for a persistent network.", opts_net_undefine, 0},
     {"net-update", "network", "update parts of an existing network's configuration", "", opts_net_update, 0},
     {"net-uuid", "network", "convert a network name to network UUID", "", opts_net_uuid, 0},
+    {"nodedev-dumpxml", "nodedev", "node device details in XML", "Output the node device details as an XML dump to stdout.", opts_nodedev_dumpxml, 0},
+    {"nodedev-list", "nodedev", "enumerate devices on this host", "", opts_nodedev_list, 0},
+    {"pool-dumpxml", "pool", "pool information in XML", "Output the pool information as an XML dump to stdout.", opts_pool_dumpxml, 0},
+    {"pool-info", "pool", "storage pool information", "Returns basic information about the storage pool.", opts_pool_info, 0},
+    {"pool-list", "pool", "list pools", "Returns list of pools.", opts_pool_list, 0},
+    {"pool-name", "pool", "convert a pool UUID to pool name", "", opts_pool_name, 0},
+    {"pool-uuid", "pool", "convert a pool name to pool UUID", "", opts_pool_uuid, 0},
+    {"vol-create-as", "volume", "create a volume from a set of args", "Create a vol.", opts_vol_create_as, 0},
+    {"vol-create", "volume", "create a vol from an XML file", "Create a vol.", opts_vol_create, 0},
+    {"vol-delete", "volume", "delete a vol", "Delete a given vol.", opts_vol_delete, 0},
+    {"vol-dumpxml", "volume", "vol information in XML", "Output the vol information as an XML dump to stdout.", opts_vol_dumpxml, 0},
+    {"vol-info", "volume", "storage vol information", "Returns basic information about the storage vol.", opts_vol_info, 0},
+    {"vol-key", "volume", "returns the volume key for a given volume name or path", "", opts_vol_key, 0},
+    {"vol-list", "volume", "list vols", "Returns list of vols by pool.", opts_vol_list, 0},
+    {"vol-name", "volume", "returns the volume name for a given volume key or path", "", opts_vol_name, 0},
+    {"vol-path", "volume", "returns the volume path for a given volume name or key", "", opts_vol_path, 0},
+    {"vol-pool", "volume", "returns the storage pool for a given volume key or path", "", opts_vol_pool, 0},
     {"cd", "virsh", "change the current directory", "Change the current directory.", opts_cd, cmd_flag::no_connect},
     {"echo", "virsh", "echo arguments. Used for internal testing.", "Echo back arguments, possibly with quoting. Used for internal testing.", opts_echo, cmd_flag::no_connect},
     {"exit", "virsh", "quit this interactive terminal", "", {}, cmd_flag::no_connect},
