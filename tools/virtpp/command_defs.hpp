@@ -624,6 +624,138 @@ inline constexpr option_def opts_nodedev_dumpxml[] = {
     {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
     {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
 };
+inline constexpr option_def opts_snapshot_create[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"xmlfile", opt_type::string, 0, "domain snapshot XML"},
+    {"redefine", opt_type::boolean, 0, "redefine metadata for existing snapshot"},
+    {"current", opt_type::boolean, 0, "with redefine, set current snapshot"},
+    {"no-metadata", opt_type::boolean, 0, "take snapshot but create no metadata"},
+    {"halt", opt_type::boolean, 0, "halt domain after snapshot is created"},
+    {"disk-only", opt_type::boolean, 0, "capture disk state but not vm state"},
+    {"reuse-external", opt_type::boolean, 0, "reuse any existing external files"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+    {"atomic", opt_type::boolean, 0, "require atomic operation"},
+    {"live", opt_type::boolean, 0, "take a live snapshot"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_snapshot_create_as[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"name", opt_type::string, 0, "name of snapshot"},
+    {"description", opt_type::string, 0, "description of snapshot"},
+    {"print-xml", opt_type::boolean, 0, "print XML document rather than create"},
+    {"no-metadata", opt_type::boolean, 0, "take snapshot but create no metadata"},
+    {"halt", opt_type::boolean, 0, "halt domain after snapshot is created"},
+    {"disk-only", opt_type::boolean, 0, "capture disk state but not vm state"},
+    {"reuse-external", opt_type::boolean, 0, "reuse any existing external files"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+    {"atomic", opt_type::boolean, 0, "require atomic operation"},
+    {"live", opt_type::boolean, 0, "take a live snapshot"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+    {"memspec", opt_type::string, opt_flag::required_name, "memory attributes: [file=]name[,snapshot=type]"},
+    {"diskspec", opt_type::argv, 0, "disk attributes: disk[,snapshot=type][,driver=type][,stype=type][,file=name]"},
+};
+inline constexpr option_def opts_snapshot_list[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"parent", opt_type::boolean, 0, "add a column showing parent snapshot"},
+    {"roots", opt_type::boolean, 0, "list only snapshots without parents"},
+    {"leaves", opt_type::boolean, 0, "list only snapshots without children"},
+    {"no-leaves", opt_type::boolean, 0, "list only snapshots that are not leaves (with children)"},
+    {"metadata", opt_type::boolean, 0, "list only snapshots that have metadata that would prevent undefine"},
+    {"no-metadata", opt_type::boolean, 0, "list only snapshots that have no metadata managed by libvirt"},
+    {"inactive", opt_type::boolean, 0, "filter by snapshots taken while inactive"},
+    {"active", opt_type::boolean, 0, "filter by snapshots taken while active (full system snapshots)"},
+    {"disk-only", opt_type::boolean, 0, "filter by disk-only snapshots"},
+    {"internal", opt_type::boolean, 0, "filter by internal snapshots"},
+    {"external", opt_type::boolean, 0, "filter by external snapshots"},
+    {"tree", opt_type::boolean, 0, "list snapshots in a tree"},
+    {"from", opt_type::string, 0, "limit list to children of given snapshot"},
+    {"current", opt_type::boolean, 0, "limit list to children of current snapshot"},
+    {"descendants", opt_type::boolean, 0, "with --from, list all descendants"},
+    {"name", opt_type::boolean, 0, "list snapshot names only"},
+    {"topological", opt_type::boolean, 0, "sort list topologically rather than by name"},
+};
+inline constexpr option_def opts_snapshot_info[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::string, 0, "snapshot name"},
+    {"current", opt_type::boolean, 0, "info on current snapshot"},
+};
+inline constexpr option_def opts_snapshot_dumpxml[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::data, opt_flag::required, "snapshot name"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_snapshot_current[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"name", opt_type::boolean, 0, "list the name, rather than the full xml"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"snapshotname", opt_type::string, 0, "name of existing snapshot to make current"},
+};
+inline constexpr option_def opts_snapshot_parent[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::string, 0, "find parent of snapshot name"},
+    {"current", opt_type::boolean, 0, "find parent of current snapshot"},
+};
+inline constexpr option_def opts_snapshot_delete[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::string, 0, "snapshot name"},
+    {"current", opt_type::boolean, 0, "delete current snapshot"},
+    {"children", opt_type::boolean, 0, "delete snapshot and all children"},
+    {"children-only", opt_type::boolean, 0, "delete children but not snapshot"},
+    {"metadata", opt_type::boolean, 0, "delete only libvirt metadata, leaving snapshot contents behind"},
+};
+inline constexpr option_def opts_checkpoint_create[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"xmlfile", opt_type::string, 0, "domain checkpoint XML"},
+    {"redefine", opt_type::boolean, 0, "redefine metadata for existing checkpoint"},
+    {"redefine-validate", opt_type::boolean, 0, "validate the redefined checkpoint"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+};
+inline constexpr option_def opts_checkpoint_create_as[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"name", opt_type::string, 0, "name of checkpoint"},
+    {"description", opt_type::string, 0, "description of checkpoint"},
+    {"print-xml", opt_type::boolean, 0, "print XML document rather than create"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+    {"diskspec", opt_type::argv, 0, "disk attributes: disk[,checkpoint=type][,bitmap=name]"},
+};
+inline constexpr option_def opts_checkpoint_list[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"parent", opt_type::boolean, 0, "add a column showing parent checkpoint"},
+    {"roots", opt_type::boolean, 0, "list only checkpoints without parents"},
+    {"leaves", opt_type::boolean, 0, "list only checkpoints without children"},
+    {"no-leaves", opt_type::boolean, 0, "list only checkpoints that are not leaves (with children)"},
+    {"tree", opt_type::boolean, 0, "list checkpoints in a tree"},
+    {"from", opt_type::string, 0, "limit list to children of given checkpoint"},
+    {"descendants", opt_type::boolean, 0, "with --from, list all descendants"},
+    {"name", opt_type::boolean, 0, "list checkpoint names only"},
+    {"topological", opt_type::boolean, 0, "sort list topologically rather than by name"},
+};
+inline constexpr option_def opts_checkpoint_dumpxml[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "checkpoint name"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"no-domain", opt_type::boolean, 0, "exclude <domain> from XML"},
+    {"size", opt_type::boolean, 0, "include backup size estimate in XML dump"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_checkpoint_info[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "checkpoint name"},
+};
+inline constexpr option_def opts_checkpoint_parent[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "find parent of checkpoint name"},
+};
+inline constexpr option_def opts_checkpoint_delete[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "checkpoint name"},
+    {"children", opt_type::boolean, 0, "delete checkpoint and all children"},
+    {"children-only", opt_type::boolean, 0, "delete children but not checkpoint"},
+    {"metadata", opt_type::boolean, 0, "delete only libvirt metadata, leaving checkpoint contents behind"},
+};
 inline constexpr command_def commands[] = {
     {"attach-device", "domain", "attach device from an XML file", "Attach device from an XML <file>.", opts_attach_device, 0},
     {"attach-disk", "domain", "attach disk device", "Attach new disk device.", opts_attach_disk, 0},
@@ -678,6 +810,13 @@ inline constexpr command_def commands[] = {
     {"sysinfo", "host", "print the hypervisor sysinfo", "output an XML string for the hypervisor sysinfo, if available", {}, 0},
     {"uri", "host", "print the hypervisor canonical URI", "", {}, 0},
     {"version", "host", "show version", "Display the system version information.", opts_version, 0},
+{"checkpoint-create", "checkpoint", "Create a checkpoint from XML", "Create a checkpoint from XML for use in future incremental backups", opts_checkpoint_create, 0},
+    {"checkpoint-create-as", "checkpoint", "Create a checkpoint from a set of args", "Create a checkpoint from arguments for use in future incremental backups", opts_checkpoint_create_as, 0},
+    {"checkpoint-delete", "checkpoint", "Delete a domain checkpoint", "Checkpoint Delete", opts_checkpoint_delete, 0},
+    {"checkpoint-dumpxml", "checkpoint", "Dump XML for a domain checkpoint", "Checkpoint Dump XML", opts_checkpoint_dumpxml, 0},
+    {"checkpoint-info", "checkpoint", "checkpoint information", "Returns basic information about a checkpoint.", opts_checkpoint_info, 0},
+    {"checkpoint-list", "checkpoint", "List checkpoints for a domain", "Checkpoint List", opts_checkpoint_list, 0},
+    {"checkpoint-parent", "checkpoint", "Get the name of the parent of a checkpoint", "Extract the checkpoint's parent, if any", opts_checkpoint_parent, 0},
     {"iface-dumpxml", "interface", "interface information in XML", "Output the physical host interface information as an XML dump to stdout.", opts_iface_dumpxml, 0},
     {"iface-list", "interface", "list physical host interfaces", "Returns list of physical host interfaces.", opts_iface_list, 0},
     {"iface-mac", "interface", "convert an interface name to interface MAC address", "", opts_iface_mac, 0},
@@ -699,6 +838,14 @@ inline constexpr command_def commands[] = {
     {"net-uuid", "network", "convert a network name to network UUID", "", opts_net_uuid, 0},
     {"nodedev-dumpxml", "nodedev", "node device details in XML", "Output the node device details as an XML dump to stdout.", opts_nodedev_dumpxml, 0},
     {"nodedev-list", "nodedev", "enumerate devices on this host", "", opts_nodedev_list, 0},
+    {"snapshot-create", "snapshot", "Create a snapshot from XML", "Create a snapshot (disk and RAM) from XML", opts_snapshot_create, 0},
+    {"snapshot-create-as", "snapshot", "Create a snapshot from a set of args", "Create a snapshot (disk and RAM) from arguments", opts_snapshot_create_as, 0},
+    {"snapshot-current", "snapshot", "Get or set the current snapshot", "Get or set the current snapshot", opts_snapshot_current, 0},
+    {"snapshot-delete", "snapshot", "Delete a domain snapshot", "Snapshot Delete", opts_snapshot_delete, 0},
+    {"snapshot-dumpxml", "snapshot", "Dump XML for a domain snapshot", "Snapshot Dump XML", opts_snapshot_dumpxml, 0},
+    {"snapshot-info", "snapshot", "snapshot information", "Returns basic information about a snapshot.", opts_snapshot_info, 0},
+    {"snapshot-list", "snapshot", "List snapshots for a domain", "Snapshot List", opts_snapshot_list, 0},
+    {"snapshot-parent", "snapshot", "Get the name of the parent of a snapshot", "Extract the snapshot's parent, if any", opts_snapshot_parent, 0},
     {"pool-dumpxml", "pool", "pool information in XML", "Output the pool information as an XML dump to stdout.", opts_pool_dumpxml, 0},
     {"pool-info", "pool", "storage pool information", "Returns basic information about the storage pool.", opts_pool_info, 0},
     {"pool-list", "pool", "list pools", "Returns list of pools.", opts_pool_list, 0},

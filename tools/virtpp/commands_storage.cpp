@@ -4,6 +4,7 @@
 #include "command_util.hpp"
 #include "shell.hpp"
 #include "table.hpp"
+#include "tree_print.hpp"
 
 #include <virtpp/ops.hpp>
 
@@ -672,23 +673,6 @@ constexpr std::string_view nodedev_caps[] = {"system",   "pci",        "usb_devi
 // bit of each name above in virConnectListAllNodeDeviceFlags (vpd's is 21, after ap_matrix's 20)
 constexpr unsigned nodedev_inactive = 1U << 30, nodedev_active = 1U << 31;
 
-/// vshTreePrint: `name` and its descendants, children in list order.
-void print_tree(shell& sh, const std::vector<std::string>& names, const std::vector<std::optional<std::string>>& parents,
-                std::size_t at, std::size_t last, bool root, std::string& indent) {
-    sh.print(indent + (root ? "" : "+- ") + names[at] + "\n");
-    if (!root) indent += at == last ? "  " : "| ";
-    std::optional<std::size_t> last_child;
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (parents[i] && *parents[i] == names[at]) last_child = i;
-    if (last_child) sh.print(indent + "  |\n");
-    indent += "  ";
-    for (std::size_t i = 0; i < names.size(); ++i)
-        if (parents[i] && *parents[i] == names[at]) print_tree(sh, names, parents, i, *last_child, false, indent);
-    indent.resize(indent.size() - 2);
-    if (!last_child && at == last) sh.print(indent + "\n");
-    if (!root) indent.resize(indent.size() - 2);
-}
-
 bool cmd_nodedev_list(shell& sh, const parsed_command& cmd) {
     const bool tree = cmd.has("tree"), inactive = cmd.has("inactive"), all = cmd.has("all");
     std::optional<std::string> cap;
@@ -762,11 +746,7 @@ bool cmd_nodedev_list(shell& sh, const parsed_command& cmd) {
         }
         parents.push_back(std::move(parent));
     }
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        if (parents[i]) continue;
-        std::string indent;
-        print_tree(sh, names, parents, i, i, true, indent);
-    }
+    print_forest(sh, names, parents);
     return true;
 }
 
