@@ -126,6 +126,12 @@ for s in "domifaddr test" "net-update default add dns-host $work/dnshost.xml"; d
     compare "quiet: $s" run_quiet "$s"
     compare "readonly: $s" run_ro "$s"
 done
+# bash completion's hidden `complete` command: the values of pool, interface and node device options
+run_complete() { local line=$1 prog=$2; eval "set -- $line"; "$prog" -c test:///default complete -- "$@"; }
+for s in "pool-info d" "vol-info --pool d" "iface-name a" "iface-mac e" "iface-dumpxml ''" "pool-list --type i" \
+         "nodedev-list --cap s" "nodedev-dumpxml c" "vol-create-as ''" "help snapshot-c"; do
+    compare "complete: $s" run_complete "$s"
+done
 compare "log" run_log "$debug_session"
 compare "log: unwritable" run_log_unwritable ""
 
