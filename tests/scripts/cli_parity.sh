@@ -10,6 +10,8 @@
 #     (libvirt 9.0.0 / virtpp <version>); both become "<library>".
 #   - -t: the "(Time: N ms)" figures are wall-clock measurements.
 #   - -l: each log line's "[YYYY.MM.DD HH:MM:SS program pid]" prefix (clock, program name, pid).
+#   - snapshot-list / checkpoint-list "Creation Time" cells ("YYYY-MM-DD HH:MM:SS +ZZZZ") and the
+#     <creationTime> line of snapshot/checkpoint XML: the test driver stamps them from the clock.
 set -u
 command -v virsh >/dev/null 2>&1 || { echo "virsh not installed: skipping"; exit 77; }
 VIRTPP="${VIRTPP_BINARY_DIR:?}/tools/virtpp"
@@ -27,6 +29,8 @@ mask() {
            -e 's/^(Compiled against library|Using library): (libvirt|virtpp) [0-9.]+$/\1: <library>/' \
            -e 's/\(Time: [0-9]+\.[0-9]{3} ms\)/(Time: <clock> ms)/' \
            -e 's/^\[[0-9]{4}\.[0-9]{2}\.[0-9]{2} [0-9:]{8} (virsh|virtpp) [0-9]+\] /[<stamp>] /' \
+           -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}/<creation time>/g' \
+           -e 's|<creationTime>[0-9]+</creationTime>|<creationTime><clock></creationTime>|' \
            -e 's/Welcome to virsh,/Welcome to virtpp,/' \
            -e 's/virsh ([#>]) /virtpp \1 /g' "$1"
 }
@@ -75,11 +79,16 @@ done <"$SESSIONS"
 
 # the whole file as one stdin session, and selected sessions quiet and read-only
 compare "stdin: all sessions" run_stdin "$(grep -v -e '^#' -e "['\"]" "$SESSIONS")"
-for s in "list" "dominfo test" "suspend test" "net-list --all" "destroy test; list --all"; do
+for s in "list" "dominfo test" "suspend test" "net-list --all" "destroy test; list --all" "pool-list --details" \
+         "vol-create-as default-pool v1 1M; vol-list default-pool; vol-delete /default-pool/v1" "iface-list" \
+         "snapshot-create-as test s1; snapshot-list test --name; snapshot-delete test s1" \
+         "checkpoint-create-as test c1; checkpoint-delete test c1 --children-only"; do
     compare "quiet: $s" run_quiet "$s"
 done
 for s in "suspend test" "destroy test" "start test" "setmem test 1M" "net-destroy default" "net-autostart default" \
-         "list" "dominfo test" "undefine test" "domcapabilities" "sysinfo"; do
+         "list" "dominfo test" "undefine test" "domcapabilities" "sysinfo" "pool-list" "vol-create-as default-pool v1 1M" \
+         "vol-delete /default-pool/default-vol" "iface-list --all" "nodedev-dumpxml computer" \
+         "snapshot-create-as test s1" "checkpoint-create-as test c1" "snapshot-list test"; do
     compare "readonly: $s" run_ro "$s"
 done
 
@@ -98,17 +107,30 @@ done
 cp "$VIRTPP_SOURCE_DIR/tests/cli/twonic.xml" "$VIRTPP_SOURCE_DIR/tests/cli/v6net.xml" "$VIRTPP_SOURCE_DIR/tests/cli/routes.xml" "$work/"
 # disks in libvirt's parse order: grouped by the bus attribute as written, absent being a group
 cp "$VIRTPP_SOURCE_DIR/tests/cli/diskorder.xml" "$work/"
+# a volume, a snapshot and a checkpoint described in files
+cp "$VIRTPP_SOURCE_DIR/tests/cli/vol.xml" "$VIRTPP_SOURCE_DIR/tests/cli/snapshot.xml" "$VIRTPP_SOURCE_DIR/tests/cli/checkpoint.xml" "$work/"
 echo "<host ip='192.168.122.7'><hostname>fromfile</hostname></host>" >"$work/dnshost.xml"
 for s in "net-create $work/v6net.xml; create $work/twonic.xml; domifaddr twonic; domifaddr twonic --full; domifaddr 2 --interface t0" \
          "create $work/twonic.xml; domifaddr twonic" \
          "net-update default add-last dns-host $work/dnshost.xml --config; net-dumpxml --inactive default" \
          "net-define $work/routes.xml; net-dumpxml routes; net-start routes; net-dumpxml routes" \
-         "define $work/diskorder.xml; dumpxml diskorder" "create $work/diskorder.xml; dumpxml diskorder"; do
+         "define $work/diskorder.xml; dumpxml diskorder" "create $work/diskorder.xml; dumpxml diskorder" \
+         "vol-create default-pool $work/vol.xml; vol-list default-pool --details; vol-dumpxml --pool default-pool fromfile.img" \
+         "vol-create x $work/vol.xml" \
+         "snapshot-create test $work/snapshot.xml; snapshot-list test --name; snapshot-info test fromxml; snapshot-dumpxml test fromxml" \
+         "snapshot-create test $work/snapshot.xml --halt; domstate test" \
+         "checkpoint-create test $work/checkpoint.xml; checkpoint-list test --name; checkpoint-dumpxml test chkxml --no-domain"; do
     compare "string: $s" run_string "$s"
 done
 for s in "domifaddr test" "net-update default add dns-host $work/dnshost.xml"; do
     compare "quiet: $s" run_quiet "$s"
     compare "readonly: $s" run_ro "$s"
+done
+# bash completion's hidden `complete` command: the values of pool, interface and node device options
+run_complete() { local line=$1 prog=$2; eval "set -- $line"; "$prog" -c test:///default complete -- "$@"; }
+for s in "pool-info d" "vol-info --pool d" "iface-name a" "iface-mac e" "iface-dumpxml ''" "pool-list --type i" \
+         "nodedev-list --cap s" "nodedev-dumpxml c" "vol-create-as ''" "help snapshot-c"; do
+    compare "complete: $s" run_complete "$s"
 done
 compare "log" run_log "$debug_session"
 compare "log: unwritable" run_log_unwritable ""

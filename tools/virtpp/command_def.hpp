@@ -54,7 +54,13 @@ inline constexpr group_def groups[] = {
     {"Domain Monitoring", "monitor"},
     {"Domain Events", "events"},
     {"Host and Hypervisor", "host"},
+    {"Checkpoint", "checkpoint"},
+    {"Interface", "interface"},
     {"Networking", "network"},
+    {"Node Device", "nodedev"},
+    {"Snapshot", "snapshot"},
+    {"Storage Pool", "pool"},
+    {"Storage Volume", "volume"},
     {"Virsh itself", "virsh"},
 };
 

@@ -516,6 +516,246 @@ inline constexpr option_def opts_help[] = {
 };
 
 /// In virsh's group order, and within a group in virsh's order.
+inline constexpr option_def opts_pool_list[] = {
+    {"inactive", opt_type::boolean, 0, "list inactive pools"},
+    {"all", opt_type::boolean, 0, "list inactive & active pools"},
+    {"transient", opt_type::boolean, 0, "list transient pools"},
+    {"persistent", opt_type::boolean, 0, "list persistent pools"},
+    {"autostart", opt_type::boolean, 0, "list pools with autostart enabled"},
+    {"no-autostart", opt_type::boolean, 0, "list pools with autostart disabled"},
+    {"type", opt_type::string, 0, "only list pool of specified type(s) (if supported)"},
+    {"details", opt_type::boolean, 0, "display extended details for pools"},
+    {"uuid", opt_type::boolean, 0, "list UUID of active pools only"},
+    {"name", opt_type::boolean, 0, "list name of active pools only"},
+};
+inline constexpr option_def opts_pool_info[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+    {"bytes", opt_type::boolean, 0, "Return pool info in bytes"},
+};
+inline constexpr option_def opts_pool_dumpxml[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+    {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_pool_uuid[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+};
+inline constexpr option_def opts_pool_name[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+};
+inline constexpr option_def opts_vol_list[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name or uuid"},
+    {"details", opt_type::boolean, 0, "display extended details for volumes"},
+};
+inline constexpr option_def opts_vol_create_as[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name"},
+    {"name", opt_type::data, opt_flag::required, "name of the volume"},
+    {"capacity", opt_type::data, opt_flag::required, "size of the vol, as scaled integer (default bytes)"},
+    {"allocation", opt_type::string, 0, "initial allocation size, as scaled integer (default bytes)"},
+    {"format", opt_type::string, 0, "file format type raw,bochs,qcow,qcow2,qed,vmdk"},
+    {"backing-vol", opt_type::string, 0, "the backing volume if taking a snapshot"},
+    {"backing-vol-format", opt_type::string, 0, "format of backing volume if taking a snapshot"},
+    {"prealloc-metadata", opt_type::boolean, 0, "preallocate metadata (for qcow2 instead of full allocation)"},
+    {"print-xml", opt_type::boolean, 0, "print XML document, but don't define/create"},
+};
+inline constexpr option_def opts_vol_create[] = {
+    {"pool", opt_type::data, opt_flag::required, "pool name"},
+    {"file", opt_type::data, opt_flag::required, "file containing an XML vol description"},
+    {"prealloc-metadata", opt_type::boolean, 0, "preallocate metadata (for qcow2 instead of full allocation)"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_vol_info[] = {
+    {"vol", opt_type::data, opt_flag::required, "vol name, key or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+    {"bytes", opt_type::boolean, 0, "sizes are represented in bytes rather than pretty units"},
+    {"physical", opt_type::boolean, 0, "return the physical size of the volume in allocation field"},
+};
+inline constexpr option_def opts_vol_dumpxml[] = {
+    {"vol", opt_type::data, opt_flag::required, "vol name, key or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_vol_delete[] = {
+    {"vol", opt_type::data, opt_flag::required, "vol name, key or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+    {"delete-snapshots", opt_type::boolean, 0, "delete snapshots associated with volume (must be supported by storage driver)"},
+};
+inline constexpr option_def opts_vol_path[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume name or key"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+};
+inline constexpr option_def opts_vol_key[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume name or path"},
+    {"pool", opt_type::string, 0, "pool name or uuid"},
+};
+inline constexpr option_def opts_vol_name[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume key or path"},
+};
+inline constexpr option_def opts_vol_pool[] = {
+    {"vol", opt_type::data, opt_flag::required, "volume key or path"},
+    {"uuid", opt_type::boolean, 0, "return the pool uuid rather than pool name"},
+};
+inline constexpr option_def opts_iface_list[] = {
+    {"inactive", opt_type::boolean, 0, "list inactive interfaces"},
+    {"all", opt_type::boolean, 0, "list inactive & active interfaces"},
+};
+inline constexpr option_def opts_iface_dumpxml[] = {
+    {"interface", opt_type::data, opt_flag::required, "interface name or MAC address"},
+    {"inactive", opt_type::boolean, 0, "show inactive defined XML"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_iface_mac[] = {
+    {"interface", opt_type::data, opt_flag::required, "interface name"},
+};
+inline constexpr option_def opts_iface_name[] = {
+    {"interface", opt_type::data, opt_flag::required, "interface mac"},
+};
+inline constexpr option_def opts_nodedev_list[] = {
+    {"tree", opt_type::boolean, 0, "list devices in a tree"},
+    {"cap", opt_type::string, 0, "capability names, separated by comma"},
+    {"inactive", opt_type::boolean, 0, "list inactive devices"},
+    {"all", opt_type::boolean, 0, "list inactive & active devices"},
+};
+inline constexpr option_def opts_nodedev_dumpxml[] = {
+    {"device", opt_type::data, opt_flag::required, "device name or wwn pair in 'wwnn,wwpn' format"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_snapshot_create[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"xmlfile", opt_type::string, 0, "domain snapshot XML"},
+    {"redefine", opt_type::boolean, 0, "redefine metadata for existing snapshot"},
+    {"current", opt_type::boolean, 0, "with redefine, set current snapshot"},
+    {"no-metadata", opt_type::boolean, 0, "take snapshot but create no metadata"},
+    {"halt", opt_type::boolean, 0, "halt domain after snapshot is created"},
+    {"disk-only", opt_type::boolean, 0, "capture disk state but not vm state"},
+    {"reuse-external", opt_type::boolean, 0, "reuse any existing external files"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+    {"atomic", opt_type::boolean, 0, "require atomic operation"},
+    {"live", opt_type::boolean, 0, "take a live snapshot"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+};
+inline constexpr option_def opts_snapshot_create_as[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"name", opt_type::string, 0, "name of snapshot"},
+    {"description", opt_type::string, 0, "description of snapshot"},
+    {"print-xml", opt_type::boolean, 0, "print XML document rather than create"},
+    {"no-metadata", opt_type::boolean, 0, "take snapshot but create no metadata"},
+    {"halt", opt_type::boolean, 0, "halt domain after snapshot is created"},
+    {"disk-only", opt_type::boolean, 0, "capture disk state but not vm state"},
+    {"reuse-external", opt_type::boolean, 0, "reuse any existing external files"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+    {"atomic", opt_type::boolean, 0, "require atomic operation"},
+    {"live", opt_type::boolean, 0, "take a live snapshot"},
+    {"validate", opt_type::boolean, 0, "validate the XML against the schema"},
+    {"memspec", opt_type::string, opt_flag::required_name, "memory attributes: [file=]name[,snapshot=type]"},
+    {"diskspec", opt_type::argv, 0, "disk attributes: disk[,snapshot=type][,driver=type][,stype=type][,file=name]"},
+};
+inline constexpr option_def opts_snapshot_list[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"parent", opt_type::boolean, 0, "add a column showing parent snapshot"},
+    {"roots", opt_type::boolean, 0, "list only snapshots without parents"},
+    {"leaves", opt_type::boolean, 0, "list only snapshots without children"},
+    {"no-leaves", opt_type::boolean, 0, "list only snapshots that are not leaves (with children)"},
+    {"metadata", opt_type::boolean, 0, "list only snapshots that have metadata that would prevent undefine"},
+    {"no-metadata", opt_type::boolean, 0, "list only snapshots that have no metadata managed by libvirt"},
+    {"inactive", opt_type::boolean, 0, "filter by snapshots taken while inactive"},
+    {"active", opt_type::boolean, 0, "filter by snapshots taken while active (full system snapshots)"},
+    {"disk-only", opt_type::boolean, 0, "filter by disk-only snapshots"},
+    {"internal", opt_type::boolean, 0, "filter by internal snapshots"},
+    {"external", opt_type::boolean, 0, "filter by external snapshots"},
+    {"tree", opt_type::boolean, 0, "list snapshots in a tree"},
+    {"from", opt_type::string, 0, "limit list to children of given snapshot"},
+    {"current", opt_type::boolean, 0, "limit list to children of current snapshot"},
+    {"descendants", opt_type::boolean, 0, "with --from, list all descendants"},
+    {"name", opt_type::boolean, 0, "list snapshot names only"},
+    {"topological", opt_type::boolean, 0, "sort list topologically rather than by name"},
+};
+inline constexpr option_def opts_snapshot_info[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::string, 0, "snapshot name"},
+    {"current", opt_type::boolean, 0, "info on current snapshot"},
+};
+inline constexpr option_def opts_snapshot_dumpxml[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::data, opt_flag::required, "snapshot name"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_snapshot_current[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"name", opt_type::boolean, 0, "list the name, rather than the full xml"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"snapshotname", opt_type::string, 0, "name of existing snapshot to make current"},
+};
+inline constexpr option_def opts_snapshot_parent[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::string, 0, "find parent of snapshot name"},
+    {"current", opt_type::boolean, 0, "find parent of current snapshot"},
+};
+inline constexpr option_def opts_snapshot_delete[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"snapshotname", opt_type::string, 0, "snapshot name"},
+    {"current", opt_type::boolean, 0, "delete current snapshot"},
+    {"children", opt_type::boolean, 0, "delete snapshot and all children"},
+    {"children-only", opt_type::boolean, 0, "delete children but not snapshot"},
+    {"metadata", opt_type::boolean, 0, "delete only libvirt metadata, leaving snapshot contents behind"},
+};
+inline constexpr option_def opts_checkpoint_create[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"xmlfile", opt_type::string, 0, "domain checkpoint XML"},
+    {"redefine", opt_type::boolean, 0, "redefine metadata for existing checkpoint"},
+    {"redefine-validate", opt_type::boolean, 0, "validate the redefined checkpoint"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+};
+inline constexpr option_def opts_checkpoint_create_as[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"name", opt_type::string, 0, "name of checkpoint"},
+    {"description", opt_type::string, 0, "description of checkpoint"},
+    {"print-xml", opt_type::boolean, 0, "print XML document rather than create"},
+    {"quiesce", opt_type::boolean, 0, "quiesce guest's file systems"},
+    {"diskspec", opt_type::argv, 0, "disk attributes: disk[,checkpoint=type][,bitmap=name]"},
+};
+inline constexpr option_def opts_checkpoint_list[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"parent", opt_type::boolean, 0, "add a column showing parent checkpoint"},
+    {"roots", opt_type::boolean, 0, "list only checkpoints without parents"},
+    {"leaves", opt_type::boolean, 0, "list only checkpoints without children"},
+    {"no-leaves", opt_type::boolean, 0, "list only checkpoints that are not leaves (with children)"},
+    {"tree", opt_type::boolean, 0, "list checkpoints in a tree"},
+    {"from", opt_type::string, 0, "limit list to children of given checkpoint"},
+    {"descendants", opt_type::boolean, 0, "with --from, list all descendants"},
+    {"name", opt_type::boolean, 0, "list checkpoint names only"},
+    {"topological", opt_type::boolean, 0, "sort list topologically rather than by name"},
+};
+inline constexpr option_def opts_checkpoint_dumpxml[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "checkpoint name"},
+    {"security-info", opt_type::boolean, 0, "include security sensitive information in XML dump"},
+    {"no-domain", opt_type::boolean, 0, "exclude <domain> from XML"},
+    {"size", opt_type::boolean, 0, "include backup size estimate in XML dump"},
+    {"xpath", opt_type::string, opt_flag::required_name, "xpath expression to filter the XML document"},
+    {"wrap", opt_type::boolean, 0, "wrap xpath results in an common root element"},
+};
+inline constexpr option_def opts_checkpoint_info[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "checkpoint name"},
+};
+inline constexpr option_def opts_checkpoint_parent[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "find parent of checkpoint name"},
+};
+inline constexpr option_def opts_checkpoint_delete[] = {
+    {"domain", opt_type::data, opt_flag::required, "domain name, id or uuid"},
+    {"checkpointname", opt_type::string, 0, "checkpoint name"},
+    {"children", opt_type::boolean, 0, "delete checkpoint and all children"},
+    {"children-only", opt_type::boolean, 0, "delete children but not checkpoint"},
+    {"metadata", opt_type::boolean, 0, "delete only libvirt metadata, leaving checkpoint contents behind"},
+};
 inline constexpr command_def commands[] = {
     {"attach-device", "domain", "attach device from an XML file", "Attach device from an XML <file>.", opts_attach_device, 0},
     {"attach-disk", "domain", "attach disk device", "Attach new disk device.", opts_attach_disk, 0},
@@ -570,6 +810,17 @@ inline constexpr command_def commands[] = {
     {"sysinfo", "host", "print the hypervisor sysinfo", "output an XML string for the hypervisor sysinfo, if available", {}, 0},
     {"uri", "host", "print the hypervisor canonical URI", "", {}, 0},
     {"version", "host", "show version", "Display the system version information.", opts_version, 0},
+{"checkpoint-create", "checkpoint", "Create a checkpoint from XML", "Create a checkpoint from XML for use in future incremental backups", opts_checkpoint_create, 0},
+    {"checkpoint-create-as", "checkpoint", "Create a checkpoint from a set of args", "Create a checkpoint from arguments for use in future incremental backups", opts_checkpoint_create_as, 0},
+    {"checkpoint-delete", "checkpoint", "Delete a domain checkpoint", "Checkpoint Delete", opts_checkpoint_delete, 0},
+    {"checkpoint-dumpxml", "checkpoint", "Dump XML for a domain checkpoint", "Checkpoint Dump XML", opts_checkpoint_dumpxml, 0},
+    {"checkpoint-info", "checkpoint", "checkpoint information", "Returns basic information about a checkpoint.", opts_checkpoint_info, 0},
+    {"checkpoint-list", "checkpoint", "List checkpoints for a domain", "Checkpoint List", opts_checkpoint_list, 0},
+    {"checkpoint-parent", "checkpoint", "Get the name of the parent of a checkpoint", "Extract the checkpoint's parent, if any", opts_checkpoint_parent, 0},
+    {"iface-dumpxml", "interface", "interface information in XML", "Output the physical host interface information as an XML dump to stdout.", opts_iface_dumpxml, 0},
+    {"iface-list", "interface", "list physical host interfaces", "Returns list of physical host interfaces.", opts_iface_list, 0},
+    {"iface-mac", "interface", "convert an interface name to interface MAC address", "", opts_iface_mac, 0},
+    {"iface-name", "interface", "convert an interface MAC address to interface name", "", opts_iface_name, 0},
     {"net-autostart", "network", "autostart a network", "Configure a network to be automatically started at boot.", opts_net_autostart, 0},
     {"net-create", "network", "create a network from an XML file", "Create a network.", opts_net_create, 0},
     {"net-define", "network", "define an inactive persistent virtual network or modify an existing persistent one from an XML file", "Define or modify a persistent virtual network.", opts_net_define, 0},
@@ -585,6 +836,31 @@ inline constexpr command_def commands[] = {
     {"net-undefine", "network", "undefine a persistent network", "Undefine the configuration for a persistent network.", opts_net_undefine, 0},
     {"net-update", "network", "update parts of an existing network's configuration", "", opts_net_update, 0},
     {"net-uuid", "network", "convert a network name to network UUID", "", opts_net_uuid, 0},
+    {"nodedev-dumpxml", "nodedev", "node device details in XML", "Output the node device details as an XML dump to stdout.", opts_nodedev_dumpxml, 0},
+    {"nodedev-list", "nodedev", "enumerate devices on this host", "", opts_nodedev_list, 0},
+    {"snapshot-create", "snapshot", "Create a snapshot from XML", "Create a snapshot (disk and RAM) from XML", opts_snapshot_create, 0},
+    {"snapshot-create-as", "snapshot", "Create a snapshot from a set of args", "Create a snapshot (disk and RAM) from arguments", opts_snapshot_create_as, 0},
+    {"snapshot-current", "snapshot", "Get or set the current snapshot", "Get or set the current snapshot", opts_snapshot_current, 0},
+    {"snapshot-delete", "snapshot", "Delete a domain snapshot", "Snapshot Delete", opts_snapshot_delete, 0},
+    {"snapshot-dumpxml", "snapshot", "Dump XML for a domain snapshot", "Snapshot Dump XML", opts_snapshot_dumpxml, 0},
+    {"snapshot-info", "snapshot", "snapshot information", "Returns basic information about a snapshot.", opts_snapshot_info, 0},
+    {"snapshot-list", "snapshot", "List snapshots for a domain", "Snapshot List", opts_snapshot_list, 0},
+    {"snapshot-parent", "snapshot", "Get the name of the parent of a snapshot", "Extract the snapshot's parent, if any", opts_snapshot_parent, 0},
+    {"pool-dumpxml", "pool", "pool information in XML", "Output the pool information as an XML dump to stdout.", opts_pool_dumpxml, 0},
+    {"pool-info", "pool", "storage pool information", "Returns basic information about the storage pool.", opts_pool_info, 0},
+    {"pool-list", "pool", "list pools", "Returns list of pools.", opts_pool_list, 0},
+    {"pool-name", "pool", "convert a pool UUID to pool name", "", opts_pool_name, 0},
+    {"pool-uuid", "pool", "convert a pool name to pool UUID", "", opts_pool_uuid, 0},
+    {"vol-create-as", "volume", "create a volume from a set of args", "Create a vol.", opts_vol_create_as, 0},
+    {"vol-create", "volume", "create a vol from an XML file", "Create a vol.", opts_vol_create, 0},
+    {"vol-delete", "volume", "delete a vol", "Delete a given vol.", opts_vol_delete, 0},
+    {"vol-dumpxml", "volume", "vol information in XML", "Output the vol information as an XML dump to stdout.", opts_vol_dumpxml, 0},
+    {"vol-info", "volume", "storage vol information", "Returns basic information about the storage vol.", opts_vol_info, 0},
+    {"vol-key", "volume", "returns the volume key for a given volume name or path", "", opts_vol_key, 0},
+    {"vol-list", "volume", "list vols", "Returns list of vols by pool.", opts_vol_list, 0},
+    {"vol-name", "volume", "returns the volume name for a given volume key or path", "", opts_vol_name, 0},
+    {"vol-path", "volume", "returns the volume path for a given volume name or key", "", opts_vol_path, 0},
+    {"vol-pool", "volume", "returns the storage pool for a given volume key or path", "", opts_vol_pool, 0},
     {"cd", "virsh", "change the current directory", "Change the current directory.", opts_cd, cmd_flag::no_connect},
     {"echo", "virsh", "echo arguments. Used for internal testing.", "Echo back arguments, possibly with quoting. Used for internal testing.", opts_echo, cmd_flag::no_connect},
     {"exit", "virsh", "quit this interactive terminal", "", {}, cmd_flag::no_connect},

@@ -5,6 +5,7 @@
 #include "shell.hpp"
 
 #include <virtpp/any.hpp>
+#include <virtpp/ops.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -52,6 +53,41 @@ std::vector<std::string> complete_value(shell& sh, const command_def& cmd, const
     }
     if ((cmd.name == "shutdown" || cmd.name == "reboot") && opt.name == "mode") {
         for (const char* mode : {"acpi", "agent", "initctl", "signal", "paravirt"}) offer(mode);
+        return out;
+    }
+    if (cmd.name == "pool-list" && opt.name == "type") {
+        // virshPoolTypeCompleter: the pool types virsh knows, in its order
+        for (const char* type : {"dir", "fs", "netfs", "logical", "disk", "iscsi", "iscsi-direct", "scsi", "mpath",
+                                 "rbd", "sheepdog", "gluster", "zfs", "vstorage"})
+            offer(type);
+        return out;
+    }
+    if (cmd.name == "nodedev-list" && opt.name == "cap") {
+        // virshNodeDeviceCapabilityNameCompleter: virNodeDevCapType's names
+        for (const char* cap : {"system", "pci", "usb_device", "usb", "net", "scsi_host", "scsi_target", "scsi",
+                                "storage", "fc_host", "vports", "scsi_generic", "drm", "mdev_types", "mdev", "ccw",
+                                "css", "vdpa", "ap_card", "ap_queue", "ap_matrix", "vpd"})
+            offer(cap);
+        return out;
+    }
+    const bool pool = opt.name == "pool";
+    const bool iface = opt.name == "interface" && cmd.name.starts_with("iface-");
+    const bool nodedev = opt.name == "device" && cmd.name.starts_with("nodedev-");
+    if (pool || iface || nodedev) {
+        try {
+            any_connection* c = sh.connection();
+            if (c == nullptr) return out;
+            if (pool) {
+                for (const auto& p : c->call<op::connect_list_all_storage_pools>({0})) offer(p.name);
+            } else if (iface) {
+                // iface-name takes a MAC address (virshInterfaceMacCompleter), the others a name
+                for (const auto& i : c->call<op::connect_list_all_interfaces>({0})) offer(cmd.name == "iface-name" ? i.mac : i.name);
+            } else {
+                for (const auto& d : c->call<op::connect_list_all_node_devices>({0})) offer(d.name);
+            }
+        } catch (const virtpp::error&) {
+            sh.reset_last_error();  // completion offers nothing rather than an error
+        }
         return out;
     }
     const bool domain = opt.name == "domain" && opt.type == opt_type::data;

@@ -178,7 +178,7 @@ bool shell::run(const std::vector<parsed_command>& commands) {
         for (auto family : {domain_handlers(), monitor_handlers(), host_handlers(), network_handlers(), shell_handlers(),
                             device_handlers(), tuning_handlers(), edit_handlers(), event_handlers(),
                             stream_handlers(), job_handlers(),
-                            stats_handlers()})
+                            stats_handlers(), storage_handlers(), snapshot_handlers()})
             for (const auto& h : family)
                 if (h.name == cmd.def->name) handler = h.run;
         if (no_connect || connection() != nullptr) {

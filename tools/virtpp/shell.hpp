@@ -39,6 +39,8 @@ std::span<const handler_entry> event_handlers();
 std::span<const handler_entry> stream_handlers();
 std::span<const handler_entry> job_handlers();
 std::span<const handler_entry> stats_handlers();
+std::span<const handler_entry> storage_handlers();
+std::span<const handler_entry> snapshot_handlers();
 
 /// Every command definition virtpp knows, in virsh's help order.
 std::span<const command_def> command_table();
