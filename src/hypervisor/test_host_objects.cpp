@@ -6,6 +6,7 @@
 #include <virtpp/error.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 namespace virtpp::hypervisor {
@@ -128,8 +129,14 @@ interface_ref test::state::perform(op::interface_lookup_by_name, const op::inter
 interface_ref test::state::perform(op::interface_lookup_by_mac_string, const op::interface_lookup_by_mac_string::args& a) {
     pause();
     read_lock lock(impl_->mutex);
+    // MAC addresses match whatever their case, as libvirt compares them
+    auto same_mac = [](std::string_view x, std::string_view y) {
+        return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin(), [](char c, char d) {
+                   return std::tolower(static_cast<unsigned char>(c)) == std::tolower(static_cast<unsigned char>(d));
+               });
+    };
     for (const auto& i : impl_->interfaces)
-        if (i.mac == a.mac) return {i.name, i.mac};
+        if (same_mac(i.mac, a.mac)) return {i.name, i.mac};
     raise(error_code::no_interface, error_domain::test, "no interface with matching mac '" + a.mac + "'");
 }
 std::string test::state::perform(op::interface_get_xml_desc, const op::interface_get_xml_desc::args& a) {

@@ -68,12 +68,19 @@ run_log() {  # the session's stdout/stderr, then the log it wrote
     "$prog" -d 0 -l "$log" -c test:///default "$line"; echo "rc=$?"; echo "--- log"; cat "$log"
 }
 
+# Under the sanitizer build every session runs once (as a command string): the three ways share
+# the command code the sanitizers watch, and the release build compares all three; the whole-file
+# stdin session below still runs there.
+three_ways=yes
+[[ ${VIRTPP_SANITIZE:-0} == 1 ]] && three_ways=no
 all=""
 while IFS= read -r line; do
     case "$line" in ''|'#'*) continue ;; esac
-    case "$line" in *"'"*|*'"'*) ;; *) compare "args: $line" run_args "$line" ;; esac
+    if [[ $three_ways == yes ]]; then
+        case "$line" in *"'"*|*'"'*) ;; *) compare "args: $line" run_args "$line" ;; esac
+    fi
     compare "string: $line" run_string "$line"
-    compare "stdin: $line" run_stdin "$line"
+    [[ $three_ways == yes ]] && compare "stdin: $line" run_stdin "$line"
     all+="$line"$'\n'
 done <"$SESSIONS"
 
