@@ -672,30 +672,20 @@ void ops::on_event(const std::weak_ptr<domain_obj>& weak, unsigned gen, const st
             o->live->current_memory_kib = e.balloon_actual_kib;
             e.dom = o->ref();
             d.emit(std::move(e));
-        } else if (name == "SUSPEND") {
-            // S3 in the guest: libvirt's pmsuspend event, and the lifecycle change from running
+        } else if (name == "SUSPEND" || name == "SUSPEND_DISK") {
+            // S3 (memory) or S4 (disk) in the guest: libvirt's pmsuspend or pmsuspend-disk event,
+            // then the lifecycle change from running (after S4 qemu powers the guest off, which
+            // the SHUTDOWN/exit handling records)
+            bool disk = name == "SUSPEND_DISK";
             domain_event e;
-            e.id = domain_event_id::pmsuspend;
+            e.id = disk ? domain_event_id::pmsuspend_disk : domain_event_id::pmsuspend;
             std::lock_guard lock(d.mutex);
             e.dom = o->ref();
             d.emit(std::move(e));
             if (o->state == domain_state::running) {
                 o->state = domain_state::pmsuspended;
                 o->reason = 0;  // VIR_DOMAIN_PMSUSPENDED_UNKNOWN
-                d.emit_lifecycle(*o, domain_lifecycle::pmsuspended, 0 /* memory */);
-            }
-        } else if (name == "SUSPEND_DISK") {
-            // S4 in the guest: libvirt's pmsuspend-disk event, then the lifecycle change; qemu
-            // then powers the guest off, which the SHUTDOWN/exit handling records
-            domain_event e;
-            e.id = domain_event_id::pmsuspend_disk;
-            std::lock_guard lock(d.mutex);
-            e.dom = o->ref();
-            d.emit(std::move(e));
-            if (o->state == domain_state::running) {
-                o->state = domain_state::pmsuspended;
-                o->reason = 0;  // VIR_DOMAIN_PMSUSPENDED_UNKNOWN
-                d.emit_lifecycle(*o, domain_lifecycle::pmsuspended, 1 /* disk */);
+                d.emit_lifecycle(*o, domain_lifecycle::pmsuspended, disk ? 1 : 0 /* disk : memory */);
             }
         } else if (name == "WAKEUP") {
             domain_event e;

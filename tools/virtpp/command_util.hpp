@@ -93,4 +93,22 @@ bool domain_action(shell& sh, const parsed_command& cmd, std::string_view verb, 
     return s;
 }
 
+inline /// vshStringToArray: comma-separated words, ",," standing for a literal comma.
+std::vector<std::string> comma_words(const std::string& s) {
+    std::vector<std::string> out(1);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == ',') {
+            if (i + 1 < s.size() && s[i + 1] == ',') {
+                out.back() += ',';
+                ++i;
+            } else {
+                out.emplace_back();
+            }
+        } else {
+            out.back() += s[i];
+        }
+    }
+    return out;
+}
+
 }  // namespace virtpp::cli

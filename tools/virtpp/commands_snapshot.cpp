@@ -67,24 +67,6 @@ std::string xml_escape(std::string_view s) {
     return out;
 }
 
-/// vshStringToArray: comma-separated words, ",," standing for a literal comma.
-std::vector<std::string> comma_words(const std::string& s) {
-    std::vector<std::string> out(1);
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == ',') {
-            if (i + 1 < s.size() && s[i + 1] == ',') {
-                out.back() += ',';
-                ++i;
-            } else {
-                out.emplace_back();
-            }
-        } else {
-            out.back() += s[i];
-        }
-    }
-    return out;
-}
-
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 /// The text inside an element the scanner found (entities resolved); empty for <x/>.

@@ -65,24 +65,6 @@ constexpr std::pair<std::string_view, unsigned> pool_types[] = {
     {"vstorage", 1U << 18}, {"iscsi-direct", 1U << 19},
 };
 
-/// vshStringToArray: comma-separated words, ",," standing for a literal comma.
-std::vector<std::string> comma_words(const std::string& s) {
-    std::vector<std::string> out(1);
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == ',') {
-            if (i + 1 < s.size() && s[i + 1] == ',') {
-                out.back() += ',';
-                ++i;
-            } else {
-                out.emplace_back();
-            }
-        } else {
-            out.back() += s[i];
-        }
-    }
-    return out;
-}
-
 /// virshCommandOptPoolBy: by UUID (when the text has a UUID's length), then by name.
 std::optional<storage_pool_ref> lookup_pool(shell& sh, const parsed_command& cmd, std::string_view option,
                                             bool by_uuid = true, bool by_name = true) {
