@@ -36,11 +36,14 @@ storage_pool_obj& pool_named(std::vector<storage_pool_obj>& pools, std::string_v
     no_pool("name", name);
 }
 
-volume_obj& vol_of(std::vector<storage_pool_obj>& pools, const storage_vol_ref& ref) {
-    auto& pool = pool_named(pools, ref.pool);
+volume_obj& vol_named(storage_pool_obj& pool, std::string_view name) {
     for (auto& v : pool.volumes)
-        if (v.name == ref.name) return v;
-    no_vol("name", ref.name);
+        if (v.name == name) return v;
+    no_vol("name", name);
+}
+
+volume_obj& vol_of(std::vector<storage_pool_obj>& pools, const storage_vol_ref& ref) {
+    return vol_named(pool_named(pools, ref.pool), ref.name);
 }
 
 storage_vol_ref vol_ref(const storage_pool_obj& pool, const volume_obj& v) { return {pool.name, v.name, v.path}; }
@@ -259,7 +262,7 @@ void test::state::perform(op::storage_vol_delete, const op::storage_vol_delete::
     test_detail::check_flags(a.flags, 0, "testStorageVolDelete");
     write_lock lock(impl_->mutex);
     auto& p = pool_named(impl_->pools, a.vol.pool);
-    const auto& v = vol_of(impl_->pools, a.vol);
+    const auto& v = vol_named(p, a.vol.name);
     p.volumes.erase(p.volumes.begin() + (&v - p.volumes.data()));
 }
 storage_vol_ref test::state::perform(op::storage_vol_lookup_by_name, const op::storage_vol_lookup_by_name::args& a) {
@@ -268,7 +271,7 @@ storage_vol_ref test::state::perform(op::storage_vol_lookup_by_name, const op::s
     auto& p = pool_named(impl_->pools, a.pool.name);
     if (!p.active)
         raise(error_code::operation_invalid, error_domain::test, "storage pool '" + p.name + "' is not active");
-    return vol_ref(p, vol_of(impl_->pools, {p.name, a.name, {}}));
+    return vol_ref(p, vol_named(p, a.name));
 }
 storage_vol_ref test::state::perform(op::storage_vol_lookup_by_key, const op::storage_vol_lookup_by_key::args& a) {
     pause();

@@ -4,6 +4,9 @@
 
 #include "shell.hpp"
 
+#include <cstdint>
+#include <cstdio>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,8 +96,8 @@ bool domain_action(shell& sh, const parsed_command& cmd, std::string_view verb, 
     return s;
 }
 
-inline /// vshStringToArray: comma-separated words, ",," standing for a literal comma.
-std::vector<std::string> comma_words(const std::string& s) {
+/// vshStringToArray: comma-separated words, ",," standing for a literal comma.
+inline std::vector<std::string> comma_words(const std::string& s) {
     std::vector<std::string> out(1);
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == ',') {
@@ -109,6 +112,30 @@ std::vector<std::string> comma_words(const std::string& s) {
         }
     }
     return out;
+}
+
+/// virsh's "Label:         value" line: the label padded to 15 columns and a space.
+inline std::string field(std::string_view label, std::string_view value) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%-15s ", std::string(label).c_str());
+    return buf + std::string(value) + "\n";
+}
+
+/// vshPrettyCapacity: the value in the largest binary unit that keeps it under 1024, and that
+/// unit's name; each command prints it with its own precision.
+struct scaled_capacity {
+    double value = 0;
+    const char* unit = "B";
+};
+inline scaled_capacity pretty_capacity(std::uint64_t bytes) {
+    static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double limit = 1024;
+    std::size_t u = 0;
+    while (u + 1 < std::size(units) && static_cast<double>(bytes) >= limit) {
+        limit *= 1024;
+        ++u;
+    }
+    return {static_cast<double>(bytes) / (limit / 1024), units[u]};
 }
 
 }  // namespace virtpp::cli

@@ -61,19 +61,11 @@ private:
     bool changed_ = false;
 };
 
-std::string pretty_capacity(std::uint64_t value) {
-    static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = static_cast<double>(value);
-    std::size_t u = 0;
-    // vshPrettyCapacity: the largest unit under which the value stays below 1024
-    double limit = 1024;
-    while (u + 1 < std::size(units) && static_cast<double>(value) >= limit) {
-        limit *= 1024;
-        ++u;
-    }
-    v = static_cast<double>(value) / (limit / 1024);
+/// vshPrettyCapacity printed as domjobinfo prints it ("%-.3lf %s").
+std::string job_capacity(std::uint64_t value) {
+    auto c = pretty_capacity(value);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%-.3f %s", v, units[u]);
+    std::snprintf(buf, sizeof buf, "%-.3f %s", c.value, c.unit);
     return buf;
 }
 
@@ -178,35 +170,35 @@ bool cmd_domjobinfo(shell& sh, const parsed_command& cmd) {
     if (auto v = u64("time_elapsed_net")) out += line("Time elapsed w/o network:", padded(*v, 12, " ms"));
     if (info.type == job_type::bounded) out += line("Time remaining:", padded(info.time_remaining, 12, " ms"));
     if (info.data_total || info.data_remaining || info.data_processed) {
-        out += line("Data processed:", pretty_capacity(info.data_processed));
-        out += line("Data remaining:", pretty_capacity(info.data_remaining));
-        out += line("Data total:", pretty_capacity(info.data_total));
+        out += line("Data processed:", job_capacity(info.data_processed));
+        out += line("Data remaining:", job_capacity(info.data_remaining));
+        out += line("Data total:", job_capacity(info.data_total));
     }
     if (info.mem_total || info.mem_remaining || info.mem_processed) {
-        out += line("Memory processed:", pretty_capacity(info.mem_processed));
-        out += line("Memory remaining:", pretty_capacity(info.mem_remaining));
-        out += line("Memory total:", pretty_capacity(info.mem_total));
-        if (auto v = u64(job_field::memory_bps); v && *v) out += line("Memory bandwidth:", pretty_capacity(*v) + "/s");
+        out += line("Memory processed:", job_capacity(info.mem_processed));
+        out += line("Memory remaining:", job_capacity(info.mem_remaining));
+        out += line("Memory total:", job_capacity(info.mem_total));
+        if (auto v = u64(job_field::memory_bps); v && *v) out += line("Memory bandwidth:", job_capacity(*v) + "/s");
         if (auto v = u64(job_field::memory_dirty_rate)) out += line("Dirty rate:", padded(*v, 12, " pages/s"));
         if (auto v = u64(job_field::memory_page_size)) out += line("Page size:", padded(*v, 12, " bytes"));
         if (auto v = u64(job_field::memory_iteration)) out += line("Iteration:", padded(*v, 12));
         if (auto v = u64(job_field::memory_postcopy_requests)) out += line("Postcopy requests:", padded(*v, 12));
     }
     if (info.file_total || info.file_remaining || info.file_processed) {
-        out += line("File processed:", pretty_capacity(info.file_processed));
-        out += line("File remaining:", pretty_capacity(info.file_remaining));
-        out += line("File total:", pretty_capacity(info.file_total));
-        if (auto v = u64(job_field::disk_bps); v && *v) out += line("File bandwidth:", pretty_capacity(*v) + "/s");
+        out += line("File processed:", job_capacity(info.file_processed));
+        out += line("File remaining:", job_capacity(info.file_remaining));
+        out += line("File total:", job_capacity(info.file_total));
+        if (auto v = u64(job_field::disk_bps); v && *v) out += line("File bandwidth:", job_capacity(*v) + "/s");
     }
     if (auto v = u64(job_field::memory_constant)) out += line("Constant pages:", padded(*v, 12));
     if (auto v = u64(job_field::memory_normal)) out += line("Normal pages:", padded(*v, 12));
-    if (auto v = u64(job_field::memory_normal_bytes)) out += line("Normal data:", pretty_capacity(*v));
+    if (auto v = u64(job_field::memory_normal_bytes)) out += line("Normal data:", job_capacity(*v));
     if (auto v = u64(job_field::downtime))
         out += line(info.type == job_type::completed ? "Total downtime:" : "Expected downtime:", padded(*v, 12, " ms"));
     if (auto v = u64("downtime_net")) out += line("Downtime w/o network:", padded(*v, 12, " ms"));
     if (auto v = u64(job_field::setup_time)) out += line("Setup time:", padded(*v, 12, " ms"));
-    if (auto v = u64("compression_cache")) out += line("Compression cache:", pretty_capacity(*v));
-    if (auto v = u64("compression_bytes")) out += line("Compressed data:", pretty_capacity(*v));
+    if (auto v = u64("compression_cache")) out += line("Compression cache:", job_capacity(*v));
+    if (auto v = u64("compression_bytes")) out += line("Compressed data:", job_capacity(*v));
     if (auto v = u64("compression_pages")) out += line("Compressed pages:", padded(*v, 13));
     if (auto v = u64("compression_cache_misses")) out += line("Compression cache misses:", padded(*v, 13));
     if (auto v = u64("compression_overflow")) out += line("Compression overflows:", padded(*v, 13));
@@ -215,8 +207,8 @@ bool cmd_domjobinfo(shell& sh, const parsed_command& cmd) {
         std::snprintf(buf, sizeof buf, "%-13d", *v);
         out += line("Auto converge throttle:", buf);
     }
-    if (auto v = u64("disk_temp_used")) out += line("Temporary disk space use:", pretty_capacity(*v));
-    if (auto v = u64("disk_temp_total")) out += line("Temporary disk space total:", pretty_capacity(*v));
+    if (auto v = u64("disk_temp_used")) out += line("Temporary disk space use:", job_capacity(*v));
+    if (auto v = u64("disk_temp_total")) out += line("Temporary disk space total:", job_capacity(*v));
     for (const auto& p : stats.params)
         if (p.field == job_field::errmsg)
             if (const auto* s = std::get_if<std::string>(&p.value)) out += line("Error message:", *s);

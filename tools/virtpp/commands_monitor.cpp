@@ -12,12 +12,6 @@ namespace virtpp::cli {
 
 namespace {
 
-std::string field(std::string_view label, std::string_view value) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%-15s ", std::string(label).c_str());
-    return buf + std::string(value) + "\n";
-}
-
 std::string seconds(std::uint64_t ns) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ns) / 1000000000.0);

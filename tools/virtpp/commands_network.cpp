@@ -12,12 +12,6 @@ namespace virtpp::cli {
 
 namespace {
 
-std::string field(std::string_view label, std::string_view value) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%-15s ", std::string(label).c_str());
-    return buf + std::string(value) + "\n";
-}
-
 bool cmd_net_list(shell& sh, const parsed_command& cmd) {
     unsigned flags = network_list_flags::active;
     if (cmd.has("inactive")) flags = network_list_flags::inactive;

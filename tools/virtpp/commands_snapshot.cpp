@@ -23,12 +23,6 @@ namespace virtpp::cli {
 
 namespace {
 
-std::string field(std::string_view label, std::string_view value) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%-15s ", std::string(label).c_str());
-    return buf + std::string(value) + "\n";
-}
-
 // virDomainSnapshotCreateFlags
 constexpr unsigned snap_create_redefine = 1U << 0, snap_create_current = 1U << 1, snap_create_no_metadata = 1U << 2,
                    snap_create_halt = 1U << 3, snap_create_disk_only = 1U << 4, snap_create_reuse_ext = 1U << 5,

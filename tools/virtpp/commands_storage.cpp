@@ -21,23 +21,11 @@ namespace virtpp::cli {
 
 namespace {
 
-std::string field(std::string_view label, std::string_view value) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%-15s ", std::string(label).c_str());
-    return buf + std::string(value) + "\n";
-}
-
-/// vshPrettyCapacity printed with "%.2lf %s": the largest binary unit keeping the value under 1024.
+/// vshPrettyCapacity printed as the storage commands print it ("%.2lf %s").
 std::string pretty_size(std::uint64_t value) {
-    static constexpr const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double limit = 1024;
-    std::size_t u = 0;
-    while (u + 1 < std::size(units) && static_cast<double>(value) >= limit) {
-        limit *= 1024;
-        ++u;
-    }
+    auto c = pretty_capacity(value);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f %s", static_cast<double>(value) / (limit / 1024), units[u]);
+    std::snprintf(buf, sizeof buf, "%.2f %s", c.value, c.unit);
     return buf;
 }
 
