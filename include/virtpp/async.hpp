@@ -254,12 +254,10 @@ public:
 private:
     template <class Op, class State>
     void start(const std::shared_ptr<State>& state, typename Op::args a) {
-        if constexpr (Op::mutates) {
-            if (conn_.read_only()) {
-                state->finish(std::make_exception_ptr(error(make_error_info(
-                    error_code::operation_denied, detail::api_error_domain<Op>(), "read only access prevents " + std::string(Op::name)))));
-                return;
-            }
+        if (conn_.read_only() && op::refused_read_only<Op>(a)) {
+            state->finish(std::make_exception_ptr(error(make_error_info(
+                error_code::operation_denied, detail::api_error_domain<Op>(), "read only access prevents " + std::string(Op::name)))));
+            return;
         }
         if constexpr (std::is_same_v<T, transport::remote>) {
             start_remote<Op>(state, std::move(a));

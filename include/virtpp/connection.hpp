@@ -78,11 +78,9 @@ public:
     typename Op::result call(const typename Op::args& a) const {
         static_assert(detail::require_operation<Op, H>::value);
         return api_boundary(&core_->errors, [&]() -> typename Op::result {
-            if constexpr (Op::mutates) {
-                if (core_->read_only)
-                    raise(error_code::operation_denied, detail::api_error_domain<Op>(),
-                          "read only access prevents " + std::string(Op::name));
-            }
+            if (core_->read_only && op::refused_read_only<Op>(a))
+                raise(error_code::operation_denied, detail::api_error_domain<Op>(),
+                      "read only access prevents " + std::string(Op::name));
             return core_->channel->template call<Op>(a);
         });
     }

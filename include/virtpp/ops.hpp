@@ -127,7 +127,13 @@ struct domain_set_memory { VIRTPP_OP_TRAITS("virDomainSetMemoryFlags", true); st
 struct domain_get_max_vcpus { VIRTPP_OP_TRAITS("virDomainGetMaxVcpus", false); struct args { domain_ref dom; }; using result = int; };
 /// virDomainSetVcpusFlags (virDomainSetVcpus is flags = affect::live)
 struct domain_set_vcpus { VIRTPP_OP_TRAITS("virDomainSetVcpusFlags", true); struct args { domain_ref dom; unsigned count = 0; unsigned flags = affect::live; }; using result = void; };
-struct domain_get_vcpus_flags { VIRTPP_OP_TRAITS("virDomainGetVcpusFlags", false); struct args { domain_ref dom; unsigned flags = 0; }; using result = int; };
+struct domain_get_vcpus_flags {
+    VIRTPP_OP_TRAITS("virDomainGetVcpusFlags", false);
+    struct args { domain_ref dom; unsigned flags = 0; };
+    using result = int;
+    /// libvirt asks the guest agent with VIR_DOMAIN_VCPU_GUEST (8), which read-only connections may not
+    static constexpr bool mutates_with(const args& a) { return (a.flags & 8U) != 0; }
+};
 /// virDomainPinVcpuFlags (virDomainPinVcpu is flags = 0, the current state)
 struct domain_pin_vcpu { VIRTPP_OP_TRAITS("virDomainPinVcpuFlags", true); struct args { domain_ref dom; unsigned vcpu = 0; std::vector<bool> cpumap; unsigned flags = 0; }; using result = void; };
 /// virDomainGetVcpus: at most `maxinfo` vcpus (0: all) with `maplen` bytes of affinity map each
@@ -206,6 +212,9 @@ struct domain_interface_addresses {
     VIRTPP_OP_TRAITS("virDomainInterfaceAddresses", false);
     struct args { domain_ref dom; unsigned source = 0; unsigned flags = 0; };
     using result = std::vector<domain_interface>;
+    /// the guest agent as the source (VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT, 1) is refused on
+    /// read-only connections, as libvirt refuses it
+    static constexpr bool mutates_with(const args& a) { return a.source == 1U; }
 };
 
 // ---- storage pools and volumes (docs/test-driver.md: the test driver's default-pool) ---------
@@ -270,6 +279,16 @@ struct domain_get_job_stats { VIRTPP_OP_TRAITS("virDomainGetJobStats", false); s
 struct domain_abort_job { VIRTPP_OP_TRAITS("virDomainAbortJob", true); struct args { domain_ref dom; unsigned flags = 0; }; using result = void; };
 
 #undef VIRTPP_OP_TRAITS
+
+/// Whether a read-only connection refuses this call: the operation's `mutates`, or for the few
+/// APIs libvirt refuses only for some arguments, its `mutates_with(args)`.
+template <class Op>
+constexpr bool refused_read_only(const typename Op::args& a) {
+    if constexpr (requires { Op::mutates_with(a); })
+        return Op::mutates_with(a);
+    else
+        return Op::mutates;
+}
 
 /// Every operation a driver may provide, in one list.
 using all = std::tuple<

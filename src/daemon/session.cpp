@@ -138,16 +138,14 @@ struct dispatcher {
         return [a = std::move(wire_args)](client_session& s, [[maybe_unused]] xdr::encoder& out) {
             using Op = typename P::operation;
             auto conn = connection<Op>(s);
-            if constexpr (Op::mutates) {
-                if (conn.read_only()) {
-                    if (auto host = s.host_.lock())
-                        host->log(3, "client " + s.options_.peer + ": refused " + std::string(Op::name) +
-                                         " (procedure " + std::to_string(P::number) + ") on a read-only connection");
-                    raise(error_code::operation_denied, detail::api_error_domain<Op>(),
-                          "read only access prevents " + std::string(Op::name));
-                }
-            }
             auto op_args = P::to_op(a);
+            if (conn.read_only() && op::refused_read_only<Op>(op_args)) {
+                if (auto host = s.host_.lock())
+                    host->log(3, "client " + s.options_.peer + ": refused " + std::string(Op::name) +
+                                     " (procedure " + std::to_string(P::number) + ") on a read-only connection");
+                raise(error_code::operation_denied, detail::api_error_domain<Op>(),
+                      "read only access prevents " + std::string(Op::name));
+            }
             if constexpr (std::is_void_v<typename Op::result>) {
                 conn.template call<Op>(op_args);
                 return xdr::encode(out, P::to_wire());

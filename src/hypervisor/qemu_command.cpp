@@ -244,11 +244,11 @@ command_line build_command_line(const xml::domain_def& def, const command_option
     for (const auto& d : def.devices.disks) {
         std::string bus = disk_bus_of(d);
         std::string drive;
+        node = disk_storage_index(def, static_cast<std::size_t>(&d - def.devices.disks.data()));
         bool ro = d.readonly || d.device == "cdrom";
         if (d.type != "file" && d.type != "block")
             fail(error_code::config_unsupported, "unsupported disk type '" + d.type + "' for disk '" + d.target_dev + "'");
         if (d.source) {
-            ++node;
             std::string base = "libvirt-" + std::to_string(node);
             json::object storage;
             storage["driver"] = d.type == "block" ? (d.device == "cdrom" ? "host_cdrom" : "host_device") : "file";
@@ -448,6 +448,10 @@ command_line build_command_line(const xml::domain_def& def, const command_option
         dev["id"] = "balloon0";
         dev["bus"] = "pci.0";
         dev["addr"] = slots.take(def.devices.memballoon ? def.devices.memballoon->address : std::nullopt);
+        if (def.devices.memballoon && def.devices.memballoon->autodeflate)
+            dev["deflate-on-oom"] = *def.devices.memballoon->autodeflate;
+        if (def.devices.memballoon && def.devices.memballoon->free_page_reporting)
+            dev["free-page-reporting"] = *def.devices.memballoon->free_page_reporting;
         arg("-device", device_json(dev));
     } else if (def.devices.memballoon->model != "none") {
         fail(error_code::config_unsupported, "unsupported memballoon model '" + def.devices.memballoon->model + "'");
@@ -482,8 +486,23 @@ std::string format_args(const std::vector<std::string>& argv) {
     return out;
 }
 
+unsigned disk_storage_index(const xml::domain_def& def, std::size_t i) {
+    if (def.devices.disks[i].source_index) return *def.devices.disks[i].source_index;
+    return static_cast<unsigned>(def.devices.disks.size() - i);
+}
+
 void complete_live_definition(xml::domain_def& def, const std::string& vnc_listen, unsigned uid, unsigned gid) {
     auto& dev = def.devices;
+    // each source's storage number, its chain's end, and no format for an empty drive (as libvirt)
+    for (std::size_t i = 0; i < dev.disks.size(); ++i) {
+        auto& d = dev.disks[i];
+        if (d.source) {
+            d.source_index = disk_storage_index(def, i);
+            d.backing_store_terminated = true;
+        } else if (d.driver_type == "raw") {
+            d.driver_type.reset();
+        }
+    }
     auto target_index = [](const std::string& target, std::size_t prefix) -> std::optional<unsigned> {
         if (target.size() <= prefix) return std::nullopt;
         unsigned v = 0;

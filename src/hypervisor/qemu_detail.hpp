@@ -85,6 +85,9 @@ struct command_line {
 /// fills it at start: every device's alias (the id it has inside qemu), the VNC listen address,
 /// and the DAC label qemu runs with ("+uid:+gid"). Applied again to a definition read back from
 /// a status file, so it is the same after a daemon restart.
+/// The storage number of disk i (its QEMU nodes libvirt-N-storage/-format, its <source index>):
+/// libvirt counts from the last disk to the first, an empty drive taking a number too.
+unsigned disk_storage_index(const xml::domain_def& def, std::size_t i);
 void complete_live_definition(xml::domain_def& def, const std::string& vnc_listen, unsigned uid, unsigned gid);
 
 /// The command line as libvirt's tests write .args files: one argument a line, joined with " \",

@@ -1,20 +1,18 @@
-// Internal: a QMP client on a guest's monitor socket. One reader thread per monitor takes replies
-// to the one command in flight and hands events (and the socket closing) to the driver.
+// Internal: a QMP client on a guest's monitor socket, on Asio. Every monitor of the process is
+// read by one I/O thread (the QMP I/O context, shared and started with the first monitor): it
+// takes the reply to each monitor's one command in flight and hands events (and the socket
+// closing) to the driver, whose handlers only record and post. A caller of execute() blocks on its
+// own thread until the reply is in.
 #pragma once
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 namespace virtpp::hypervisor::qemu_detail {
 
@@ -42,32 +40,22 @@ public:
 
     /// Runs a command and returns its "return" value. pass_fd (when >= 0) travels with the
     /// command as SCM_RIGHTS (for getfd). A QMP error raises INTERNAL_ERROR naming the command;
-    /// a closed monitor raises OPERATION_FAILED.
+    /// a closed monitor raises OPERATION_FAILED. Never called on the QMP I/O thread (an event
+    /// handler posts its work elsewhere): there it raises INTERNAL_ERROR instead of deadlocking.
     boost::json::value execute(std::string_view command, const boost::json::object& arguments = {}, int pass_fd = -1,
                                std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
     /// False once qemu closed the socket (it exited).
-    [[nodiscard]] bool alive() const noexcept { return !closed_.load(); }
-    /// Stops the reader without waiting for qemu: the guest keeps running.
+    [[nodiscard]] bool alive() const noexcept;
+    /// Stops reading without waiting for qemu: the guest keeps running. No handler runs after it
+    /// returns (unless it is called from a handler, which then is the last).
     void detach();
 
-private:
-    qmp_monitor(int fd, event_handler on_event, close_handler on_close);
-    void reader();
-    void dispatch(std::string_view line);
+    struct state;  ///< the socket and what its reads share with callers (src/hypervisor/qemu_monitor.cpp)
 
-    int fd_ = -1;
-    int wake_fd_ = -1;
-    event_handler on_event_;
-    close_handler on_close_;
-    std::mutex command_mutex_;  ///< one command in flight
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    std::optional<boost::json::value> reply_;
-    bool greeted_ = false;
-    std::atomic<bool> closed_{false};
-    std::atomic<bool> detaching_{false};
-    std::thread thread_;
+private:
+    explicit qmp_monitor(std::shared_ptr<state> s);
+    std::shared_ptr<state> state_;
 };
 
 }  // namespace virtpp::hypervisor::qemu_detail

@@ -197,7 +197,7 @@ void ops::fill_defaults(xml::domain_def& def, std::string_view source_xml) {
     }
     for (auto& n : def.devices.interfaces)
         if (!n.mac) n.mac = random_mac();
-    if (!def.devices.memballoon) def.devices.memballoon = xml::memballoon_def{"virtio", std::nullopt};
+    if (!def.devices.memballoon) def.devices.memballoon = xml::memballoon_def{.model = "virtio"};
     if (def.devices.consoles.empty() && !def.devices.serials.empty()) {
         xml::chardev_def c = def.devices.serials.front();
         c.target_type = "serial";
@@ -479,10 +479,24 @@ void ops::start_once(const obj_ptr& o, bool paused, int incoming_fd, int running
             }
         }
         if (!incoming_uri.empty()) shared_mon->execute("migrate-incoming", json::object{{"uri", incoming_uri}});
+        // the guest's memory statistics every <stats period> seconds (libvirt's qom-set at start)
+        if (def.devices.memballoon && def.devices.memballoon->model == "virtio" && def.devices.memballoon->period > 0)
+            shared_mon->execute("qom-set", json::object{{"path", qemu_detail::balloon_qom_path},
+                                                        {"property", "guest-stats-polling-interval"},
+                                                        {"value", def.devices.memballoon->period}});
         // a migrated guest brings its balloon setting along
         if (incoming_uri.empty() && def.current_memory_kib && *def.current_memory_kib < def.memory_kib &&
             def.devices.memballoon && def.devices.memballoon->model == "virtio")
             shared_mon->execute("balloon", json::object{{"value", *def.current_memory_kib * 1024}});
+        // the running definition's current memory is what the balloon holds now (libvirt refreshes
+        // it from query-balloon at start: a guest without a balloon driver keeps all of it)
+        if (def.devices.memballoon && def.devices.memballoon->model == "virtio") {
+            try {
+                def.current_memory_kib = shared_mon->execute("query-balloon").at("actual").to_number<std::uint64_t>() / 1024;
+            } catch (const virtpp::error&) {
+                // no answer: the definition's value stands
+            }
+        }
         if (!paused) shared_mon->execute("cont");
     } catch (const virtpp::error& e) {
         // a command qemu refused while it runs: its answer is the reason (e.g. an incoming

@@ -44,6 +44,10 @@ namespace qemu_detail {
 
 constexpr unsigned start_paused = 1U;  // VIR_DOMAIN_START_PAUSED / VIR_DOMAIN_NONE
 
+/// The QOM object of the virtio balloon (-device ...,id=balloon0): its guest-stats property and
+/// guest-stats-polling-interval, as libvirt finds them.
+inline constexpr const char* balloon_qom_path = "/machine/peripheral/balloon0";
+
 // ---- small helpers ---------------------------------------------------------------------------
 
 std::string now_stamp();

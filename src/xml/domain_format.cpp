@@ -64,7 +64,11 @@ void write_disk(writer& w, const disk_def& d) {
         w.open("driver").attr_opt("name", d.driver_name).attr_opt("type", d.driver_type).attr_opt("cache", d.driver_cache);
         w.close();
     }
-    if (d.source) w.open("source").attr(d.type == "block" ? "dev" : "file", *d.source).close();
+    if (d.source) {
+        w.open("source").attr(d.type == "block" ? "dev" : "file", *d.source);
+        if (d.source_index) w.attr("index", std::to_string(*d.source_index));
+        w.close();
+    }
     if (d.backing_store_terminated) w.open("backingStore").close();
     w.open("target").attr("dev", d.target_dev).attr("bus", d.target_bus.value_or("ide")).close();
     if (d.readonly || d.device == "cdrom") w.open("readonly").close();
@@ -383,6 +387,10 @@ std::string format_domain_xml(const domain_def& def, domain_format_flags flags) 
     }
     if (d.memballoon) {
         w.open("memballoon").attr("model", d.memballoon->model);
+        if (d.memballoon->autodeflate) w.attr("autodeflate", *d.memballoon->autodeflate ? "on" : "off");
+        if (d.memballoon->free_page_reporting)
+            w.attr("freePageReporting", *d.memballoon->free_page_reporting ? "on" : "off");
+        if (d.memballoon->period) w.open("stats").attr("period", std::to_string(d.memballoon->period)).close();
         write_alias(w, d.memballoon->alias);
         write_address(w, d.memballoon->address);
         w.close();

@@ -836,6 +836,17 @@ memballoon_def parse_memballoon(const element& e) {
     if (std::find(models.begin(), models.end(), *model) == models.end())
         xml_fail(e, "Invalid value for attribute 'model' in element 'memballoon': " + quoted(*model));
     m.model = *model;
+    m.autodeflate = on_off_attr(e, "autodeflate");
+    m.free_page_reporting = on_off_attr(e, "freePageReporting");
+    if (const auto* stats = e.child("stats")) {
+        if (auto text = attr(*stats, "period")) {
+            auto v = to_int(*text);
+            if (!v)
+                xml_fail(*stats, "Invalid value for attribute 'period' in element 'stats': " + quoted(*text) +
+                                     ". Expected integer value");
+            m.period = std::max(*v, 0);  // libvirt takes a negative period as none
+        }
+    }
     m.address = device_address_of(e);
     return m;
 }

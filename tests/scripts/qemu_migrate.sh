@@ -4,7 +4,8 @@
 # virsh and by virtpp's CLI, over unix and tcp. The guest's shell keeps its state across each
 # move (a variable set before answers after). Also: migrating to the same daemon, a name clash on
 # the destination and a destroy during a slow migration each fail with libvirt's error, leave the
-# guest where it was (or cleanly gone) and no qemu behind.
+# guest where it was (or cleanly gone) and no qemu behind. virtpp's migrate --verbose prints virsh's
+# progress lines; a slow migration is watched with domjobinfo and aborted with stock domjobabort.
 set -uo pipefail
 bin=${VIRTPP_BINARY_DIR:?}
 VIRTPPD=$bin/tools/virtppd
@@ -100,11 +101,49 @@ grep -q -- '-incoming defer' "$W/b/state/log/tinymig.log" && ok "B's qemu took a
 answers "$W/c1.sock" 'echo value-$X' value-remembered && ok "the shell on B remembers" || bad "shell state lost on B"
 
 # ---- virtpp's CLI over tcp, with --persistent: B -> A
-out=$("$CLI" -c "$B_TCP" migrate --live tinymig "$A_TCP" --persistent --xml "$W/g2.xml" 2>&1) && ok "virtpp migrate --live --persistent B -> A over tcp" || bad "virtpp migrate B -> A: $out"
+"$CLI" -c "$B_TCP" migrate --live --verbose tinymig "$A_TCP" --persistent --xml "$W/g2.xml" >"$W/verbose.out" 2>"$W/verbose.err" &&
+    ok "virtpp migrate --live --verbose --persistent B -> A over tcp" || bad "virtpp migrate B -> A: $(cat "$W/verbose.err")"
 [[ $(state_of "$A") == "running (migrated)" ]] && ok "running (migrated) on A" || bad "state on A: $(state_of "$A")"
 [[ $(virsh -q -c "$A" dominfo tinymig 2>/dev/null | awk '/^Persistent:/ {print $2}') == yes ]] && ok "persistent on A" || bad "not persistent on A"
 [[ -f $W/a/state/qemu/tinymig.xml ]] && ok "A stored its definition" || bad "no definition file on A"
 answers "$W/c2.sock" 'echo again-$X' again-remembered && ok "the shell on A remembers" || bad "shell state lost on A"
+err=$(tr '\r' '\n' <"$W/verbose.err" | grep -c '^Migration: \[ *[0-9]\+ %\]')
+grep -q $'\rMigration: \[100 %\]$' "$W/verbose.err" && ((err >= 1)) && ok "migrate --verbose: $err progress lines, the last [100 %]" ||
+    bad "migrate --verbose output: $(cat -v "$W/verbose.err")"
+
+# ---- a slow migration (1 MiB/s) watched with domjobinfo and aborted with stock virsh domjobabort:
+#      virtpp's --verbose prints progress until the error, the guest runs on at A, B keeps nothing
+xml_with_serial "$W/cab.sock" >"$W/gab.xml"
+"$CLI" -c "$A" migrate --live --verbose --bandwidth 1 tinymig "$B" --xml "$W/gab.xml" >"$W/abort.out" 2>"$W/abort.err" &
+migrator=$!
+info=
+for _ in $(seq 100); do
+    info=$(virsh -c "$A" domjobinfo tinymig 2>&1)
+    grep -q '^Operation: *Outgoing migration' <<<"$info" && break
+    sleep 0.05
+done
+sleep 1.5
+info=$(virsh -c "$A" domjobinfo tinymig 2>&1)
+mine=$("$CLI" -c "$A" domjobinfo tinymig 2>&1)
+echo "$info" | sed 's/^/     virsh: /'
+grep -q '^Job type: *Unbounded' <<<"$info" && grep -q '^Operation: *Outgoing migration' <<<"$info" &&
+    grep -q '^Memory processed: ' <<<"$info" && ok "stock virsh domjobinfo during the migration" || bad "domjobinfo during the migration: $info"
+strip() { sed 's/[0-9.]\+ [KMG]\?i\?B\(\/s\)\?\|[0-9]\+ \+ms\|[0-9]\+ *$//' <<<"$1"; }
+[[ $(strip "$mine") == $(strip "$info") ]] && ok "virtpp domjobinfo during the migration: the same lines" || bad "virtpp domjobinfo: $mine"
+out=$(virsh -c "$A" domjobabort tinymig 2>&1) && ok "stock virsh domjobabort accepted" || bad "domjobabort: $out"
+if wait "$migrator"; then bad "the aborted migration succeeded: $(cat "$W/abort.err")"; else
+    grep -q "error: operation aborted: job 'migration out' canceled by client$" "$W/abort.err" &&
+        ok "virtpp migrate reports libvirt's abort" || bad "abort message: $(cat -v "$W/abort.err")"
+fi
+tr '\r' '\n' <"$W/abort.err" | grep -q '^Migration: \[ *[0-9]\+ %\]' && ok "progress was printed before the abort" ||
+    bad "no progress before the abort: $(cat -v "$W/abort.err")"
+[[ $(state_of "$A") == running* ]] && ok "still running on A after the abort" || bad "state on A after the abort: $(state_of "$A")"
+out=$(virsh -c "$A" domjobinfo tinymig 2>&1)
+grep -q '^Job type: *None' <<<"$out" && ok "no job left on A" || bad "job after the abort: $out"
+for _ in $(seq 60); do [[ -z $(guest_pids b) ]] && break; sleep 0.05; done
+out=$(virsh -q -c "$B" list --all 2>&1)
+[[ -z $out && -z $(guest_pids b) ]] && ok "nothing left on B after the abort" || bad "B after the abort: $out / $(guest_pids b)"
+answers "$W/c2.sock" 'echo kept-$X' kept-remembered && ok "the shell on A answers after the abort" || bad "shell on A after the abort"
 
 # ---- refusals: the same daemon; a name clash on B; neither disturbs the guest
 out=$(virsh -c "$A" migrate tinymig "$A_TCP" 2>&1) && bad "migration into itself was accepted" || {

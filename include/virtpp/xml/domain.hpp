@@ -102,6 +102,9 @@ struct disk_def {
     bool readonly = false;  ///< always set for cdroms, as libvirt does
     bool shareable = false;
     bool backing_store_terminated = false;  ///< <backingStore/>: the chain ends here
+    /// <source index='N'/> of running definitions: the storage's number (QEMU's libvirt-N nodes);
+    /// not read from input, as libvirt ignores it outside status XML
+    std::optional<unsigned> source_index;
     std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };
@@ -245,6 +248,9 @@ struct hostdev_def {
 
 struct memballoon_def {
     std::string model;  ///< virtio, xen, none
+    std::optional<bool> autodeflate;          ///< autodeflate='on|off'
+    std::optional<bool> free_page_reporting;  ///< freePageReporting='on|off'
+    int period = 0;  ///< <stats period='N'/>: seconds between the guest's memory statistics (0: never)
     std::optional<std::string> alias;  ///< the driver's name for the device (live definitions)
     std::optional<device_address> address;
 };

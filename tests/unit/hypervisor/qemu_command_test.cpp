@@ -90,13 +90,14 @@ TEST(QemuCommand, DisksOnIdeFloppyAndVirtioWithBootOrder) {
                      "qemu", "");
     def.os.boot = {xml::boot_device::cdrom, xml::boot_device::hd};
     auto a = argv_of(def);
-    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"ide-cd","bus":"ide.1","unit":0,"drive":"libvirt-1-format","id":"ide0-1-0","bootindex":1})"));
-    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"ide-hd","bus":"ide.0","unit":0,"drive":"libvirt-2-format","id":"ide0-0-0","bootindex":2})"));
-    EXPECT_TRUE(has_pair(a, "-blockdev", R"({"driver":"host_device","filename":"/dev/sdz","node-name":"libvirt-2-storage","read-only":false})"));
-    EXPECT_TRUE(has_pair(a, "-blockdev", R"({"driver":"file","filename":"/cd.iso","node-name":"libvirt-1-storage","read-only":true})"));
-    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"floppy","unit":0,"drive":"libvirt-3-format","id":"fdc0-0-0"})"));
-    EXPECT_TRUE(has_pair(a, "-blockdev", R"({"node-name":"libvirt-4-format","read-only":false,"driver":"qcow2","file":"libvirt-4-storage"})"));
-    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"virtio-blk-pci","bus":"pci.0","addr":"0x3","drive":"libvirt-4-format","id":"virtio-disk0"})"));
+    // storage numbered as libvirt numbers it: from the last disk to the first
+    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"ide-cd","bus":"ide.1","unit":0,"drive":"libvirt-4-format","id":"ide0-1-0","bootindex":1})"));
+    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"ide-hd","bus":"ide.0","unit":0,"drive":"libvirt-3-format","id":"ide0-0-0","bootindex":2})"));
+    EXPECT_TRUE(has_pair(a, "-blockdev", R"({"driver":"host_device","filename":"/dev/sdz","node-name":"libvirt-3-storage","read-only":false})"));
+    EXPECT_TRUE(has_pair(a, "-blockdev", R"({"driver":"file","filename":"/cd.iso","node-name":"libvirt-4-storage","read-only":true})"));
+    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"floppy","unit":0,"drive":"libvirt-2-format","id":"fdc0-0-0"})"));
+    EXPECT_TRUE(has_pair(a, "-blockdev", R"({"node-name":"libvirt-1-format","read-only":false,"driver":"qcow2","file":"libvirt-1-storage"})"));
+    EXPECT_TRUE(has_pair(a, "-device", R"({"driver":"virtio-blk-pci","bus":"pci.0","addr":"0x3","drive":"libvirt-1-format","id":"virtio-disk0"})"));
 }
 
 TEST(QemuCommand, AllSevenInterfaceKinds) {

@@ -1169,3 +1169,27 @@ TEST_F(test_driver, migrating_a_transient_domain_moves_it) {
     EXPECT_EQ(dst.num_of_domains(), 1);
 }
 }  // namespace
+
+namespace {
+// libvirt refuses two reading APIs on read-only connections only for some arguments: the vcpu
+// count from the guest agent (virDomainGetVcpusFlags with VIR_DOMAIN_VCPU_GUEST) and interface
+// addresses from the agent (virDomainInterfaceAddresses, source agent). The same calls with other
+// arguments are fine.
+TEST(test_driver_read_only, refuses_the_agent_forms_only) {
+    auto ro = conn_t::open_read_only("test:///default");
+    auto dom = ro.call<op::domain_lookup_by_name>({"test"});
+    EXPECT_EQ(ro.call<op::domain_get_vcpus_flags>({dom, 0}), 2);
+    auto denied = [](auto&& f, std::string_view api) {
+        try {
+            f();
+            ADD_FAILURE() << api << " was allowed";
+        } catch (const virtpp::error& e) {
+            EXPECT_EQ(e.code(), error_code::operation_denied);
+            EXPECT_EQ(std::string(e.what()), "operation forbidden: read only access prevents " + std::string(api));
+        }
+    };
+    denied([&] { (void)ro.call<op::domain_get_vcpus_flags>({dom, 8}); }, "virDomainGetVcpusFlags");
+    EXPECT_NO_THROW((void)ro.call<op::domain_interface_addresses>({dom, 0, 0}));
+    denied([&] { (void)ro.call<op::domain_interface_addresses>({dom, 1, 0}); }, "virDomainInterfaceAddresses");
+}
+}  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 namespace {
@@ -145,3 +147,78 @@ TEST(rpc_procedures, jobs_carry_libvirts_layouts) {
 }
 
 }  // namespace
+
+// ---- the table against libvirt's protocol ----------------------------------------------------
+// Every procedure virtpp serves or calls must be one of libvirt 9.0's (remote_protocol.x, through
+// the generated src/daemon/libvirt_procedures.hpp), and the operation a client procedure carries
+// must be the API libvirt names for that number, with the same read-only rule. Served-only entries
+// (the older forms stock clients still send) carry an operation of their own family, so only their
+// number is checked; a client entry whose API differs from the number's is listed with its reason.
+#include "daemon/libvirt_procedures.hpp"
+
+namespace {
+
+const virtpp::daemon::libvirt_procedure* libvirt_entry(std::int32_t number) {
+    for (const auto& p : virtpp::daemon::libvirt_procedures)
+        if (p.number == number) return &p;
+    return nullptr;
+}
+
+/// Client procedures whose operation is a different libvirt API than the procedure's own, and why:
+/// the operation takes flags, so its client procedure is libvirt's Flags form of the same call.
+struct known_difference {
+    std::string_view op_api;
+    std::string_view procedure_api;
+};
+constexpr known_difference differences[] = {
+    {"virDomainDefineXML", "virDomainDefineXMLFlags"},
+    {"virDomainCreate", "virDomainCreateWithFlags"},
+    {"virDomainShutdown", "virDomainShutdownFlags"},
+    {"virDomainDestroy", "virDomainDestroyFlags"},
+    {"virDomainSetSchedulerParameters", "virDomainSetSchedulerParametersFlags"},
+    {"virDomainAbortJob", "virDomainAbortJobFlags"},
+};
+
+bool known(std::string_view op_api, std::string_view procedure_api) {
+    for (const auto& d : differences)
+        if (d.op_api == op_api && d.procedure_api == procedure_api) return true;
+    return false;
+}
+
+/// APIs libvirt refuses on read-only connections only for some arguments (the generated table
+/// marks any API whose body checks read-only): the driver refuses those arguments itself.
+constexpr std::string_view conditionally_read_only[] = {
+    "virDomainGetVcpusFlags",        // only with VIR_DOMAIN_VCPU_GUEST
+    "virDomainInterfaceAddresses",   // only with the guest agent as the source
+};
+
+bool conditional(std::string_view api) {
+    return std::find(std::begin(conditionally_read_only), std::end(conditionally_read_only), api) !=
+           std::end(conditionally_read_only);
+}
+
+}  // namespace
+
+TEST(rpc_procedures, every_number_is_libvirts_with_its_api) {
+    std::size_t client = 0, served_only = 0;
+    auto check = [&](auto p) {
+        using P = decltype(p);
+        using Op = typename P::operation;
+        const auto* lv = libvirt_entry(P::number);
+        ASSERT_NE(lv, nullptr) << "procedure " << P::number << " (" << Op::name << ") is not in libvirt 9.0's protocol";
+        if (!P::client) {
+            ++served_only;
+            return;
+        }
+        ++client;
+        if (lv->api != Op::name) {
+            EXPECT_TRUE(known(Op::name, lv->api))
+                << "procedure " << P::number << " is " << lv->api << " in libvirt, but carries " << Op::name;
+        } else if (!conditional(Op::name)) {
+            EXPECT_EQ(lv->mutates, Op::mutates) << Op::name << ": read-only rule differs from libvirt's";
+        }
+    };
+    std::apply([&](auto... p) { (check(p), ...); }, procedures{});
+    EXPECT_EQ(client, std::tuple_size_v<op::all>);  // one client procedure per operation
+    EXPECT_GT(served_only, 0U);
+}
