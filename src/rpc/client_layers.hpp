@@ -89,14 +89,14 @@ public:
     template <class MutableBufferSequence, class ReadToken>
     auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
         return boost::asio::async_initiate<ReadToken, void(boost::system::error_code, std::size_t)>(
-            [this](auto handler, const MutableBufferSequence& b) { read(b, erase(std::move(handler))); }, token,
+            [this](auto handler, const MutableBufferSequence& b) { this->read(b, erase(std::move(handler))); }, token,
             buffers);
     }
 
     template <class ConstBufferSequence, class WriteToken>
     auto async_write_some(const ConstBufferSequence& buffers, WriteToken&& token) {
         return boost::asio::async_initiate<WriteToken, void(boost::system::error_code, std::size_t)>(
-            [this](auto handler, const ConstBufferSequence& b) { write(b, erase(std::move(handler))); }, token,
+            [this](auto handler, const ConstBufferSequence& b) { this->write(b, erase(std::move(handler))); }, token,
             buffers);
     }
 
