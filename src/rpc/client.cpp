@@ -10,6 +10,7 @@
 #include <virtpp/stream.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -209,23 +210,26 @@ void session_core::fail_all_locked(const error_info& why, int reason, std::map<s
 
 // ---- calls --------------------------------------------------------------------------------------
 
+std::uint32_t session_core::register_call(std::int32_t procedure, std::span<const std::uint8_t> args, call_completion done,
+                                          const std::shared_ptr<stream_state>& opens, std::vector<std::uint8_t>& message) {
+    std::lock_guard lock(mutex_);
+    if (dead_) raise(closed_error());
+    std::uint32_t serial = next_serial_++;
+    header h{remote_program, remote_protocol_version, procedure, message_type::call, serial, message_status::ok};
+    message = frame(h, args);  // raises for a call over the size limit: nothing registered yet
+    pending_.emplace(serial, std::move(done));
+    if (opens) {
+        opens->procedure = procedure;
+        opens->serial = serial;
+        streams_[serial] = opens;
+    }
+    return serial;
+}
+
 std::uint32_t session_core::start_call(std::int32_t procedure, std::span<const std::uint8_t> args, call_completion done,
                                        const std::shared_ptr<stream_state>& opens) {
-    std::uint32_t serial = 0;
     std::vector<std::uint8_t> message;
-    {
-        std::lock_guard lock(mutex_);
-        if (dead_) raise(closed_error());
-        serial = next_serial_++;
-        header h{remote_program, remote_protocol_version, procedure, message_type::call, serial, message_status::ok};
-        message = frame(h, args);  // raises for a call over the size limit: nothing registered yet
-        pending_.emplace(serial, std::move(done));
-        if (opens) {
-            opens->procedure = procedure;
-            opens->serial = serial;
-            streams_[serial] = opens;
-        }
-    }
+    auto serial = register_call(procedure, args, std::move(done), opens, message);
     send(std::move(message));
     return serial;
 }
@@ -240,9 +244,7 @@ bool session_core::abandon_call(std::uint32_t serial) {
 namespace {
 /// A caller blocked on one result.
 struct call_waiter {
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool done = false;
+    std::atomic<bool> done{false};  ///< set (release) after failure and body
     std::exception_ptr failure;
     std::vector<std::uint8_t> body;
 };
@@ -254,18 +256,18 @@ std::vector<std::uint8_t> session_core::call(std::int32_t procedure, std::span<c
         raise(error_code::internal_error, error_domain::rpc,
               "a blocking call on the client session's own I/O thread would never see its reply");
     auto w = std::make_shared<call_waiter>();
-    auto serial = start_call(
+    std::vector<std::uint8_t> message;
+    auto serial = register_call(
         procedure, args,
-        [w](std::exception_ptr failure, std::vector<std::uint8_t> body) {
-            std::lock_guard lock(w->mutex);
+        [this, w](std::exception_ptr failure, std::vector<std::uint8_t> body) {
             w->failure = std::move(failure);
             w->body = std::move(body);
-            w->done = true;
-            w->wake.notify_one();
+            w->done.store(true, std::memory_order_release);
+            wake_callers();
         },
-        opens);
-    std::unique_lock lock(w->mutex);
-    w->wake.wait(lock, [&] { return w->done; });
+        opens, message);
+    drive(std::move(message), w->done);
+    (void)w->done.load(std::memory_order_acquire);
     if (w->failure) {
         if (opens) {
             std::lock_guard session_lock(mutex_);

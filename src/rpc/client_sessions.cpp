@@ -20,6 +20,9 @@ error_info closed_error() {
     return make_error_info(error_code::internal_error, error_domain::rpc, "client socket is closed");
 }
 constexpr std::size_t read_chunk = 65536;
+/// How long the link stays quiet after a blocking call before the I/O thread takes the lead
+/// (keepalive, the end of the stream): back-to-back calls never wake it.
+constexpr auto idle_grace = std::chrono::milliseconds(20);
 }  // namespace
 
 template <class S>
@@ -29,10 +32,7 @@ std::shared_ptr<basic_client_session<S>> basic_client_session<S>::start(std::uni
     self->read_loop();
     // the thread keeps the session alive while it runs: a session closed from one of its own
     // completions leaves the thread to end by itself
-    self->thread_ = std::thread([keep = self] {
-        keep->set_io_thread(std::this_thread::get_id());
-        keep->io_->run();
-    });
+    self->thread_ = std::thread([keep = self] { keep->run_io(); });
     return self;
 }
 
@@ -129,14 +129,104 @@ void basic_client_session<S>::post_write(std::vector<std::uint8_t> message, writ
         if (done) done(link_error().value_or(closed_error()));
         return;
     }
-    boost::asio::post(*io_, [this, m = std::move(message), d = std::move(done)]() mutable {
-        if (link_closed_) {
-            if (d) d(link_error().value_or(closed_error()));
-            return;
+    boost::asio::post(*io_, [this, m = std::move(message), d = std::move(done)]() mutable { enqueue(std::move(m), std::move(d)); });
+    if (on_io_thread()) return;  // the leader runs it
+    {
+        std::lock_guard lock(lead_mutex_);
+        work_hint_ = true;
+    }
+    io_cv_.notify_one();
+}
+
+template <class S>
+void basic_client_session<S>::enqueue(std::vector<std::uint8_t> message, write_done done) {
+    if (link_closed_) {
+        if (done) done(link_error().value_or(closed_error()));
+        return;
+    }
+    write_queue_.push_back({std::move(message), std::move(done)});
+    if (writing_.empty()) write_next();
+}
+
+template <class S>
+void basic_client_session<S>::wake_callers() noexcept {
+    { std::lock_guard lock(lead_mutex_); }  // a waiter between its check and its wait sees the change
+    lead_cv_.notify_all();
+}
+
+template <class S>
+void basic_client_session<S>::drive(std::vector<std::uint8_t> message, const std::atomic<bool>& done) {
+    std::unique_lock lock(lead_mutex_);
+    if (!leader_busy_ && !stop_requested_) {
+        // the lead is free: this thread writes its call and reads until its reply is in
+        leader_busy_ = true;
+        lock.unlock();
+        enqueue(std::move(message), {});
+        return lead(done);
+    }
+    ++waiting_;
+    lock.unlock();
+    // the leader writes it (the post also wakes a leader waiting on the link)
+    boost::asio::post(*io_, [this, m = std::move(message)]() mutable { enqueue(std::move(m), {}); });
+    lock.lock();
+    while (!done.load(std::memory_order_acquire)) {
+        if (!leader_busy_ && !stop_requested_ && !io_->stopped()) {
+            leader_busy_ = true;
+            --waiting_;
+            lock.unlock();
+            return lead(done);
         }
-        write_queue_.push_back({std::move(m), std::move(d)});
-        if (writing_.empty()) write_next();
-    });
+        lead_cv_.wait(lock);
+    }
+    --waiting_;
+}
+
+template <class S>
+void basic_client_session<S>::lead(const std::atomic<bool>& done) {
+    while (!done.load(std::memory_order_acquire) && !io_->stopped()) {
+        try {
+            io_->run_one();
+        } catch (...) {
+            // a completion that threw: the session goes on
+        }
+    }
+    std::unique_lock lock(lead_mutex_);
+    leader_busy_ = false;
+    released_at_ = std::chrono::steady_clock::now();
+    lead_cv_.notify_all();
+    // stopped before the reply: stop() fails the call
+    lead_cv_.wait(lock, [&] { return done.load(std::memory_order_acquire); });
+}
+
+template <class S>
+void basic_client_session<S>::run_io() {
+    std::unique_lock lock(lead_mutex_);
+    for (;;) {
+        if (stop_requested_ && io_->stopped()) return;
+        // (not woken by every call: it looks again every idle_grace, unless work is posted)
+        if (leader_busy_ || (waiting_ != 0 && !stop_requested_)) {
+            io_cv_.wait_for(lock, idle_grace);
+            continue;
+        }
+        auto quiet_until = released_at_ + idle_grace;
+        if (!work_hint_ && !stop_requested_ && std::chrono::steady_clock::now() < quiet_until) {
+            io_cv_.wait_until(lock, quiet_until);
+            continue;
+        }
+        leader_busy_ = true;
+        work_hint_ = false;
+        lock.unlock();
+        try {
+            if (stop_requested_) io_->poll();  // the shutdown posted by stop_io
+            else io_->run_one_for(std::chrono::milliseconds(250));
+        } catch (...) {
+            // a completion that threw: the session goes on
+        }
+        lock.lock();
+        leader_busy_ = false;
+        if (waiting_ != 0) lead_cv_.notify_all();
+        if (stop_requested_ && !io_->stopped()) io_->stop();
+    }
 }
 
 template <class S>
@@ -212,14 +302,18 @@ void basic_client_session<S>::stop_io() noexcept {
         write_queue_.clear();
         work_.reset();
         io_->stop();
+        wake_callers();
     };
-    if (on_io_thread()) {
-        shut();
-        if (thread_.joinable()) thread_.detach();  // it ends when this handler returns
-        return;
+    if (on_io_thread()) shut();
+    else boost::asio::post(*io_, shut);  // run by the leader, or by the I/O thread
+    {
+        std::lock_guard lock(lead_mutex_);
+        stop_requested_ = true;
     }
-    boost::asio::post(*io_, shut);
-    if (thread_.joinable()) thread_.join();
+    lead_cv_.notify_all();
+    io_cv_.notify_all();
+    if (thread_.joinable() && thread_.get_id() == std::this_thread::get_id()) thread_.detach();  // it ends after this handler
+    else if (thread_.joinable()) thread_.join();
 }
 
 template class basic_client_session<unix_socket>;
@@ -234,7 +328,7 @@ fd_stream::~fd_stream() {
 }
 
 std::shared_ptr<detail::session_core> fd_stream::start(const client_options& options) {
-    auto io = std::make_unique<boost::asio::io_context>(1);
+    auto io = std::make_unique<boost::asio::io_context>();
     unix_socket socket(*io);
     boost::system::error_code ec;
     socket.assign(boost::asio::local::stream_protocol(), fd_, ec);

@@ -136,7 +136,7 @@ std::unique_ptr<client_stream> spawn_command(const std::vector<std::string>& arg
     }
     ::close(sv[1]);
     ::close(errpipe[1]);
-    auto io = std::make_unique<boost::asio::io_context>(1);
+    auto io = std::make_unique<boost::asio::io_context>();
     unix_socket socket(*io);
     boost::system::error_code ec;
     socket.assign(boost::asio::local::stream_protocol(), sv[0], ec);
@@ -265,14 +265,14 @@ std::unique_ptr<client_stream> open_transport(const virtpp::uri& u, unsigned fla
         if (auto user = user_daemon_for(u, flags)) return connect_user_daemon(*user);  // src/rpc/session_autostart.cpp
         return connect_unix(unix_socket_path(u, flags));
     case transport_kind::tcp: {
-        auto io = std::make_unique<boost::asio::io_context>(1);
+        auto io = std::make_unique<boost::asio::io_context>();
         auto socket = tcp_connected(*io, u.remote_host(), *u.remote_port());
         return std::make_unique<connected_stream<tcp_socket>>(std::move(io), std::move(socket));
     }
     case transport_kind::tls: {
         // credentials first, as libvirt does: a missing CA fails before any connection
         auto creds = tls::load_client_credentials(locate_client_credentials(u));
-        auto io = std::make_unique<boost::asio::io_context>(1);
+        auto io = std::make_unique<boost::asio::io_context>();
         tls_stream<tcp_socket> s(tcp_connected(*io, u.remote_host(), *u.remote_port()),
                                  tls::engine::client(creds, u.remote_host(), *u.remote_port(), !u.no_verify()));
         s.handshake();

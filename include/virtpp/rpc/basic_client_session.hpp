@@ -110,7 +110,8 @@ public:
     [[nodiscard]] bool keepalive_active() const noexcept { return keepalive_.load(); }
     [[nodiscard]] std::uint64_t pongs_sent() const noexcept { return pongs_.load(); }
     [[nodiscard]] std::uint64_t pings_sent() const noexcept { return pings_.load(); }
-    [[nodiscard]] bool on_io_thread() const noexcept { return std::this_thread::get_id() == io_thread_id_.load(); }
+    /// True on a thread running the session's handlers (the I/O thread, or a caller leading).
+    [[nodiscard]] virtual bool on_io_thread() const noexcept = 0;
 
     /// The error every call gets once the link is down, if it is.
     [[nodiscard]] std::optional<error_info> link_error() const;
@@ -141,7 +142,11 @@ protected:
     virtual void stop_io() noexcept = 0;
     /// A reference that keeps the session alive (the event thread holds one while it runs).
     virtual std::shared_ptr<session_core> keep_alive() = 0;
-    void set_io_thread(std::thread::id id) noexcept { io_thread_id_ = id; }
+    /// Sends a blocking call's message and runs the session's I/O on this thread until `done`
+    /// (leader/follower: when no other thread runs it), else waits for `done`.
+    virtual void drive(std::vector<std::uint8_t> message, const std::atomic<bool>& done) = 0;
+    /// Wakes the threads waiting in drive() (a call completed).
+    virtual void wake_callers() noexcept = 0;
 
 private:
     void register_events();
@@ -150,9 +155,11 @@ private:
     void fail_all_locked(const error_info& why, int reason, std::map<std::uint32_t, call_completion>& orphans);
     void stream_message_locked(stream_state& st, const header& h, std::span<const std::uint8_t> body);
     void send_keepalive(std::int32_t proc);
+    /// Registers a call under the next serial and frames it (nothing sent yet).
+    std::uint32_t register_call(std::int32_t procedure, std::span<const std::uint8_t> args, call_completion done,
+                                const std::shared_ptr<stream_state>& opens, std::vector<std::uint8_t>& message);
 
     client_options options_;
-    std::atomic<std::thread::id> io_thread_id_{};
 
     mutable std::mutex mutex_;  ///< everything below up to streams_, and the stream states
     std::map<std::uint32_t, call_completion> pending_;
@@ -233,8 +240,19 @@ protected:
     void start_keepalive() override;
     void stop_io() noexcept override;
     std::shared_ptr<session_core> keep_alive() override;
+    void drive(std::vector<std::uint8_t> message, const std::atomic<bool>& done) override;
+    void wake_callers() noexcept override;
+
+public:
+    [[nodiscard]] bool on_io_thread() const noexcept override { return io_->get_executor().running_in_this_thread(); }
 
 private:
+    /// Runs handlers on this thread, which holds the lead, until `done` or the context stops;
+    /// then gives the lead up.
+    void lead(const std::atomic<bool>& done);
+    /// The I/O thread: runs the session when no caller does (async calls, keepalive, the idle link).
+    void run_io();
+    void enqueue(std::vector<std::uint8_t> message, write_done done);
     void read_loop();
     void on_read(const boost::system::error_code& ec, std::size_t n);
     void read_failed(const boost::system::error_code& ec);
@@ -259,6 +277,19 @@ private:
     std::vector<boost::asio::const_buffer> buffers_;  ///< the gathered write of writing_
     bool link_closed_ = false;  ///< I/O thread only
     std::atomic<bool> io_stopped_{false};
+
+    // Leader/follower, as libvirt's client and the previous POSIX one: one thread at a time runs
+    // the io_context (the lead); a blocking caller takes the lead when it is free, so a lone caller
+    // writes and reads on its own thread. The I/O thread leads only when no caller does, after
+    // the link has been quiet for a moment or when async work was posted.
+    std::mutex lead_mutex_;
+    std::condition_variable lead_cv_;  ///< callers: the lead is free, or a call completed
+    std::condition_variable io_cv_;    ///< the I/O thread: work was posted, or stop (else it polls)
+    bool leader_busy_ = false;
+    unsigned waiting_ = 0;        ///< callers waiting for the lead or their reply
+    bool work_hint_ = false;      ///< something was posted that needs a leader
+    bool stop_requested_ = false;
+    std::chrono::steady_clock::time_point released_at_{};
 };
 
 }  // namespace virtpp::rpc
