@@ -29,7 +29,8 @@ template <class S>
 std::shared_ptr<basic_client_session<S>> basic_client_session<S>::start(std::unique_ptr<boost::asio::io_context> io, S stream,
                                                                         const client_options& options) {
     auto self = std::make_shared<basic_client_session>(std::move(io), std::move(stream), options);
-    self->read_loop();
+    // (the read loop starts behind the first write, as the POSIX client read only after its first
+    // call went out: a command that is already gone fails that write with EPIPE, not an EOF)
     // the thread keeps the session alive while it runs: a session closed from one of its own
     // completions leaves the thread to end by itself
     self->thread_ = std::thread([keep = self] { keep->run_io(); });
@@ -238,6 +239,15 @@ void basic_client_session<S>::write_next() {
     }
     buffers_.clear();
     for (auto& q : writing_) buffers_.emplace_back(q.bytes.data(), q.bytes.size());
+    struct start_reading {
+        basic_client_session& s;
+        ~start_reading() {
+            if (!s.reading_ && !s.link_closed_) {
+                s.reading_ = true;
+                s.read_loop();
+            }
+        }
+    } after_write_started{*this};
     boost::asio::async_write(stream_, buffers_, [this](const boost::system::error_code& ec, std::size_t) {
         auto written = std::move(writing_);
         writing_.clear();

@@ -275,7 +275,8 @@ private:
     std::deque<queued> write_queue_;
     std::vector<queued> writing_;
     std::vector<boost::asio::const_buffer> buffers_;  ///< the gathered write of writing_
-    bool link_closed_ = false;  ///< I/O thread only
+    bool link_closed_ = false;  ///< the lead's only
+    bool reading_ = false;      ///< the read loop runs (from the first write on)
     std::atomic<bool> io_stopped_{false};
 
     // Leader/follower, as libvirt's client and the previous POSIX one: one thread at a time runs
