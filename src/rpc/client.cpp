@@ -57,6 +57,11 @@ session_core::~session_core() {
     if (event_thread_.joinable()) event_thread_.detach();  // (stop() joined it unless it was the caller)
 }
 
+bool session_core::has_pending() const {
+    std::lock_guard lock(mutex_);
+    return !pending_.empty();
+}
+
 std::optional<error_info> session_core::link_error() const {
     std::lock_guard lock(mutex_);
     return dead_;

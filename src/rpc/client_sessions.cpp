@@ -191,10 +191,16 @@ void basic_client_session<S>::lead(const std::atomic<bool>& done) {
             // a completion that threw: the session goes on
         }
     }
+    bool more = has_pending();
     std::unique_lock lock(lead_mutex_);
     leader_busy_ = false;
     released_at_ = std::chrono::steady_clock::now();
     lead_cv_.notify_all();
+    if (more && waiting_ == 0) {
+        // async calls are still out and no caller will read for them: the I/O thread, now
+        work_hint_ = true;
+        io_cv_.notify_one();
+    }
     // stopped before the reply: stop() fails the call
     lead_cv_.wait(lock, [&] { return done.load(std::memory_order_acquire); });
 }

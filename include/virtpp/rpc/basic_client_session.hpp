@@ -113,6 +113,8 @@ public:
     /// True on a thread running the session's handlers (the I/O thread, or a caller leading).
     [[nodiscard]] virtual bool on_io_thread() const noexcept = 0;
 
+    /// Calls still waiting for their reply.
+    [[nodiscard]] bool has_pending() const;
     /// The error every call gets once the link is down, if it is.
     [[nodiscard]] std::optional<error_info> link_error() const;
 
