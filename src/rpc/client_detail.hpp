@@ -1,7 +1,7 @@
-// Internal: the byte streams a client session runs over, and how each transport opens one.
+// Internal: how each transport of a remote URI connects, ready to become a client session.
 #pragma once
 
-#include <virtpp/transport/remote.hpp>
+#include <virtpp/rpc/client.hpp>
 #include <virtpp/uri.hpp>
 
 #include <cstddef>
@@ -9,49 +9,40 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace virtpp::rpc {
 
-/// A connected, bidirectional byte stream to a daemon. read() and write_all() may run at the same
-/// time on two threads (the reader thread and a caller); two writers never overlap.
+/// A connected transport that is not running a session yet: the I/O context its stream lives on
+/// and the stream (one of the stacks of client_layers.hpp). start() makes it a
+/// basic_client_session<Stream> with its I/O thread running.
 class client_stream {
 public:
     virtual ~client_stream() = default;
-    /// A descriptor that polls readable when read() has something (data or end of stream).
-    [[nodiscard]] virtual int poll_fd() const noexcept = 0;
-    /// Appends what arrived (plaintext); false at end of stream. Raises on transport errors.
-    virtual bool read(std::vector<std::uint8_t>& into) = 0;
-    virtual void write_all(const std::uint8_t* data, std::size_t size) = 0;
-    /// Ends both directions; a blocked read() returns.
-    virtual void shutdown() noexcept = 0;
-    /// For command transports: what the child wrote on stderr (trailing blanks trimmed), for
-    /// libvirt's "End of file while reading data: <stderr>".
-    [[nodiscard]] virtual std::string error_output() { return {}; }
+    [[nodiscard]] virtual std::shared_ptr<detail::session_core> start(const client_options& options) = 0;
 };
 
-/// A stream over a socket descriptor it owns (tcp, unix, or a socketpair to a child).
+/// A unix stream socket descriptor it owns (a daemon's socket, or one end of a socketpair):
+/// basic_client_session<boost::asio::local::stream_protocol::socket>.
 class fd_stream : public client_stream {
 public:
     explicit fd_stream(int fd) noexcept : fd_(fd) {}
     ~fd_stream() override;
-    [[nodiscard]] int poll_fd() const noexcept override { return fd_; }
-    bool read(std::vector<std::uint8_t>& into) override;
-    void write_all(const std::uint8_t* data, std::size_t size) override;
-    void shutdown() noexcept override;
+    fd_stream(const fd_stream&) = delete;
+    fd_stream& operator=(const fd_stream&) = delete;
+    [[nodiscard]] std::shared_ptr<detail::session_core> start(const client_options& options) override;
     [[nodiscard]] int fd() const noexcept { return fd_; }
 
-protected:
-    /// What a failed recv (not EINTR) means: false for the end of the stream, or it raises. A
-    /// socket to a daemon takes a reset as the end; command_stream reports the command's stderr.
-    virtual bool recv_failed(int err);
+private:
     int fd_;
 };
 
 /// Connects a unix socket; raises "Failed to connect socket to '<path>': <strerror>".
 [[nodiscard]] std::unique_ptr<fd_stream> connect_unix(const std::string& path);
 /// Connects host:port trying every address; raises "unable to connect to server at 'h:p': ...".
-[[nodiscard]] std::unique_ptr<fd_stream> connect_tcp(const std::string& host, std::uint16_t port);
+/// Returns the connected descriptor and its address family.
+[[nodiscard]] std::pair<int, int> connect_tcp(const std::string& host, std::uint16_t port);
 /// Runs argv[0] (searched in PATH) with its stdin/stdout on a socketpair, stderr captured.
 [[nodiscard]] std::unique_ptr<client_stream> spawn_command(const std::vector<std::string>& argv);
 

@@ -1,5 +1,7 @@
-// Opening the client's byte stream for each transport of a remote URI.
+// Connecting each transport of a remote URI: a stream of client_layers.hpp on its own I/O
+// context, ready to become a session.
 #include "rpc/client_detail.hpp"
+#include "rpc/client_layers.hpp"
 #include "rpc/session_autostart.hpp"
 #include "rpc/tls.hpp"
 
@@ -32,45 +34,6 @@ void raise_system(int err, const std::string& what) {
     raise(error_code::system_error, error_domain::rpc, what + ": " + errno_text(err));
 }
 
-// ---- fd_stream --------------------------------------------------------------------------------
-
-fd_stream::~fd_stream() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
-bool fd_stream::read(std::vector<std::uint8_t>& into) {
-    std::uint8_t buf[65536];
-    for (;;) {
-        auto n = ::recv(fd_, buf, sizeof buf, 0);
-        if (n > 0) {
-            into.insert(into.end(), buf, buf + n);
-            return true;
-        }
-        if (n == 0) return false;
-        if (errno == EINTR) continue;
-        return recv_failed(errno);
-    }
-}
-
-bool fd_stream::recv_failed(int err) {
-    if (err == ECONNRESET) return false;  // the daemon went away: end of stream
-    raise_system(err, "Cannot recv data");
-}
-
-void fd_stream::write_all(const std::uint8_t* data, std::size_t size) {
-    std::size_t done = 0;
-    while (done < size) {
-        auto n = ::send(fd_, data + done, size - done, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            raise_system(errno, "Cannot write data");
-        }
-        done += static_cast<std::size_t>(n);
-    }
-}
-
-void fd_stream::shutdown() noexcept { ::shutdown(fd_, SHUT_RDWR); }
-
 // ---- unix and tcp -----------------------------------------------------------------------------
 
 std::unique_ptr<fd_stream> connect_unix(const std::string& path) {
@@ -93,7 +56,7 @@ std::unique_ptr<fd_stream> connect_unix(const std::string& path) {
     return std::make_unique<fd_stream>(fd);
 }
 
-std::unique_ptr<fd_stream> connect_tcp(const std::string& host, std::uint16_t port) {
+std::pair<int, int> connect_tcp(const std::string& host, std::uint16_t port) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -104,8 +67,10 @@ std::unique_ptr<fd_stream> connect_tcp(const std::string& host, std::uint16_t po
         raise(error_code::system_error, error_domain::rpc,
               "Unable to resolve address '" + host + "' service '" + service + "': " + ::gai_strerror(e));
     int fd = -1;
+    int family = AF_INET;
     int saved = 0;
     for (auto* a = found; a != nullptr; a = a->ai_next) {
+        family = a->ai_family;
         fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0) {
             saved = errno;
@@ -122,67 +87,12 @@ std::unique_ptr<fd_stream> connect_tcp(const std::string& host, std::uint16_t po
     }
     ::freeaddrinfo(found);
     if (fd < 0) raise_system(saved, "unable to connect to server at '" + host + ":" + service + "'");
-    return std::make_unique<fd_stream>(fd);
+    return {fd, family};
 }
 
 // ---- commands (ssh, ext) ----------------------------------------------------------------------
 
 namespace {
-
-/// A child process whose stdin/stdout are one end of a socketpair (libvirt's
-/// virNetSocketNewConnectCommand); its stderr is kept for error messages.
-class command_stream : public fd_stream {
-public:
-    command_stream(int fd, int errfd, pid_t pid) : fd_stream(fd), errfd_(errfd), pid_(pid) {}
-    ~command_stream() override {
-        ::shutdown(fd_, SHUT_RDWR);
-        if (pid_ > 0) {
-            // the child sees EOF on stdin; give it a moment, then make sure it goes
-            int status = 0;
-            for (int i = 0; i < 20; ++i) {
-                if (::waitpid(pid_, &status, WNOHANG) != 0) {
-                    pid_ = -1;
-                    break;
-                }
-                ::usleep(10000);
-            }
-            if (pid_ > 0) {
-                ::kill(pid_, SIGTERM);
-                ::waitpid(pid_, &status, 0);
-            }
-        }
-        if (errfd_ >= 0) ::close(errfd_);
-    }
-    // A reset socketpair means the command exited without reading what we sent (ssh refused the
-    // host key or the login). libvirt's virNetSocketReadWire reports that as a recv error with
-    // the command's stderr ("Cannot recv data: <stderr>: Connection reset by peer"), where
-    // fd_stream, for sockets to a daemon, treats a reset as the end of the stream.
-    bool recv_failed(int err) override {
-        auto output = error_output();
-        raise_system(err, output.empty() ? std::string("Cannot recv data") : "Cannot recv data: " + output);
-    }
-    std::string error_output() override {
-        std::lock_guard lock(mutex_);
-        char buf[1024];
-        while (errfd_ >= 0 && captured_.size() < 1024) {
-            pollfd p{errfd_, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) break;
-            auto n = ::read(errfd_, buf, sizeof buf);
-            if (n <= 0) break;
-            captured_.append(buf, static_cast<std::size_t>(n));
-        }
-        std::string out = captured_.substr(0, 1024);
-        while (!out.empty() && (out.back() == '\n' || out.back() == ' ' || out.back() == '\r' || out.back() == '\t'))
-            out.pop_back();
-        return out;
-    }
-
-private:
-    int errfd_;
-    pid_t pid_;
-    std::mutex mutex_;
-    std::string captured_;
-};
 
 }  // namespace
 
@@ -226,7 +136,14 @@ std::unique_ptr<client_stream> spawn_command(const std::vector<std::string>& arg
     }
     ::close(sv[1]);
     ::close(errpipe[1]);
-    return std::make_unique<command_stream>(sv[0], errpipe[0], pid);
+    auto io = std::make_unique<boost::asio::io_context>();
+    unix_socket socket(*io);
+    boost::system::error_code ec;
+    socket.assign(boost::asio::local::stream_protocol(), sv[0], ec);
+    if (ec) ::close(sv[0]);
+    command_stream child(std::move(socket), errpipe[0], pid);  // reaps the child if the next line raises
+    if (ec) raise_system(ec.value(), "unable to create socket pair");
+    return std::make_unique<connected_stream<command_stream>>(std::move(io), std::move(child));
 }
 
 namespace {
@@ -294,18 +211,6 @@ std::vector<std::string> ssh_argv(const virtpp::uri& u, unsigned flags) {
 
 namespace {
 
-class tls_client_stream : public client_stream {
-public:
-    explicit tls_client_stream(std::unique_ptr<tls::stream> s) : stream_(std::move(s)) {}
-    [[nodiscard]] int poll_fd() const noexcept override { return stream_->fd(); }
-    bool read(std::vector<std::uint8_t>& into) override { return stream_->read(into); }
-    void write_all(const std::uint8_t* data, std::size_t size) override { stream_->write_all(data, size); }
-    void shutdown() noexcept override { stream_->shutdown(); }
-
-private:
-    std::unique_ptr<tls::stream> stream_;
-};
-
 /// libvirt's file locations: pkipath=, else ~/.pki/libvirt for non-root users when the files
 /// are there, else /etc/pki.
 tls::client_config locate_client_credentials(const virtpp::uri& u) {
@@ -338,23 +243,40 @@ tls::client_config locate_client_credentials(const virtpp::uri& u) {
 
 }  // namespace
 
+namespace {
+/// connect_tcp's descriptor as an Asio socket on `io`.
+tcp_socket tcp_connected(boost::asio::io_context& io, const std::string& host, std::uint16_t port) {
+    auto [fd, family] = connect_tcp(host, port);
+    tcp_socket socket(io);
+    boost::system::error_code ec;
+    socket.assign(family == AF_INET6 ? boost::asio::ip::tcp::v6() : boost::asio::ip::tcp::v4(), fd, ec);
+    if (ec) {
+        ::close(fd);
+        raise_system(ec.value(), "Failed to create socket");
+    }
+    return socket;
+}
+}  // namespace
+
 std::unique_ptr<client_stream> open_transport(const virtpp::uri& u, unsigned flags) {
     u.check_remote_params();
     switch (u.transport()) {
     case transport_kind::unix_socket:
         if (auto user = user_daemon_for(u, flags)) return connect_user_daemon(*user);  // src/rpc/session_autostart.cpp
         return connect_unix(unix_socket_path(u, flags));
-    case transport_kind::tcp:
-        return connect_tcp(u.remote_host(), *u.remote_port());
+    case transport_kind::tcp: {
+        auto io = std::make_unique<boost::asio::io_context>();
+        auto socket = tcp_connected(*io, u.remote_host(), *u.remote_port());
+        return std::make_unique<connected_stream<tcp_socket>>(std::move(io), std::move(socket));
+    }
     case transport_kind::tls: {
         // credentials first, as libvirt does: a missing CA fails before any connection
         auto creds = tls::load_client_credentials(locate_client_credentials(u));
-        auto sock = connect_tcp(u.remote_host(), *u.remote_port());
-        int fd = sock->fd();
-        auto s = std::make_unique<tls::stream>(::dup(fd), tls::engine::client(creds, u.remote_host(), *u.remote_port(), !u.no_verify()));
-        sock.reset();
-        s->client_handshake();
-        return std::make_unique<tls_client_stream>(std::move(s));
+        auto io = std::make_unique<boost::asio::io_context>();
+        tls_stream<tcp_socket> s(tcp_connected(*io, u.remote_host(), *u.remote_port()),
+                                 tls::engine::client(creds, u.remote_host(), *u.remote_port(), !u.no_verify()));
+        s.handshake();
+        return std::make_unique<connected_stream<tls_stream<tcp_socket>>>(std::move(io), std::move(s));
     }
     case transport_kind::ssh:
         return spawn_command(ssh_argv(u, flags));

@@ -828,49 +828,101 @@ void stream::shutdown() noexcept {
     ::shutdown(fd_, SHUT_RDWR);
 }
 
-void stream::client_handshake() {
-    try {
-        std::lock_guard lock(locks_->engine);
-        flush_locked();  // the ClientHello
-    } catch (const virtpp::error&) {
-        handshake_failed("Error in the push function.");
-    }
+void client_handshake(engine& e, blocking_io& io) {
+    bool eof = false;
+    auto flush = [&] {
+        auto out = e.take_outgoing();
+        return out.empty() || io.send(out.data(), out.size());
+    };
+    enum class pump : std::uint8_t { data, end, recv_failed, send_failed };
     std::vector<std::uint8_t> early;
-    while (!engine_->established()) {
-        int err = 0;
-        switch (pump_raw(early, err)) {
-        case pump_status::data:
-            if (engine_->fatal_alert_received()) handshake_failed("A TLS fatal alert has been received.");
+    // one read fed to the engine, as stream::pump_raw
+    auto pump_raw = [&]() -> pump {
+        if (eof) return pump::end;
+        std::uint8_t buf[16384];
+        auto n = io.recv(buf, sizeof buf);
+        if (n < 0) return pump::recv_failed;
+        if (n == 0) {
+            eof = true;
+            e.take_plaintext(early);
+            return pump::end;
+        }
+        try {
+            e.received(buf, static_cast<std::size_t>(n));
+        } catch (...) {
+            (void)flush();  // the alert that tells the peer why, if it is still there
+            throw;
+        }
+        if (!flush() && !e.closed()) return pump::send_failed;
+        e.take_plaintext(early);
+        if (e.closed()) eof = true;
+        return pump::data;
+    };
+    if (!flush()) handshake_failed("Error in the push function.");  // the ClientHello
+    while (!e.established()) {
+        switch (pump_raw()) {
+        case pump::data:
+            if (e.fatal_alert_received()) handshake_failed("A TLS fatal alert has been received.");
             continue;
-        case pump_status::end: handshake_failed("The TLS connection was non-properly terminated.");
-        case pump_status::recv_failed: handshake_failed("Error in the pull function.");
-        case pump_status::send_failed: handshake_failed("Error in the push function.");
+        case pump::end: handshake_failed("The TLS connection was non-properly terminated.");
+        case pump::recv_failed: handshake_failed("Error in the pull function.");
+        case pump::send_failed: handshake_failed("Error in the push function.");
         }
     }
-    if (!engine_->verify_failure().empty()) {
+    if (!e.verify_failure().empty()) {
         auto info = make_error_info(error_code::auth_failed, error_domain::rpc, "Failed to verify peer's certificate");
-        info.str3 = engine_->verify_failure();
-        shutdown();
+        info.str3 = e.verify_failure();
+        e.close();
+        (void)flush();
+        io.shutdown();
         raise(info);
     }
     // The server's verdict on us: one byte, 1. A refusing server just closes the connection, which
     // GnuTLS reports as an I/O error (EIO) to libvirt; only a clean close_notify or a wrong byte is
     // a verification failure.
     while (early.empty()) {
-        int err = 0;
-        pump_status status;
+        pump status;
         try {
-            status = pump_raw(early, err);
+            status = pump_raw();
         } catch (const virtpp::error&) {
-            status = pump_status::recv_failed;
+            status = pump::recv_failed;
         }
         if (!early.empty()) break;
-        if (status == pump_status::data && !engine_->fatal_alert_received()) continue;
-        if (status == pump_status::end && engine_->closed_cleanly()) break;
+        if (status == pump::data && !e.fatal_alert_received()) continue;
+        if (status == pump::end && e.closed_cleanly()) break;
         raise_system(EIO, "Unable to read TLS confirmation");
     }
     if (early.size() != 1 || early[0] != 1)
         raise_tls(error_code::rpc, "server verification (of our certificate or IP address) failed");
+}
+
+void stream::client_handshake() {
+    // the generic handshake over this stream's socket
+    struct socket_io final : blocking_io {
+        stream& s;
+        explicit socket_io(stream& st) : s(st) {}
+        std::ptrdiff_t recv(std::uint8_t* buf, std::size_t size) override {
+            ssize_t n;
+            do {
+                n = ::recv(s.fd_, buf, size, 0);
+            } while (n < 0 && errno == EINTR);
+            if (n == 0) s.eof_ = true;
+            return n < 0 ? -1 : n;
+        }
+        bool send(const std::uint8_t* data, std::size_t size) override {
+            std::size_t done = 0;
+            while (done < size) {
+                auto n = ::send(s.fd_, data + done, size - done, MSG_NOSIGNAL);
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) return false;
+                done += static_cast<std::size_t>(n);
+            }
+            return true;
+        }
+        void shutdown() noexcept override { ::shutdown(s.fd_, SHUT_RDWR); }
+    } io(*this);
+    std::lock_guard lock(locks_->engine);
+    tls::client_handshake(*engine_, io);
 }
 
 void stream::server_handshake() {

@@ -17,7 +17,9 @@
 //     tls::stream s(accepted_fd, tls::engine::server(creds));   // s owns the descriptor
 //     s.server_handshake();         // raises when the client is refused; nothing was confirmed
 //     s.read(buffer); s.write_all(p, n); ...
-//   client: see client_transport.cpp (tls::engine::client + stream::client_handshake).
+//   client: tls_stream<NextLayer> (src/rpc/client_layers.hpp) drives an engine::client on the
+//   session's Asio socket after tls::client_handshake; stream::client_handshake is the same
+//   handshake over a blocking socket (tests).
 #pragma once
 
 #include <cstddef>
@@ -121,6 +123,27 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+/// A blocking byte pipe for client_handshake (a socket, or an Asio stream's next layer).
+class blocking_io {
+public:
+    virtual ~blocking_io() = default;
+    /// Bytes read (> 0), 0 at the end of the stream, -1 on a failure.
+    virtual std::ptrdiff_t recv(std::uint8_t* buf, std::size_t size) = 0;
+    /// Writes everything; false on a failure.
+    virtual bool send(const std::uint8_t* data, std::size_t size) = 0;
+    /// Ends both directions.
+    virtual void shutdown() noexcept = 0;
+};
+
+/// The client's side of libvirt's TLS setup over `io`, with libvirt's errors: TLS handshake
+/// (AUTH_FAILED "TLS handshake failed <GnuTLS reason>", e.g. "The TLS connection was
+/// non-properly terminated." when the server closes), the certificate check (AUTH_FAILED "Failed
+/// to verify peer's certificate", the reason kept in str3), then the server's confirmation byte:
+/// the connection closed without it is SYSTEM_ERROR "Unable to read TLS confirmation:
+/// Input/output error", a close_notify or a wrong byte RPC "server verification (of our
+/// certificate or IP address) failed".
+void client_handshake(engine& e, blocking_io& io);
+
 /// An engine over a connected stream socket. Owns the descriptor.
 class stream {
 public:
@@ -129,12 +152,7 @@ public:
     stream(const stream&) = delete;
     stream& operator=(const stream&) = delete;
 
-    /// Client side, with libvirt's errors: TLS handshake (AUTH_FAILED "TLS handshake failed <GnuTLS
-    /// reason>", e.g. "The TLS connection was non-properly terminated." when the server closes),
-    /// the certificate check (AUTH_FAILED "Failed to verify peer's certificate", the reason kept
-    /// in str3), then the server's confirmation byte: the connection closed without it is
-    /// SYSTEM_ERROR "Unable to read TLS confirmation: Input/output error", a close_notify or a
-    /// wrong byte RPC "server verification (of our certificate or IP address) failed".
+    /// Client side: tls::client_handshake over this socket.
     void client_handshake();
     /// Server side: TLS handshake, the client certificate check when required, then the
     /// confirmation byte. A refused client gets no byte; the call raises AUTH_FAILED.

@@ -5,9 +5,11 @@
 #include "scripted_daemon.hpp"
 
 #include <virtpp/hypervisor/remote.hpp>
+#include <virtpp/rpc/basic_client_session.hpp>
 #include <virtpp/rpc/procedures.hpp>
 #include <virtpp/transport/remote.hpp>
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
@@ -16,6 +18,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -417,6 +420,58 @@ TEST(transport_remote, accepts_what_libvirts_remote_driver_takes) {
     EXPECT_FALSE(R::accepts(uri::parse("xen")));
     static_assert(supports<hypervisor::remote, op::domain_migrate_begin>);
     static_assert(supports<hypervisor::remote, op::network_is_persistent>);
+}
+
+}  // namespace
+
+namespace {
+
+using virtpp::test_support::scripted_daemon;
+
+TEST(basic_client_session, async_call_completes_through_its_token) {
+    set_error_handler([](const error_info&) {});
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        if (m.head.proc == proc::connect_get_type::number) d.reply(m, std::string("TEST"));
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    auto* session = dynamic_cast<basic_client_session<boost::asio::local::stream_protocol::socket>*>(&s->core());
+    ASSERT_NE(session, nullptr);  // a unix socket's stack
+    std::promise<std::string> got;
+    session->async_call(proc::connect_get_type::number, {}, [&](std::exception_ptr e, std::vector<std::uint8_t> body) {
+        // a completion runs on the session's I/O thread
+        EXPECT_TRUE(session->on_io_thread());
+        if (e) got.set_exception(e);
+        else got.set_value(xdr::from_bytes<std::string>(body));
+    });
+    auto f = got.get_future();
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(f.get(), "TEST");
+    set_error_handler({});
+}
+
+TEST(basic_client_session, blocking_call_on_the_io_thread_raises_instead_of_deadlocking) {
+    set_error_handler([](const error_info&) {});
+    scripted_daemon d([](scripted_daemon& d, const message& m) {
+        if (answer_setup(d, m)) return;
+        if (m.head.proc == proc::connect_get_type::number) d.reply(m, std::string("TEST"));
+    });
+    auto s = client_session::open_stream(d.client_end(), "test:///default", 0);
+    std::promise<std::string> got;
+    (void)s->start_call(proc::connect_get_type::number, {}, [&](std::exception_ptr, std::vector<std::uint8_t>) {
+        try {
+            (void)s->call(proc::connect_get_type::number, {});
+            got.set_value("no error");
+        } catch (const virtpp::error& e) {
+            got.set_value(e.info().message);
+        }
+    });
+    auto f = got.get_future();
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(f.get(), "internal error: a blocking call on the client session's own I/O thread would never see its reply");
+    // the session goes on
+    EXPECT_EQ(call_remote<op::connect_get_type>(*s, {}), "TEST");
+    set_error_handler({});
 }
 
 }  // namespace
