@@ -651,15 +651,11 @@ unsigned round_up_power_of_two(unsigned n) {
     return p;
 }
 
-/// Video completion on a Xen guest, as libvirt 9.0 with the libxl driver's options (the ones its
-/// xen-xm conversions use): one head each, the first primary; on HVM the libxl device model's
-/// video RAM (cirrus 8 MiB, VGA and Xen 16 MiB, QXL 128 MiB: the upstream qemu-xen model; libvirt
-/// asks the emulator binary whether it is the traditional qemu-dm, which would halve cirrus/VGA,
-/// but only when that binary exists on the host, and conversions here never run one), then the
-/// generic defaults (Xen PV framebuffer 4 MiB, VGA/cirrus/VMVGA/Bochs 16 MiB, QXL 64 MiB),
-/// rounded up to a power of two.
-void complete_xen_videos(const domain_def& def, std::vector<video_def>& videos) {
-    const bool hvm = detail::is_hvm(def);
+/// Video completion on a Xen guest, as libvirt 9.0's generic post-parse does it (what its test
+/// driver shows for <domain type='xen'>): one head each, the first primary, the default video RAM
+/// (Xen PV framebuffer 4 MiB, VGA/cirrus/VMVGA/Bochs 16 MiB, QXL 64 MiB) rounded up to a power of
+/// two. The libxl driver's own HVM sizes are the Xen converters' business (src/xen).
+void complete_xen_videos(std::vector<video_def>& videos) {
     for (std::size_t i = 0; i < videos.size(); ++i) {
         auto& v = videos[i];
         if (v.model == "none") {
@@ -672,11 +668,6 @@ void complete_xen_videos(const domain_def& def, std::vector<video_def>& videos) 
         }
         if (i == 0) v.primary = true;
         if (!v.heads) v.heads = 1;
-        if (hvm && !v.vram.value_or(0)) {
-            if (v.model == "vga" || v.model == "xen") v.vram = 16384;
-            else if (v.model == "cirrus") v.vram = 8192;
-            else if (v.model == "qxl") v.vram = 131072;
-        }
         if (v.model == "qxl" && !v.ram.value_or(0)) v.ram = 65536;
         if (!v.vram.value_or(0)) {
             if (v.model == "vga" || v.model == "cirrus" || v.model == "vmvga" || v.model == "bochs") v.vram = 16384;
@@ -1165,7 +1156,7 @@ void parse_devices(const element& root, domain_def& def) {
         if (def.type == domain_virt_type::xen) implicit.model = xen_default_video_model(def);
         d.videos.push_back(implicit);
     }
-    if (def.type == domain_virt_type::xen) complete_xen_videos(def, d.videos);
+    if (def.type == domain_virt_type::xen) complete_xen_videos(d.videos);
     else complete_videos(d.videos);
     // controllers without an index get the next free one of their type
     for (auto& c : d.controllers) {
