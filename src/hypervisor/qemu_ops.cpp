@@ -1,6 +1,7 @@
 // The QEMU driver's shared helpers and guest operations, declared in qemu_ops.hpp (compiled once
 // here rather than inline in every operation file).
 #include "hypervisor/qemu_ops.hpp"
+#include "hypervisor/qemu_cpu.hpp"
 
 namespace virtpp::hypervisor::qemu_detail {
 
@@ -468,6 +469,8 @@ void ops::start_once(const obj_ptr& o, bool paused, int incoming_fd, int running
                 for (auto& con : def.devices.consoles)
                     if (con.type == xml::chardev_type::pty && (!con.target_type || *con.target_type == "serial")) con.path = tty;
         }
+        // the CPU the guest really got (libvirt's qemuProcessUpdateAndVerifyCPU)
+        update_live_guest_cpu(*shared_mon, def);
         if (incoming_qemu_fd >= 0) {
             shared_mon->execute("migrate-incoming", json::object{{"uri", "fd:" + std::to_string(incoming_qemu_fd)}});
             for (int i = 0; i < 6000; ++i) {

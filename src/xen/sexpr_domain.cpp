@@ -144,6 +144,21 @@ void add_display_inputs(xml::domain_def& def, bool hvm) {
     def.devices.inputs.push_back({xml::input_type::keyboard, bus, {}});
 }
 
+void add_display_video(xml::domain_def& def, bool hvm) {
+    if (def.devices.graphics.empty() || !def.devices.videos.empty()) return;
+    xml::video_def v;
+    if (!hvm) {
+        v.model = "xen";  // the PV framebuffer; its 4 MiB is the generic default the parser fills
+    } else if (def.os.arch && def.os.arch->starts_with("ppc64")) {
+        v.model = "vga";
+        v.vram = 16384;
+    } else {
+        v.model = "cirrus";
+        v.vram = 8192;
+    }
+    def.devices.videos.push_back(v);
+}
+
 }  // namespace detail
 
 namespace {
@@ -548,6 +563,7 @@ xml::domain_def domain_from_sexpr(const sexpr& root, int version, const sexpr_ru
         def.devices.consoles.push_back(console);
     }
     detail::add_display_inputs(def, hvm);
+    detail::add_display_video(def, hvm);
     return def;
 }
 

@@ -20,5 +20,11 @@ namespace virtpp::xen::detail {
 /// The pointer and keyboard that come with a display, as libvirt adds them implicitly: PS/2 for
 /// HVM guests, Xen's own bus for paravirtual ones. Nothing when the domain has no graphics.
 void add_display_inputs(xml::domain_def& def, bool hvm);
+/// The video card libvirt 9.0's libxl driver gives a guest with a display (its conversions are
+/// libxl's): cirrus with the qemu-xen device model's 8 MiB on HVM (VGA, 16 MiB, on ppc64), the
+/// PV framebuffer on PV guests. libvirt asks an existing emulator binary whether it is the
+/// traditional qemu-dm (which would halve the HVM sizes); a conversion here never runs one and
+/// assumes qemu-xen, as libvirt does whenever the named emulator is absent.
+void add_display_video(xml::domain_def& def, bool hvm);
 
 }  // namespace virtpp::xen::detail

@@ -502,6 +502,7 @@ xml::domain_def domain_from_xm_config(const xm_config& c, int version) {
         def.devices.consoles.push_back(console);
     }
     detail::add_display_inputs(def, hvm);
+    detail::add_display_video(def, hvm);
     return def;
 }
 

@@ -596,10 +596,19 @@ audio_def parse_audio(const element& e) {
     return a;
 }
 
-video_def parse_video(const element& e) {
+/// The video model a Xen guest gets when <model type> is absent, as libvirt 9.0's libxl driver
+/// (libxlDomainDeviceDefPostParse): the PV framebuffer for PV guests, VGA on ppc64, cirrus else.
+std::string xen_default_video_model(const domain_def& def) {
+    if (def.os.type == "xen" || def.os.type == "linux") return "xen";
+    if (def.os.arch && def.os.arch->starts_with("ppc64")) return "vga";
+    return "cirrus";
+}
+
+video_def parse_video(const element& e, const domain_def& def) {
     static constexpr std::array<std::string_view, 11> models{"vga", "cirrus", "vmvga", "xen", "vbox", "qxl",
                                                              "virtio", "gop", "bochs", "ramfb", "none"};
     video_def v;
+    if (def.type == domain_virt_type::xen) v.model = xen_default_video_model(def);
     if (const auto* m = e.child("model")) {
         if (auto type = enum_attr(*m, "type", models)) v.model = *type;
         v.ram = uint_attr(*m, "ram");
@@ -631,6 +640,44 @@ void complete_videos(std::vector<video_def>& videos) {
             if (!v.ram) v.ram = 65536;
             if (!v.vram) v.vram = 65536;
         }
+    }
+}
+
+/// The smallest power of two not below n (libvirt's VIR_ROUND_UP_POWER_OF_TWO; 0 stays 0).
+unsigned round_up_power_of_two(unsigned n) {
+    if (n == 0) return 0;
+    unsigned p = 1;
+    while (p < n && p < (1u << 31)) p <<= 1;
+    return p;
+}
+
+/// Video completion on a Xen guest, as libvirt 9.0's generic post-parse does it (what its test
+/// driver shows for <domain type='xen'>): one head each, the first primary, the default video RAM
+/// (Xen PV framebuffer 4 MiB, VGA/cirrus/VMVGA/Bochs 16 MiB, QXL 64 MiB) rounded up to a power of
+/// two. The libxl driver's own HVM sizes are the Xen converters' business (src/xen).
+void complete_xen_videos(std::vector<video_def>& videos) {
+    for (std::size_t i = 0; i < videos.size(); ++i) {
+        auto& v = videos[i];
+        if (v.model == "none") {
+            if (videos.size() > 1)
+                raise(error_code::config_unsupported, from_domain,
+                      "a 'none' video type must be the only video device defined for the domain");
+            v = video_def{};
+            v.model = "none";
+            continue;
+        }
+        if (i == 0) v.primary = true;
+        if (!v.heads) v.heads = 1;
+        if (v.model == "qxl" && !v.ram.value_or(0)) v.ram = 65536;
+        if (!v.vram.value_or(0)) {
+            if (v.model == "vga" || v.model == "cirrus" || v.model == "vmvga" || v.model == "bochs") v.vram = 16384;
+            else if (v.model == "xen") v.vram = 4096;
+            else if (v.model == "qxl") v.vram = 65536;
+        }
+        if (v.ram) v.ram = round_up_power_of_two(*v.ram);
+        if (v.vram) v.vram = round_up_power_of_two(*v.vram);
+        if (v.ram == std::optional<unsigned>(0)) v.ram.reset();
+        if (v.vram == std::optional<unsigned>(0)) v.vram.reset();
     }
 }
 
@@ -1110,14 +1157,18 @@ void parse_devices(const element& root, domain_def& def) {
         else if (c.name == "graphics") d.graphics.push_back(parse_graphics(c));
         else if (c.name == "sound") d.sounds.push_back(parse_sound(c));
         else if (c.name == "audio") d.audios.push_back(parse_audio(c));
-        // the Xen drivers' conversions (xm, S-expressions) carry no video cards yet: not kept there
-        else if (c.name == "video" && def.type != domain_virt_type::xen) d.videos.push_back(parse_video(c));
+        else if (c.name == "video") d.videos.push_back(parse_video(c, def));
         else if (c.name == "hostdev") d.hostdevs.push_back(parse_hostdev(c));
         else if (c.name == "memballoon" && !d.memballoon) d.memballoon = parse_memballoon(c);
     }
-    // graphics need a video card: libvirt adds a cirrus one (the Xen drivers' own defaults aside)
-    if (!d.graphics.empty() && d.videos.empty() && def.type != domain_virt_type::xen) d.videos.push_back(video_def{});
-    complete_videos(d.videos);
+    // graphics need a video card: libvirt adds one (cirrus; on Xen the libxl driver's model)
+    if (!d.graphics.empty() && d.videos.empty()) {
+        video_def implicit;
+        if (def.type == domain_virt_type::xen) implicit.model = xen_default_video_model(def);
+        d.videos.push_back(implicit);
+    }
+    if (def.type == domain_virt_type::xen) complete_xen_videos(d.videos);
+    else complete_videos(d.videos);
     // controllers without an index get the next free one of their type
     for (auto& c : d.controllers) {
         if (c.index != UINT_MAX) continue;
