@@ -60,7 +60,8 @@ public:
 
     void send(const std::string& text) {
         std::lock_guard lock(write_mutex_);
-        if (client_ >= 0) (void)!::write(client_, text.data(), text.size());
+        // MSG_NOSIGNAL: the client may have hung up (detach), which must not kill the test with SIGPIPE
+        if (client_ >= 0) (void)!::send(client_, text.data(), text.size(), MSG_NOSIGNAL);
     }
     void reply(const json::object& command, const json::value& ret) {
         json::object r{{"return", ret}};
