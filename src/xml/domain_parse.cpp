@@ -620,15 +620,20 @@ video_def parse_video(const element& e, const domain_def& def) {
     return v;
 }
 
+/// libvirt's rule for both completions below: a 'none' video card is the only one.
+void require_none_alone(const std::vector<video_def>& videos) {
+    if (videos.size() > 1 && std::any_of(videos.begin(), videos.end(), [](const video_def& v) { return v.model == "none"; }))
+        raise(error_code::config_unsupported, from_domain,
+              "a 'none' video type must be the only video device defined for the domain");
+}
+
 /// libvirt's generic completion of video devices: the first is primary, one head each, the
 /// video RAM each model has by default (cirrus always 16 MiB), and 'none' stands alone.
 void complete_videos(std::vector<video_def>& videos) {
+    require_none_alone(videos);
     for (std::size_t i = 0; i < videos.size(); ++i) {
         auto& v = videos[i];
         if (v.model == "none") {
-            if (videos.size() > 1)
-                raise(error_code::config_unsupported, from_domain,
-                      "a 'none' video type must be the only video device defined for the domain");
             v.primary = false;
             continue;
         }
@@ -656,12 +661,10 @@ unsigned round_up_power_of_two(unsigned n) {
 /// (Xen PV framebuffer 4 MiB, VGA/cirrus/VMVGA/Bochs 16 MiB, QXL 64 MiB) rounded up to a power of
 /// two. The libxl driver's own HVM sizes are the Xen converters' business (src/xen).
 void complete_xen_videos(std::vector<video_def>& videos) {
+    require_none_alone(videos);
     for (std::size_t i = 0; i < videos.size(); ++i) {
         auto& v = videos[i];
         if (v.model == "none") {
-            if (videos.size() > 1)
-                raise(error_code::config_unsupported, from_domain,
-                      "a 'none' video type must be the only video device defined for the domain");
             v = video_def{};
             v.model = "none";
             continue;
